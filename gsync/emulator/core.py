@@ -1,0 +1,177 @@
+"""The contract every emulator handler codes against: errors, the request, the store.
+
+A handler is a plain function `(Request) -> JSON value`, registered under the discovery
+method id (e.g. ``"forms.forms.create"``, ``"sheets.spreadsheets.batchUpdate"``,
+``"drive.files.list"``). The framework has already checked the route, the query parameters
+and the request body against the discovery document before it calls the handler; the handler
+checks semantics and raises ``ApiError`` for what Google would refuse.
+
+Atomicity: a handler reads resources through ``req.tx.get`` (which returns a private deep
+copy), changes its copies, and ``put``s them back only when the whole request is valid. The
+transaction commits only if the handler returns; any exception discards every ``put``.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+STATUS_FOR_CODE = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """An error answered in Google's shape: {"error": {"code", "message", "status"}}."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_FOR_CODE.get(code, "UNKNOWN")
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        err: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            err["details"] = self.details
+        return {"error": err}
+
+
+def invalid(message: str) -> ApiError:
+    """400 INVALID_ARGUMENT, the commonest refusal."""
+    return ApiError(400, message, "INVALID_ARGUMENT")
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message, "NOT_FOUND")
+
+
+class Tx(Protocol):
+    """One transaction over the emulator's state: resources by (kind, key), JSON values."""
+
+    def get(self, kind: str, key: str) -> Any | None: ...
+    def put(self, kind: str, key: str, value: Any) -> None: ...
+    def delete(self, kind: str, key: str) -> None: ...
+    def keys(self, kind: str) -> list[str]: ...
+
+
+class Store(Protocol):
+    """Where state lives: memory for tests, SQLite on disk for the embedded local workspace."""
+
+    def transaction(self) -> Any:  # a context manager yielding a Tx
+        ...
+
+
+class _MemoryTx:
+    def __init__(self, data: dict[str, dict[str, Any]]) -> None:
+        self._data = data
+        self._puts: dict[tuple[str, str], Any] = {}
+        self._deletes: set[tuple[str, str]] = set()
+
+    def get(self, kind: str, key: str) -> Any | None:
+        if (kind, key) in self._deletes:
+            return None
+        if (kind, key) in self._puts:
+            return copy.deepcopy(self._puts[(kind, key)])
+        value = self._data.get(kind, {}).get(key)
+        return copy.deepcopy(value) if value is not None else None
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        self._deletes.discard((kind, key))
+        self._puts[(kind, key)] = copy.deepcopy(value)
+
+    def delete(self, kind: str, key: str) -> None:
+        self._puts.pop((kind, key), None)
+        self._deletes.add((kind, key))
+
+    def keys(self, kind: str) -> list[str]:
+        found = set(self._data.get(kind, {})) | {k for (c, k) in self._puts if c == kind}
+        return sorted(found - {k for (c, k) in self._deletes if c == kind})
+
+    def commit(self) -> None:
+        for (kind, key), value in self._puts.items():
+            self._data.setdefault(kind, {})[key] = value
+        for kind, key in self._deletes:
+            self._data.get(kind, {}).pop(key, None)
+
+
+class MemoryStore:
+    """State in memory; one transaction at a time."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Any]] = {}
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_MemoryTx]:
+        with self._lock:
+            tx = _MemoryTx(self._data)
+            yield tx
+            tx.commit()
+
+
+@dataclass
+class Request:
+    """A validated API call, as a handler sees it."""
+
+    api: str  # "sheets" | "forms" | "drive"
+    method_id: str  # discovery id, e.g. "forms.forms.responses.list"
+    path_params: dict[str, str]
+    query: dict[str, list[str]]
+    body: Any
+    tx: Tx
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    base_url: str = "http://127.0.0.1"
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def params(self, name: str) -> list[str]:
+        return list(self.query.get(name, []))
+
+
+Handler = Callable[[Request], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(method_id: str) -> Callable[[Handler], Handler]:
+    """Register a handler for a discovery method id."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[method_id] = fn
+        return fn
+
+    return register
+
+
+def new_id(nbytes: int = 16) -> str:
+    """An opaque id in the style Google uses (URL-safe)."""
+    return secrets.token_urlsafe(nbytes).replace("-", "x").replace("_", "y")
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC3339 UTC with microseconds and a Z, as Google writes timestamps."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
