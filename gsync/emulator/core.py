@@ -175,3 +175,55 @@ def new_id(nbytes: int = 16) -> str:
 def rfc3339(moment: datetime) -> str:
     """RFC3339 UTC with microseconds and a Z, as Google writes timestamps."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+MIME_SPREADSHEET = "application/vnd.google-apps.spreadsheet"
+MIME_FORM = "application/vnd.google-apps.form"
+MIME_FOLDER = "application/vnd.google-apps.folder"
+EMULATOR_USER = "gsync-emulator@localhost.invalid"
+
+
+def register_file(
+    tx: Tx,
+    file_id: str,
+    name: str,
+    mime_type: str,
+    now: datetime,
+    parents: list[str] | None = None,
+) -> dict[str, Any]:
+    """Record a Drive file (kind "files") for a spreadsheet, form or folder made by any API.
+
+    Shape (a subset of Drive v3's File): id, name, mimeType, parents, createdTime, modifiedTime,
+    trashed, owners, permissions (each: id, type, role, emailAddress / domain).
+    """
+    stamp = rfc3339(now)
+    record: dict[str, Any] = {
+        "kind": "drive#file",
+        "id": file_id,
+        "name": name,
+        "mimeType": mime_type,
+        "parents": list(parents or []),
+        "createdTime": stamp,
+        "modifiedTime": stamp,
+        "trashed": False,
+        "owners": [{"kind": "drive#user", "emailAddress": EMULATOR_USER, "me": True}],
+        "permissions": [
+            {
+                "kind": "drive#permission",
+                "id": "owner",
+                "type": "user",
+                "role": "owner",
+                "emailAddress": EMULATOR_USER,
+            }
+        ],
+    }
+    tx.put("files", file_id, record)
+    return record
+
+
+def touch_file(tx: Tx, file_id: str, now: datetime) -> None:
+    """Update a Drive file's modifiedTime after its content changed (no-op if unknown)."""
+    record = tx.get("files", file_id)
+    if record is not None:
+        record["modifiedTime"] = rfc3339(now)
+        tx.put("files", file_id, record)
