@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -38,8 +39,12 @@ class SchoolConfig(_Strict):
 
     name: str = Field(min_length=1, description="Short name used with `--school`.")
     urn: str = Field(pattern=r"^\d{6}$", description="The school's six-digit URN.")
-    phase: Literal["Y11", "Y13"] = Field(description="Leavers' phase: Y11 (post-16) or Y13 (post-18).")
-    form_id: str | None = Field(default=None, description="Form A's id; `gsync form create` records it.")
+    phase: Literal["Y11", "Y13"] = Field(
+        description="Leavers' phase: Y11 (post-16) or Y13 (post-18)."
+    )
+    form_id: str | None = Field(
+        default=None, description="Form A's id; `gsync form create` records it."
+    )
     form_spec: str | None = Field(
         default=None, description="Form spec file; default: the shipped spec for the phase."
     )
@@ -77,8 +82,10 @@ class TermDates(_Strict):
             self.summer_start,
             self.summer_end,
         ]
-        if any(b < a for a, b in zip(seq, seq[1:], strict=False)):
-            raise ValueError("term dates must run autumn_start <= autumn_end <= spring_start ... <= summer_end")
+        if any(b < a for a, b in itertools.pairwise(seq)):
+            raise ValueError(
+                "term dates must run autumn_start <= autumn_end <= spring_start ... <= summer_end"
+            )
         return self
 
 
@@ -99,7 +106,8 @@ class GoogleConfig(_Strict):
         default=None, description="User to act as through domain-wide delegation (service account)."
     )
     token_file: str | None = Field(
-        default=None, description="OAuth token cache (written mode 0600). Default: ~/.config/gsync/token.json"
+        default=None,
+        description="OAuth token cache (written mode 0600). Default: ~/.config/gsync/token.json",
     )
     folder_id: str | None = Field(
         default=None, description="Drive folder or Shared Drive id where gsync creates files."

@@ -43,7 +43,12 @@ class GoogleApiError(GsyncError):
     exit_code = 4
 
     def __init__(
-        self, message: str, *, status: int | None = None, reason: str | None = None, fix: str | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        fix: str | None = None,
     ) -> None:
         self.status = status
         self.reason = reason

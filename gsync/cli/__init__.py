@@ -56,7 +56,9 @@ class AppContext:
         elif human is not None:
             human()
         else:
-            click.echo(data if isinstance(data, str) else jsonlib.dumps(data, indent=2, default=str))
+            click.echo(
+                data if isinstance(data, str) else jsonlib.dumps(data, indent=2, default=str)
+            )
 
     def close(self) -> None:
         if self._workspace is not None:
@@ -85,23 +87,37 @@ def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             _configure_logging(app.verbose)
 
     fn = click.option(
-        "-v", "--verbose", count=True, expose_value=False, callback=set_verbose,
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=set_verbose,
         help="More log output (-vv for debug). Logs never carry personal data.",
     )(fn)
     fn = click.option(
-        "--json", "json_", is_flag=True, expose_value=False, callback=set_json,
+        "--json",
+        "json_",
+        is_flag=True,
+        expose_value=False,
+        callback=set_json,
         help="Print machine-readable JSON.",
     )(fn)
     fn = click.option(
-        "--config", "config_", type=click.Path(dir_okay=False), expose_value=False,
-        callback=set_config, help="Configuration file (default: ./gsync.toml).",
+        "--config",
+        "config_",
+        type=click.Path(dir_okay=False),
+        expose_value=False,
+        callback=set_config,
+        help="Configuration file (default: ./gsync.toml).",
     )(fn)
     return fn
 
 
 def _configure_logging(verbose: int) -> None:
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("gsync").setLevel(level)
 
 
@@ -138,9 +154,9 @@ def main(ctx: click.Context) -> None:
     ctx.ensure_object(AppContext)
 
 
-# Command groups register themselves here (one import per module).
-from gsync.cli import emulator_cmd  # noqa: E402
-from gsync.cli import workspace_cmd  # noqa: E402
+# Command groups register themselves here: one import and one add_command per module.
+from gsync.cli import emulator_cmd
+from gsync.cli import workspace_cmd
 
 main.add_command(emulator_cmd.emulator)
 main.add_command(workspace_cmd.workspace)

@@ -1,0 +1,1 @@
+"""Transport to Google: credentials, client factories and bounded retry."""
