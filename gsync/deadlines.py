@@ -1,0 +1,654 @@
+"""Deadline rules (sheets_templates/deadlines.toml) + term dates -> due dates, windows, entry states.
+
+A functional core: pure functions over dates and the Destinations frame. The only I/O is reading
+the rules file in `load_rules`. Warnings (a missing academic year's term dates, a missing entry
+column) are returned, or carried in `DataFrame.attrs["warnings"]`; they never name a pupil.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import logging
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gsync.config import TermDates
+from gsync.errors import SpecError
+from gsync.paths import templates_dir
+
+log = logging.getLogger(__name__)
+
+RULES_FILE = "deadlines.toml"
+UNKNOWN_SOURCE = "unknown (3 attempts)"
+UNKNOWN_DESTINATION = "Unknown"
+# Schools are in England: a response submitted at 23:30 UTC on 31 July (00:30 BST, 1 August) was
+# submitted on 1 August as the school counts days.
+SCHOOL_TZ = ZoneInfo("Europe/London")
+
+State = Literal["upcoming", "due_soon", "overdue", "complete", "completed_late"]
+STATES: tuple[State, ...] = ("upcoming", "due_soon", "overdue", "complete", "completed_late")
+# Rank for "never goes backwards": complete and completed_late are both terminal.
+STATE_RANK: dict[str, int] = {
+    "upcoming": 0,
+    "due_soon": 1,
+    "overdue": 2,
+    "complete": 3,
+    "completed_late": 3,
+}
+Completion = Literal["recorded", "recorded_and_validated", "unknown_after_attempts"]
+TermName = Literal["autumn", "spring", "summer"]
+
+STATUS_COLUMNS = [
+    "school",
+    "leaving_year",
+    "phase",
+    "entry",
+    "label",
+    "due",
+    "days_left",
+    "complete",
+    "total",
+    "percent",
+    "state",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FixedDay(_Strict):
+    """A calendar day: `month`/`day` of year L + `year_offset`, moved by `days`."""
+
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    year_offset: int = Field(default=0, ge=-5, le=10)
+    days: int = Field(default=0, ge=-366, le=366)
+
+    @model_validator(mode="after")
+    def _real_day(self) -> FixedDay:
+        # Checked against a leap year so 29 February is allowed (clamped in other years).
+        if self.day > calendar.monthrange(2024, self.month)[1]:
+            raise ValueError(f"month {self.month} has no day {self.day}")
+        return self
+
+
+class TermDay(_Strict):
+    """A day relative to a term of the academic year starting in L + `year_offset`."""
+
+    term: TermName
+    week: int | None = Field(default=None, ge=1, le=20)
+    edge: Literal["start", "end"]
+    year_offset: int = Field(default=0, ge=-5, le=10)
+    days: int = Field(default=0, ge=-366, le=366)
+
+
+DateExpr = FixedDay | TermDay
+
+
+class Window(_Strict):
+    """The days in which a response fills the entry and contact attempts count towards it."""
+
+    opens: DateExpr
+    closes: DateExpr | None = None  # default: the entry's due date
+
+
+class Rule(_Strict):
+    """One entry per cohort: what is due, by when, and what completes it for a pupil."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    label: str = Field(min_length=1)
+    cohort: Literal["current", "past"]
+    due: DateExpr
+    completed_by: list[Completion] = Field(min_length=1)
+    attempts: int = Field(default=3, ge=1, le=20)
+    window: Window | None = None
+
+    @field_validator("completed_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class ContactsSpec(_Strict):
+    """Contacts tab vocabulary: channels and which outcomes are unsuccessful attempts."""
+
+    channels: list[str] = Field(
+        default_factory=lambda: ["Email", "Phone", "Letter", "Social media"]
+    )
+    unsuccessful_outcomes: list[str] = Field(min_length=1)
+    successful_outcomes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ContactsSpec:
+        both = {o.casefold() for o in self.unsuccessful_outcomes} & {
+            o.casefold() for o in self.successful_outcomes
+        }
+        if both:
+            raise ValueError(f"outcomes both successful and unsuccessful: {sorted(both)}")
+        return self
+
+
+class Rules(_Strict):
+    """The whole rules file."""
+
+    version: int = Field(default=1, ge=1, le=1)
+    due_soon_days: int = Field(default=14, ge=0, le=366)
+    live_years: int = Field(default=3, ge=1, le=10)
+    entries: list[Rule] = Field(min_length=1)
+    contacts: ContactsSpec
+
+    @field_validator("entries")
+    @classmethod
+    def _unique_keys(cls, entries: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for rule in entries:
+            if rule.key in seen:
+                raise ValueError(f"two entries have key {rule.key!r}; keys must be unique")
+            seen.add(rule.key)
+        return entries
+
+    def rule(self, key: str) -> Rule:
+        """The rule with this key (KeyError if none)."""
+        for rule in self.entries:
+            if rule.key == key:
+                return rule
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> list[str]:
+        """Entry keys in file order."""
+        return [r.key for r in self.entries]
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _location(loc: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+    """`entries[2].due` -> `entries[2] (key 'actual_validated').due`, so errors name the entry."""
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            base = parts.pop() if parts else ""
+            text = f"{base}[{item}]"
+            if i == 1 and loc[0] == "entries":
+                entries = data.get("entries")
+                if isinstance(entries, list) and item < len(entries):
+                    key = entries[item].get("key") if isinstance(entries[item], dict) else None
+                    if key:
+                        text += f" (key {key!r})"
+            parts.append(text)
+        elif item in ("FixedDay", "TermDay"):
+            parts.append(f"<as {item}>")
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def parse_rules(data: Mapping[str, Any], source: str = RULES_FILE) -> Rules:
+    """Validate a rules mapping; every error names the file and the key."""
+    try:
+        return Rules.model_validate(dict(data))
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _location(err["loc"], data) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                lines.append(f"{source}: unknown key '{key}' (remove it or check its spelling)")
+            elif err["type"] == "missing":
+                lines.append(f"{source}: missing key '{key}' (add it)")
+            else:
+                lines.append(f"{source}: key '{key}': {err['msg']}")
+        raise SpecError(
+            "Invalid deadline rules:\n  " + "\n  ".join(lines),
+            fix=f"edit {source}; the shipped sheets_templates/{RULES_FILE} is a valid example.",
+        ) from None
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and validate the rules file (default: the shipped sheets_templates/deadlines.toml)."""
+    p = Path(path) if path else templates_dir() / RULES_FILE
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            f"Deadline rules file {p} not found.",
+            fix="check `specs.deadlines` in gsync.toml, or remove it to use the shipped rules.",
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{p}: not valid TOML: {exc}.", fix="correct the line named.") from None
+    return parse_rules(data, str(p))
+
+
+# --- term dates ----------------------------------------------------------------------------------
+
+
+def academic_year_key(year_start: int) -> str:
+    """2025 -> "2025-26", the key of `[term_dates]` in gsync.toml."""
+    return f"{year_start}-{(year_start + 1) % 100:02d}"
+
+
+def academic_year_of(day: dt.date) -> int:
+    """The year in which the tracking year containing `day` starts; years turn on 1 August.
+
+    1 August is the day after the current leavers' default deadline (31 July, DESIGN.md): from then
+    on the summer's leavers are past leavers.
+    """
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Gregorian Easter Sunday (the anonymous Gregorian computus, Meeus/Jones/Butcher)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def _on_or_after(day: dt.date, weekday: int) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _on_or_before(day: dt.date, weekday: int) -> dt.date:
+    return day - dt.timedelta(days=(day.weekday() - weekday) % 7)
+
+
+def default_terms(year_start: int) -> TermDates:
+    """The documented fallback when gsync.toml has no term dates for an academic year.
+
+    English schools' term dates are set by each local authority or academy trust (GOV.UK, "School
+    term and holiday dates", https://www.gov.uk/school-term-holiday-dates), so no rule is exact.
+    These defaults err late (weeks count from the Monday of the starting week, so only a school
+    starting before 1 September is earlier), so a missing year rarely makes an entry overdue early:
+      autumn_start  the first Monday on or after 1 September
+      autumn_end    the last Friday on or before 22 December
+      spring_start  the first Monday on or after 2 January
+      spring_end    Maundy Thursday (the day before the Good Friday bank holiday)
+      summer_start  the Monday one week after Easter Monday (a two-week Easter break)
+      summer_end    the last Friday on or before 24 July
+    """
+    mon, fri = 0, 4
+    easter = easter_sunday(year_start + 1)
+    return TermDates(
+        autumn_start=_on_or_after(dt.date(year_start, 9, 1), mon),
+        autumn_end=_on_or_before(dt.date(year_start, 12, 22), fri),
+        spring_start=_on_or_after(dt.date(year_start + 1, 1, 2), mon),
+        spring_end=easter - dt.timedelta(days=3),
+        summer_start=easter + dt.timedelta(days=8),
+        summer_end=_on_or_before(dt.date(year_start + 1, 7, 24), fri),
+    )
+
+
+def terms_for(year_start: int, term_dates: Mapping[str, TermDates]) -> tuple[TermDates, list[str]]:
+    """The term dates of the academic year starting in `year_start`, and any warnings.
+
+    A year missing from the configuration gets `default_terms` and a warning naming the key to add.
+    """
+    key = academic_year_key(year_start)
+    if key in term_dates:
+        return term_dates[key], []
+    terms = default_terms(year_start)
+    return terms, [
+        f"no term dates for {key} in gsync.toml; using the default estimate "
+        f"(autumn {terms.autumn_start.isoformat()} to {terms.autumn_end.isoformat()}, "
+        f"spring {terms.spring_start.isoformat()} to {terms.spring_end.isoformat()}, "
+        f'summer {terms.summer_start.isoformat()} to {terms.summer_end.isoformat()}): add [term_dates."{key}"]'
+    ]
+
+
+# --- date expressions ----------------------------------------------------------------------------
+
+
+def _term_bounds(terms: TermDates, term: TermName) -> tuple[dt.date, dt.date]:
+    start: dt.date = getattr(terms, f"{term}_start")
+    end: dt.date = getattr(terms, f"{term}_end")
+    return start, end
+
+
+def resolve(
+    expr: DateExpr, leaving_year: int, term_dates: Mapping[str, TermDates]
+) -> tuple[dt.date, list[str]]:
+    """The date an expression names for cohort `leaving_year`, and any warnings."""
+    shift = dt.timedelta(days=expr.days)
+    if isinstance(expr, FixedDay):
+        year = leaving_year + expr.year_offset
+        last = calendar.monthrange(year, expr.month)[1]
+        warnings: list[str] = []
+        mday = expr.day
+        if mday > last:  # 29 February outside a leap year
+            warnings.append(
+                f"{year}-{expr.month:02d} has no day {mday}; using {year}-{expr.month:02d}-{last:02d}"
+            )
+            mday = last
+        return dt.date(year, expr.month, mday) + shift, warnings
+    terms, warnings = terms_for(leaving_year + expr.year_offset, term_dates)
+    start, end = _term_bounds(terms, expr.term)
+    if expr.week is None:
+        return (start if expr.edge == "start" else end) + shift, warnings
+    # Week 1 is the Monday-to-Friday week containing the term's first day (even if partial).
+    monday = start - dt.timedelta(days=start.weekday()) + dt.timedelta(weeks=expr.week - 1)
+    day = max(monday, start) if expr.edge == "start" else monday + dt.timedelta(days=4)
+    if day > end:
+        warnings.append(
+            f"week {expr.week} of the {expr.term} term {academic_year_key(leaving_year + expr.year_offset)} "
+            f"falls after the term ends; using the term's last day"
+        )
+        day = end
+    return day + shift, warnings
+
+
+def due_date(
+    rule: Rule, leaving_year: int, term_dates: Mapping[str, TermDates]
+) -> tuple[dt.date, list[str]]:
+    """When `rule` is due for the cohort that left in `leaving_year`, and any warnings."""
+    return resolve(rule.due, leaving_year, term_dates)
+
+
+def window_of(
+    rule: Rule, leaving_year: int, term_dates: Mapping[str, TermDates]
+) -> tuple[tuple[dt.date, dt.date] | None, list[str]]:
+    """The entry's window [opens, closes] (inclusive) for the cohort, or None if it has none."""
+    if rule.window is None:
+        return None, []
+    opens, w1 = resolve(rule.window.opens, leaving_year, term_dates)
+    if rule.window.closes is None:
+        closes, w2 = due_date(rule, leaving_year, term_dates)
+    else:
+        closes, w2 = resolve(rule.window.closes, leaving_year, term_dates)
+    return (opens, closes), w1 + w2
+
+
+def school_day(moment: dt.datetime | dt.date) -> dt.date:
+    """The school's calendar day of a moment: aware datetimes are read in Europe/London."""
+    if isinstance(moment, dt.datetime):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(SCHOOL_TZ)
+        return moment.date()
+    return moment
+
+
+def entry_for_date(
+    rules: Rules, term_dates: Mapping[str, TermDates], day: dt.date, leaving_year: int
+) -> tuple[str | None, list[str]]:
+    """The first entry (file order) whose window holds `day` for the cohort, and any warnings."""
+    warnings: list[str] = []
+    for rule in rules.entries:
+        window, w = window_of(rule, leaving_year, term_dates)
+        warnings.extend(w)
+        if window is not None and window[0] <= day <= window[1]:
+            return rule.key, warnings
+    return None, warnings
+
+
+def entry_for_response(
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    submitted: dt.datetime,
+    leaving_year: int,
+) -> str | None:
+    """Which entry a Form A response submitted at `submitted` fills for cohort `leaving_year`.
+
+    Same meaning as the sync's `default_entry_for(submitted, leaving_year)`: use
+    `functools.partial(entry_for_response, rules, term_dates)` (or `entry_resolver`). None when the
+    moment is outside every entry's window. Term-date warnings go to the log (no personal data).
+    """
+    key, warnings = entry_for_date(rules, term_dates, school_day(submitted), leaving_year)
+    for warning in dict.fromkeys(warnings):
+        log.warning(warning)
+    return key
+
+
+def entry_resolver(
+    rules: Rules, term_dates: Mapping[str, TermDates]
+) -> Callable[[dt.datetime, int], str | None]:
+    """`entry_for_response` bound to the rules and term dates: f(submitted, leaving_year)."""
+    return functools.partial(entry_for_response, rules, term_dates)
+
+
+# --- completion and states -----------------------------------------------------------------------
+
+
+def parse_iso(value: object) -> dt.date | None:
+    """An ISO `YYYY-MM-DD` cell (a longer timestamp is cut to its date), else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip() if value is not None else ""
+    if len(text) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _cell(row: Mapping[str, Any], column: str) -> str:
+    value = row.get(column, "")
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def is_unknown_by_attempts(row: Mapping[str, Any], entry: str) -> bool:
+    """True if the entry holds the three-attempts placeholder."""
+    return _cell(row, f"{entry}_source").casefold() == UNKNOWN_SOURCE
+
+
+def pupil_complete(row: Mapping[str, Any], rule: Rule) -> bool:
+    """Whether one Destinations row satisfies `rule.completed_by` (ignoring dates)."""
+    dest = _cell(row, f"{rule.key}_destination")
+    if not dest:
+        return False
+    if is_unknown_by_attempts(row, rule.key):
+        return "unknown_after_attempts" in rule.completed_by
+    if "recorded" in rule.completed_by:
+        return True
+    validated = _cell(row, f"{rule.key}_validated").upper() == "Y"
+    return "recorded_and_validated" in rule.completed_by and validated
+
+
+def pupil_completion(
+    row: Mapping[str, Any], rule: Rule, as_of: dt.date
+) -> tuple[bool, dt.date | None]:
+    """(complete as of `as_of`, completion date if known).
+
+    Point in time: a record dated after `as_of` did not exist yet. A complete record with no
+    readable `E_recorded` date counts as complete, with an unknown date (never "late").
+    """
+    if not pupil_complete(row, rule):
+        return False, None
+    recorded = parse_iso(_cell(row, f"{rule.key}_recorded"))
+    if recorded is not None and recorded > as_of:
+        return False, None
+    return True, recorded
+
+
+def cohort_state(
+    *,
+    due: dt.date,
+    as_of: dt.date,
+    complete: int,
+    total: int,
+    late: int,
+    due_soon_days: int,
+) -> State:
+    """The state of one cohort's entry from its counts. `late`: pupils completed after `due`."""
+    if total > 0 and complete >= total:
+        return "completed_late" if late > 0 else "complete"
+    days_left = (due - as_of).days
+    if days_left < 0:
+        return "overdue"
+    if days_left <= due_soon_days:
+        return "due_soon"
+    return "upcoming"
+
+
+def live_cohorts(as_of: dt.date, live_years: int = 3) -> list[int]:
+    """Leaving years tracked at `as_of`: the current leavers and the last `live_years` cohorts."""
+    year = academic_year_of(as_of)
+    return list(range(year - live_years + 1, year + 2))
+
+
+def _entry_present(frame: pd.DataFrame, key: str) -> bool:
+    return f"{key}_destination" in frame.columns
+
+
+def entry_status(
+    destinations: pd.DataFrame,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date,
+    *,
+    school: str | None = None,
+    due_soon_days: int | None = None,
+) -> pd.DataFrame:
+    """One row per live cohort (school, leaving year, phase) x entry, with counts and a state.
+
+    Columns: STATUS_COLUMNS (`due` a date, `days_left` negative when overdue, `percent` 0-100).
+    Entries whose `E_destination` column the frame lacks are skipped with a warning in
+    `result.attrs["warnings"]`, as are term-date fallbacks.
+    """
+    soon = rules.due_soon_days if due_soon_days is None else due_soon_days
+    warnings: list[str] = []
+    frame = destinations
+    if school is not None and "school" in frame.columns:
+        frame = frame[frame["school"].astype(str).str.casefold() == school.casefold()]
+    rules_present = []
+    for rule in rules.entries:
+        if _entry_present(frame, rule.key):
+            rules_present.append(rule)
+        else:
+            warnings.append(
+                f"the Destinations tab has no '{rule.key}_destination' column; entry skipped"
+            )
+    live = set(live_cohorts(as_of, rules.live_years))
+    rows: list[dict[str, Any]] = []
+    if not frame.empty:
+        years = frame["leaving_year"].map(lambda v: int(v) if str(v).strip().isdigit() else -1)
+        work = frame.assign(_year=years)
+        work = work[work["_year"].isin(live)]
+        groups = work.groupby(
+            [work.get("school", pd.Series("", index=work.index)), "_year", _phase(work)],
+            sort=True,
+        )
+        for (school_name, year, phase), group in groups:
+            records = group.to_dict("records")
+            for rule in rules_present:
+                due, w = due_date(rule, int(year), term_dates)
+                warnings.extend(w)
+                complete = late = 0
+                for record in records:
+                    done, when = pupil_completion(record, rule, as_of)
+                    if done:
+                        complete += 1
+                        late += int(when is not None and when > due)
+                total = len(records)
+                rows.append(
+                    {
+                        "school": str(school_name),
+                        "leaving_year": int(year),
+                        "phase": str(phase),
+                        "entry": rule.key,
+                        "label": rule.label,
+                        "due": due,
+                        "days_left": (due - as_of).days,
+                        "complete": complete,
+                        "total": total,
+                        "percent": round(100.0 * complete / total, 1) if total else 0.0,
+                        "state": cohort_state(
+                            due=due,
+                            as_of=as_of,
+                            complete=complete,
+                            total=total,
+                            late=late,
+                            due_soon_days=soon,
+                        ),
+                    }
+                )
+    result = pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    result.attrs["warnings"] = list(dict.fromkeys(warnings))
+    return result
+
+
+def _phase(frame: pd.DataFrame) -> pd.Series:
+    if "phase" in frame.columns:
+        return frame["phase"].astype(str)
+    return pd.Series("", index=frame.index, name="phase")
+
+
+DEADLINES_TAB_COLUMNS = [
+    "school",
+    "leaving_year",
+    "phase",
+    "entry",
+    "label",
+    "due",
+    "days_left",
+    "complete",
+    "total",
+    "percent",
+    "state",
+]
+
+
+def deadlines_tab(status: pd.DataFrame) -> pd.DataFrame:
+    """The sync-owned Deadlines tab: `entry_status` as text cells (counts only, no personal data).
+
+    Sorted by due date then school, so the next deadlines read top-down; `state` holds one of
+    STATES for the template's conditional formatting.
+    """
+    if status.empty:
+        return pd.DataFrame(columns=DEADLINES_TAB_COLUMNS, dtype=str)
+    ordered = status.sort_values(["due", "school", "leaving_year", "entry"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "school": ordered["school"].astype(str),
+            "leaving_year": ordered["leaving_year"].astype(int).astype(str),
+            "phase": ordered["phase"].astype(str),
+            "entry": ordered["entry"].astype(str),
+            "label": ordered["label"].astype(str),
+            "due": ordered["due"].map(lambda d: d.isoformat()),
+            "days_left": ordered["days_left"].astype(int).astype(str),
+            "complete": ordered["complete"].astype(int).astype(str),
+            "total": ordered["total"].astype(int).astype(str),
+            "percent": ordered["percent"].map(lambda p: f"{float(p):.1f}"),
+            "state": ordered["state"].astype(str),
+        },
+        columns=DEADLINES_TAB_COLUMNS,
+    )
+    return out.reset_index(drop=True)
+
+
+def entry_columns(rules: Rules | Iterable[str]) -> list[str]:
+    """The Destinations columns each entry needs (for the template), in rules order."""
+    keys = rules.keys if isinstance(rules, Rules) else list(rules)
+    suffixes = (
+        "destination",
+        "other",
+        "provider",
+        "course",
+        "level",
+        "start_date",
+        "source",
+        "recorded",
+        "validated",
+    )
+    return [f"{key}_{suffix}" for key in keys for suffix in suffixes]
