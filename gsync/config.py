@@ -65,12 +65,12 @@ class SchoolConfig(_Strict):
 class TermDates(_Strict):
     """One academic year's term dates (e.g. key "2025-26")."""
 
-    autumn_start: dt.date
-    autumn_end: dt.date
-    spring_start: dt.date
-    spring_end: dt.date
-    summer_start: dt.date
-    summer_end: dt.date
+    autumn_start: dt.date = Field(description="First day of the autumn term.")
+    autumn_end: dt.date = Field(description="Last day of the autumn term.")
+    spring_start: dt.date = Field(description="First day of the spring term.")
+    spring_end: dt.date = Field(description="Last day of the spring term.")
+    summer_start: dt.date = Field(description="First day of the summer term.")
+    summer_end: dt.date = Field(description="Last day of the summer term.")
 
     @model_validator(mode="after")
     def _ordered(self) -> TermDates:

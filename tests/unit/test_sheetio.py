@@ -1,0 +1,168 @@
+"""The spreadsheet edge without a server: parsing a read, mapping headers, planning minimal writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gsync.errors import ConfigError, NotFoundError
+from gsync.sheetio import STATE_TAB, Snapshot, TabInfo, WritePlan, cell, parse_snapshot, tab_frame
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    owner: str = "sync"
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    title: str
+    columns: tuple[Col, ...]
+
+
+TAB = Tab(
+    "people",
+    "People",
+    (Col("upn", "UPN"), Col("dest", "Destination"), Col("note", "Staff note", "staff")),
+)
+
+
+def snap(grid: list[list[str]], rows: int = 100, cols: int = 10) -> Snapshot:
+    info = TabInfo(sheet_id=7, title="People", index=0, rows=rows, cols=cols)
+    return Snapshot("sid", "T", {"People": info}, {"People": grid})
+
+
+def test_parse_snapshot_trims_and_reads_properties() -> None:
+    body = {
+        "properties": {"title": "CEIAG"},
+        "sheets": [
+            {
+                "properties": {
+                    "sheetId": 3,
+                    "title": "People",
+                    "index": 0,
+                    "gridProperties": {"rowCount": 50, "columnCount": 4, "frozenRowCount": 1},
+                },
+                "data": [
+                    {
+                        "rowData": [
+                            {
+                                "values": [
+                                    {"formattedValue": "UPN"},
+                                    {"formattedValue": "Destination"},
+                                ]
+                            },
+                            {"values": [{"formattedValue": "A1"}, {}, {"formattedValue": ""}]},
+                            {},
+                        ]
+                    }
+                ],
+            },
+            {
+                "properties": {
+                    "sheetId": 9,
+                    "title": STATE_TAB,
+                    "hidden": True,
+                    "gridProperties": {},
+                }
+            },
+        ],
+    }
+    s = parse_snapshot("sid", body)
+    assert s.title == "CEIAG"
+    assert s.tabs["People"].frozen_rows == 1 and s.tabs["People"].rows == 50
+    assert s.grid("People") == [["UPN", "Destination"], ["A1"]]
+    assert s.state_sheet_id == 9 and s.state == {}
+
+
+def test_tab_frame_maps_moved_columns_and_keeps_extras() -> None:
+    grid = [
+        ["Staff note", "Extra", "UPN", "destination"],
+        ["n1", "x", "U1", "College"],
+        ["", "", "U2"],
+    ]
+    tf = tab_frame(snap(grid), TAB)
+    assert tf.layout == {"note": 0, "Extra": 1, "upn": 2, "dest": 3}
+    assert tf.frame["upn"].tolist() == ["U1", "U2"]
+    assert tf.frame["dest"].tolist() == ["College", ""]
+    assert tf.frame["Extra"].tolist() == ["x", ""]
+    assert tf.missing == []
+
+
+def test_tab_frame_reports_missing_columns_and_tabs() -> None:
+    tf = tab_frame(snap([["UPN"]]), TAB)
+    assert tf.missing == ["dest", "note"]
+    with pytest.raises(NotFoundError, match="sheet init"):
+        tab_frame(Snapshot("sid", "T", {}, {}), TAB)
+    with pytest.raises(ConfigError, match="twice"):
+        tab_frame(snap([["UPN", "upn"]]), TAB)
+
+
+def test_update_frame_writes_only_changed_writable_cells() -> None:
+    grid = [["UPN", "Destination", "Staff note"], ["U1", "College", "keep"], ["U2", "", ""]]
+    old = tab_frame(snap(grid), TAB)
+    new = old.frame.copy()
+    new.loc[1, "dest"] = "Apprenticeship"
+    new.loc[0, "note"] = "staff change the sync must not write"
+    plan = WritePlan(snap(grid))
+    written = plan.update_frame(old, new, writable={"upn", "dest"})
+    assert written == 1
+    (req,) = plan.requests
+    uc = req["updateCells"]
+    assert uc["start"] == {"sheetId": 7, "rowIndex": 2, "columnIndex": 1}
+    assert uc["rows"] == [{"values": [{"userEnteredValue": {"stringValue": "Apprenticeship"}}]}]
+
+
+def test_update_frame_appends_rows_and_grows_grid() -> None:
+    grid = [["UPN", "Destination", "Staff note"], ["U1", "College", ""]]
+    old = tab_frame(snap(grid, rows=2), TAB)
+    extra = pd.DataFrame([{"upn": "U2", "dest": "=1+1", "note": ""}])
+    new = pd.concat([old.frame, extra], ignore_index=True)
+    plan = WritePlan(snap(grid, rows=2))
+    plan.update_frame(old, new, writable={"upn", "dest"})
+    kinds = [next(iter(r)) for r in plan.requests]
+    assert kinds == ["appendDimension", "updateCells"]
+    assert plan.requests[0]["appendDimension"]["length"] == 1
+    values = plan.requests[1]["updateCells"]["rows"][0]["values"]
+    assert values[1] == {"userEnteredValue": {"stringValue": "=1+1"}}
+
+
+def test_update_frame_refuses_to_drop_rows() -> None:
+    grid = [["UPN", "Destination", "Staff note"], ["U1", "", ""], ["U2", "", ""]]
+    old = tab_frame(snap(grid), TAB)
+    with pytest.raises(Exception, match="fewer rows"):
+        WritePlan(snap(grid)).update_frame(old, old.frame.iloc[:1])
+
+
+def test_unchanged_frame_plans_nothing() -> None:
+    grid = [["UPN", "Destination", "Staff note"], ["U1", "College", "n"]]
+    old = tab_frame(snap(grid), TAB)
+    plan = WritePlan(snap(grid))
+    assert plan.update_frame(old, old.frame.copy()) == 0
+    assert plan.is_empty
+
+
+def test_replace_tab_is_idempotent_and_clears_leftovers() -> None:
+    grid = [["a", "b"], ["1", "2"], ["old", "row"]]
+    plan = WritePlan(snap(grid))
+    assert plan.replace_tab("People", [["a", "b"], [1, 2], ["old", "row"]]) is False
+    assert plan.is_empty
+    assert plan.replace_tab("People", [["a", "b"], [1, 3]]) is True
+    rows = plan.requests[-1]["updateCells"]["rows"]
+    assert len(rows) == 3 and rows[2]["values"] == [{}, {}]
+    assert rows[1]["values"][1] == {"userEnteredValue": {"numberValue": 3}}
+
+
+@given(st.text())
+def test_text_is_never_a_formula(text: str) -> None:
+    data = cell(text)
+    assert "formulaValue" not in data.get("userEnteredValue", {})
+    if text:
+        assert data == {"userEnteredValue": {"stringValue": text}}
