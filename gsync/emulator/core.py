@@ -14,6 +14,7 @@ transaction commits only if the handler returns; any exception discards every ``
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -131,6 +132,11 @@ class MemoryStore:
             yield tx
             tx.commit()
 
+    def clear(self) -> None:
+        """Forget every resource (POST /_emulator/reset)."""
+        with self._lock:
+            self._data.clear()
+
 
 @dataclass
 class Request:
@@ -144,6 +150,8 @@ class Request:
     tx: Tx
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     base_url: str = "http://127.0.0.1"
+    media: bytes | None = None
+    media_type: str | None = None
 
     def param(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -162,6 +170,39 @@ def handler(method_id: str) -> Callable[[Handler], Handler]:
 
     def register(fn: Handler) -> Handler:
         HANDLERS[method_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class ControlRoute:
+    """A test-only route under /_emulator/ (see control_route)."""
+
+    http_method: str
+    pattern: re.Pattern[str]
+    fn: Handler
+
+
+CONTROL_ROUTES: list[ControlRoute] = []
+
+
+def control_route(http_method: str, pattern: str) -> Callable[[Handler], Handler]:
+    """Register a test-only route, e.g. ``@control_route("POST", r"/_emulator/forms/(?P<formId>[^/]+)/responses")``.
+
+    The pattern must start with ``/_emulator/`` and is matched against the whole URL path.
+    """
+    if not pattern.startswith("/_emulator/"):
+        raise ValueError("control routes live under /_emulator/")
+
+    def register(fn: Handler) -> Handler:
+        compiled = re.compile(pattern)
+        CONTROL_ROUTES[:] = [
+            r
+            for r in CONTROL_ROUTES
+            if not (r.http_method == http_method.upper() and r.pattern.pattern == pattern)
+        ]
+        CONTROL_ROUTES.append(ControlRoute(http_method.upper(), compiled, fn))
         return fn
 
     return register
