@@ -24,6 +24,7 @@ from gsync.emulator.core import (
     ApiError,
     Request,
     Tx,
+    control_route,
     handler,
     invalid,
     new_id,
@@ -747,6 +748,12 @@ def submit_response(tx: Tx, form_id: str, body: Any, now: datetime) -> dict[str,
     record["answers"] = answers
     tx.put(RESPONSES, f"{form_id}/{response_id}", record)
     return record
+
+
+@control_route("POST", r"/_emulator/forms/(?P<formId>[^/]+)/responses")
+def submit_route(req: Request) -> dict[str, Any]:
+    """POST /_emulator/forms/{formId}/responses: the test-only submission (see submit_response)."""
+    return submit_response(req.tx, req.path_params["formId"], req.body, req.now)
 
 
 def delete_form(tx: Tx, form_id: str) -> None:
