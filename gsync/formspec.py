@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from gsync.errors import SpecError
 from gsync.paths import forms_dir
@@ -38,7 +38,9 @@ class ItemSpec(_Strict):
     kind: ItemKind
     required: bool = False
     help: str | None = Field(default=None, description="Help text shown under the question.")
-    options: list[str] = Field(default_factory=list, description="Choices (choice kinds only).")
+    options: list[str] = Field(
+        default_factory=list, validate_default=True, description="Choices (choice kinds only)."
+    )
     other: bool = Field(default=False, description="Add an 'Other' option with a text box.")
 
     @field_validator("key")
@@ -57,24 +59,34 @@ class ItemSpec(_Strict):
             raise ValueError("title must not be blank")
         return title
 
-    @model_validator(mode="after")
-    def _options_fit_kind(self) -> ItemSpec:
-        if self.kind in CHOICE_KINDS:
-            if not self.options:
-                raise ValueError(f"a {self.kind} question needs a non-empty 'options' list")
-        elif self.options:
-            raise ValueError(f"a {self.kind} question takes no 'options' (only choice kinds do)")
-        # Google accepts isOther on RADIO and CHECKBOX only (Forms API v1, Option.isOther).
-        if self.other and self.kind not in ("radio", "checkbox"):
-            raise ValueError("'other = true' is allowed only on radio and checkbox questions")
+    # Field validators (not a model validator) so errors name the key: `items[4].options`.
+    @field_validator("options")
+    @classmethod
+    def _options_fit_kind(cls, options: list[str], info: ValidationInfo) -> list[str]:
+        kind = info.data.get("kind")
+        if kind is None:
+            return options  # the kind itself is invalid and reported
+        if kind in CHOICE_KINDS:
+            if not options:
+                raise ValueError(f"a {kind} question needs a non-empty 'options' list")
+        elif options:
+            raise ValueError(f"a {kind} question takes no 'options' (only choice kinds do)")
         seen: set[str] = set()
-        for text in self.options:
+        for text in options:
             if not text.strip():
                 raise ValueError("options must not be blank")
             if text.casefold() in seen:
                 raise ValueError(f"option {text!r} appears twice")
             seen.add(text.casefold())
-        return self
+        return options
+
+    @field_validator("other")
+    @classmethod
+    def _other_fits_kind(cls, other: bool, info: ValidationInfo) -> bool:
+        # Google accepts isOther on RADIO and CHECKBOX only (Forms API v1, Option.isOther).
+        if other and info.data.get("kind", "radio") not in ("radio", "checkbox"):
+            raise ValueError("'other = true' is allowed only on radio and checkbox questions")
+        return other
 
     @property
     def is_choice(self) -> bool:
@@ -181,10 +193,11 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f"{path}, line {line}" if line else str(path)
+        # Python 3.11's TOMLDecodeError carries the position only in its text: "(at line N, ...)".
+        found = re.search(r"^(.*?)\s*\(at line (\d+), column (\d+)\)", str(exc))
+        where, what = (f"{path}, line {found[2]}", found[1]) if found else (str(path), str(exc))
         raise SpecError(
-            f"{where}: not valid TOML ({getattr(exc, 'msg', str(exc))}).",
+            f"{where}: not valid TOML ({what}).",
             fix="correct the line named (a key defined twice, a missing quote or bracket).",
         ) from None
 

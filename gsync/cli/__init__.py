@@ -157,6 +157,8 @@ def main(ctx: click.Context) -> None:
 # Command groups register themselves here: one import and one add_command per module.
 from gsync.cli import emulator_cmd
 from gsync.cli import workspace_cmd
+from gsync.cli import form_cmd
 
 main.add_command(emulator_cmd.emulator)
 main.add_command(workspace_cmd.workspace)
+main.add_command(form_cmd.form)
