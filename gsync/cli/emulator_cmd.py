@@ -36,7 +36,7 @@ def emulator() -> None:
 )
 @common_options
 def serve(
-    host: str, port: int, state_dir: Path | None, latency_ms: float, google_quotas: bool
+    host: str, port: int, state_dir: Path | None, latency_ms: int, google_quotas: bool
 ) -> None:
     """Serve the emulator until interrupted.
 
@@ -50,9 +50,9 @@ def serve(
             "the emulator serves loopback addresses only (127.0.0.1, localhost, ::1)"
         )
     server = EmulatorServer(open_store(state_dir), host=host, port=port)
-    server.controls.latency_ms = latency_ms
-    if google_quotas:
-        server.controls.use_quota_preset("google_per_user")
+    server.controls.configure(
+        latency_ms=int(latency_ms), quotas="google_per_user" if google_quotas else None
+    )
     server.start()
     click.echo(
         f"gsync emulator serving on {server.url}  (export GSYNC_EMULATOR_HOST={server.url[7:]})"
