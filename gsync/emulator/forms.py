@@ -745,7 +745,8 @@ def submit_response(tx: Tx, form_id: str, body: Any, now: datetime) -> dict[str,
         if not isinstance(email, str) or "@" not in email:
             raise invalid("respondentEmail is required: the form collects email addresses")
         record["respondentEmail"] = email
-    record["answers"] = answers
+    if answers:  # Google leaves `answers` out of a response with none
+        record["answers"] = answers
     tx.put(RESPONSES, f"{form_id}/{response_id}", record)
     return record
 
