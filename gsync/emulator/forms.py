@@ -744,6 +744,13 @@ def submit_response(tx: Tx, form_id: str, body: Any, now: datetime) -> dict[str,
         email = body.get("respondentEmail")
         if not isinstance(email, str) or "@" not in email:
             raise invalid("respondentEmail is required: the form collects email addresses")
+        if (
+            collection == "VERIFIED"
+            and existing is not None
+            and existing.get("respondentEmail") not in (None, email)
+        ):
+            # A verified respondent can edit only their own response.
+            raise ApiError(403, "Only the respondent can edit this response", "PERMISSION_DENIED")
         record["respondentEmail"] = email
     if answers:  # Google leaves `answers` out of a response with none
         record["answers"] = answers

@@ -453,6 +453,10 @@ def test_email_collection(api: Api, form_a: dict[str, str]) -> None:
     assert error(api.submit, form_id, {"answers": answers}).code == 400
     rec = api.submit(form_id, {"answers": answers, "respondentEmail": "p@school.example"})
     assert rec["respondentEmail"] == "p@school.example"
+    edit = {"answers": answers, "responseId": rec["responseId"]}
+    err = error(api.submit, form_id, {**edit, "respondentEmail": "q@school.example"})
+    assert err.code == 403 and "school.example" not in err.message
+    assert api.submit(form_id, {**edit, "respondentEmail": "p@school.example"})["answers"]
 
 
 def test_edit_keeps_create_time(api: Api, form_a: dict[str, str]) -> None:
