@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gsync.config import Config, SchoolConfig
-from gsync.errors import ConfigError, NotFoundError
+from gsync.errors import ConfigError, GoogleApiError, NotFoundError
 from gsync.formspec import CHOICE_KINDS, FormSpec, ItemSpec, item_body, spec_for_school
 
 log = logging.getLogger("gsync.formsync")
@@ -627,10 +627,21 @@ def update_form(
             "requests": plan.requests,
             "writeControl": {"requiredRevisionId": live.get("revisionId")},
         }
-        reply = ws.execute(
-            ws.forms().forms().batchUpdate(formId=str(live["formId"]), body=body),
-            "Forms forms.batchUpdate",
-        )
+        try:
+            reply = ws.execute(
+                ws.forms().forms().batchUpdate(formId=str(live["formId"]), body=body),
+                "Forms forms.batchUpdate",
+            )
+        except GoogleApiError as exc:
+            if exc.status in (400, 412) and "revision" in exc.message.casefold():
+                raise GoogleApiError(
+                    f"{exc.message} (someone changed the form while gsync was updating it; "
+                    "nothing was written)",
+                    status=exc.status,
+                    reason=exc.reason,
+                    fix=f"run `gsync form update --school {school.name}` again.",
+                ) from None
+            raise
         replies = reply.get("replies", [])
         for key, index in plan.create_request_index.items():
             ids = replies[index].get("createItem", {}).get("questionId", []) if replies else []

@@ -110,6 +110,23 @@ def test_second_create_refuses(cli: Any, emulator: Any, config_file: Path) -> No
     assert school_entry(config_file, "Southgate")["form_id"] == first["form_id"]
 
 
+def test_interrupted_create_is_resumed_not_duplicated(
+    cli: Any, emulator: Any, workspace: Any, config_file: Path
+) -> None:
+    emulator.client.inject(BATCH, status=503, count=100)  # more than the bounded retries
+    failed = cli("form", "create", "--school", "Southgate")
+    assert failed.exit_code == 4, failed.output
+    emulator.client.clear_faults()
+    form_id = school_entry(config_file, "Southgate")["form_id"]  # recorded straight away
+    assert get_form(workspace, form_id).get("items", []) == []
+    emulator.client.clear_log()
+    data = create(cli)
+    assert data["form_id"] == form_id
+    assert emulator.client.count(method="forms.forms.create") == 0
+    assert len(get_form(workspace, form_id)["items"]) == 12
+    assert len(school_entry(config_file, "Southgate")["form_questions"]) == 12
+
+
 def test_create_dry_run_writes_nothing(cli: Any, emulator: Any, config_file: Path) -> None:
     emulator.client.clear_log()
     result = cli("form", "create", "--school", "Southgate", "--dry-run")
@@ -210,8 +227,9 @@ def test_update_is_guarded_by_revision(
         return real_execute(request, what)
 
     workspace.execute = racing_execute
-    with pytest.raises(GsyncError, match="revision"):
+    with pytest.raises(GsyncError, match="revision") as err:
         update_form(workspace, load_config(config_file), "Southgate")
+    assert "nothing was written" in err.value.render()
     workspace.execute = real_execute
     form = get_form(workspace, form_id)
     assert form["info"]["title"] == "Edited meanwhile"
