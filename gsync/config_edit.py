@@ -46,13 +46,7 @@ def set_school_fields(
     sub-table under the school's `[[schools]]` entry, in the order given.
     """
     path = Path(config_path)
-    try:
-        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    except (OSError, tomlkit.exceptions.ParseError) as exc:
-        raise ConfigError(
-            f"{path}: could not be read for updating ({type(exc).__name__}).",
-            fix="check the file exists and is valid TOML.",
-        ) from None
+    doc = _parse(path)
     table = _school_table(doc, path, school_name)
     if form_id is not _UNSET:
         if form_id is None:
@@ -67,6 +61,21 @@ def set_school_fields(
                 sub[key] = qid
             sub.add(tomlkit.nl())  # keep a blank line before the next table
             table["form_questions"] = sub
+    _write(doc, path)
+
+
+def _parse(path: Path) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (OSError, tomlkit.exceptions.ParseError) as exc:
+        raise ConfigError(
+            f"{path}: could not be read for updating ({type(exc).__name__}).",
+            fix="check the file exists and is valid TOML.",
+        ) from None
+
+
+def _write(doc: tomlkit.TOMLDocument, path: Path) -> None:
+    """Validate the edited document as a configuration, then replace the file atomically."""
     text = tomlkit.dumps(doc)
     parse_config(tomllib.loads(text), str(path))  # never write a file gsync cannot read back
     fd, tmp = tempfile.mkstemp(prefix=".gsync-", suffix=".toml", dir=path.parent)
@@ -79,3 +88,20 @@ def set_school_fields(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def set_trust_fields(config_path: str | Path, *, spreadsheet_id: str | None = _UNSET) -> None:
+    """Set `trust.spreadsheet_id` in the config file (None removes it), keeping comments."""
+    path = Path(config_path)
+    doc = _parse(path)
+    trust = doc.get("trust")
+    if not isinstance(trust, Table):
+        raise ConfigError(
+            f"{path}: no [trust] table to update.", fix="add a [trust] table with a name."
+        )
+    if spreadsheet_id is not _UNSET:
+        if spreadsheet_id is None:
+            trust.pop("spreadsheet_id", None)
+        else:
+            trust["spreadsheet_id"] = spreadsheet_id
+    _write(doc, path)

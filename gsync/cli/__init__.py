@@ -158,7 +158,11 @@ def main(ctx: click.Context) -> None:
 from gsync.cli import emulator_cmd
 from gsync.cli import workspace_cmd
 from gsync.cli import form_cmd
+from gsync.cli import sync_cmd
 
 main.add_command(emulator_cmd.emulator)
 main.add_command(workspace_cmd.workspace)
 main.add_command(form_cmd.form)
+main.add_command(sync_cmd.sheet)
+main.add_command(sync_cmd.roster)
+main.add_command(sync_cmd.sync)

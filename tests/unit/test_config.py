@@ -66,3 +66,15 @@ def test_unknown_school_lists_known(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as exc:
         config.school("Eastfield")
     assert "Northfield" in str(exc.value) and "Southgate" in str(exc.value)
+
+
+def test_set_trust_fields_keeps_comments(tmp_path: Path) -> None:
+    from gsync.config_edit import set_trust_fields
+
+    path = write(tmp_path, SAMPLE_CONFIG)
+    set_trust_fields(path, spreadsheet_id="abc123")
+    text = path.read_text(encoding="utf-8")
+    assert "# A trust of two schools" in text
+    assert load_config(path).trust.spreadsheet_id == "abc123"
+    set_trust_fields(path, spreadsheet_id=None)
+    assert load_config(path).trust.spreadsheet_id is None
