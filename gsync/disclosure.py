@@ -1,0 +1,498 @@
+"""Small-number suppression and the disclosure checker for every published summary.
+
+Tables are long frames with the columns in `TABLE_COLUMNS` (built by gsync.summary). Within one
+school, cohort and entry, each group's categories add up to its "Total" row, and for each breakdown
+(SEND, disadvantaged, EAL, looked-after) the group and everyone else add up to "All pupils". When a
+table also holds the trust (school == TRUST_SCHOOL), each trust cell is the sum of the schools'
+cells. Those equations are what an attacker could solve, so suppression and checking use them.
+The policy (threshold, symbols, rounding) follows the DfE's destination measures: see
+sheets_templates/suppression.toml.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gsync.errors import DisclosureError, SpecError
+from gsync.paths import templates_dir
+
+POLICY_FILE = "suppression.toml"
+TABLE_COLUMNS = ["school", "cohort", "entry", "breakdown", "group", "category", "count", "percent"]
+KEY_COLUMNS = ["school", "cohort", "entry", "breakdown", "group", "category"]
+ALL_BREAKDOWN = "all"
+ALL_GROUP = "All pupils"
+TOTAL = "Total"
+TRUST_SCHOOL = "Trust"
+
+CellKey = tuple[str, str, str, str, str]  # school, cohort, entry, group, category
+
+
+class SuppressionPolicy(BaseModel):
+    """The suppression policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    threshold: int = Field(ge=1)
+    min_base: int = Field(ge=0)
+    suppress_zeros: bool = False
+    secondary: bool = True
+    symbol: str = Field(min_length=1)
+    small_percent_symbol: str = Field(min_length=1)
+    percent_decimals: int = Field(ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _symbols_not_numbers(self) -> SuppressionPolicy:
+        for name in ("symbol", "small_percent_symbol"):
+            if re.fullmatch(r"[-+]?\d+(\.\d*)?", getattr(self, name)):
+                raise ValueError(f"{name} must not look like a number")
+        return self
+
+
+def load_policy(path: str | Path | None = None) -> SuppressionPolicy:
+    """Load the suppression policy (default: the shipped sheets_templates/suppression.toml)."""
+    p = Path(path) if path is not None else templates_dir() / POLICY_FILE
+    if not p.is_file():
+        raise SpecError(f"Suppression policy {p} not found.", fix="pass an existing file.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{p}: not valid TOML: {exc}.", fix="correct the line named.") from None
+    return parse_policy(data, str(p))
+
+
+def parse_policy(data: dict[str, Any], source: str = POLICY_FILE) -> SuppressionPolicy:
+    """Validate a parsed policy; errors name the file and the key."""
+    try:
+        return SuppressionPolicy.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        raise SpecError(
+            "Invalid suppression policy:\n  " + "\n  ".join(lines),
+            fix=f"edit {source}; the shipped sheets_templates/{POLICY_FILE} is a valid example.",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One reason a summary may not be published. Never carries the offending personal value."""
+
+    kind: str  # small_count | small_group | recoverable | percent | identifying_value | column
+    table: str
+    where: str  # cell coordinates (school / cohort / entry / group / category) or column name
+    detail: str
+
+    def render(self) -> str:
+        return f"[{self.kind}] {self.table}: {self.where}: {self.detail}"
+
+
+# --- the linear structure of a table -------------------------------------------------------
+
+
+def _key(row: Mapping[str, Any]) -> CellKey:
+    return (
+        str(row["school"]),
+        str(row["cohort"]),
+        str(row["entry"]),
+        str(row["group"]),
+        str(row["category"]),
+    )
+
+
+def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
+    """Every (total, parts) relation between the table's cells: total == sum(parts)."""
+    cells = {_key(r) for r in table[KEY_COLUMNS].to_dict("records")}
+    eqs: list[tuple[CellKey, list[CellKey]]] = []
+    groups: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    for r in table[KEY_COLUMNS].drop_duplicates().to_dict("records"):
+        s, c, e, b, g, cat = (str(r[k]) for k in KEY_COLUMNS)
+        groups[(s, c, e, g)].add(cat)
+        if b != ALL_BREAKDOWN:
+            pairs[(s, c, e, b)].add(g)
+    # 1. each group's categories add up to its Total row.
+    for (s, c, e, g), cats in groups.items():
+        if TOTAL in cats:
+            parts = [(s, c, e, g, cat) for cat in sorted(cats) if cat != TOTAL]
+            eqs.append(((s, c, e, g, TOTAL), parts))
+    # 2. a breakdown's two groups add up to All pupils, category by category.
+    for (s, c, e, _b), gs in pairs.items():
+        for cat in groups.get((s, c, e, ALL_GROUP), set()):
+            parts = [(s, c, e, g, cat) for g in sorted(gs)]
+            if all(p in cells for p in parts):
+                eqs.append(((s, c, e, ALL_GROUP, cat), parts))
+    # 3. the trust's cells are the sums of the schools' cells.
+    schools = {k[0] for k in cells} - {TRUST_SCHOOL}
+    for k in cells:
+        if k[0] == TRUST_SCHOOL and schools:
+            parts = [(s, *k[1:]) for s in sorted(schools) if (s, *k[1:]) in cells]
+            if parts:
+                eqs.append((k, parts))
+    return eqs
+
+
+def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
+    """Hidden cells whose value follows from the published cells through the equations.
+
+    A hidden cell x_i is determined iff every solution of the homogeneous system A x = 0 (A over
+    the hidden cells only) has x_i = 0, i.e. iff the null space of A is zero at i. Equations never
+    link two cohorts or two entries, so each (cohort, entry) block is solved on its own.
+    """
+    blocks: dict[tuple[str, str], list[tuple[CellKey, list[CellKey]]]] = defaultdict(list)
+    for t, ps in eqs:
+        if t in hidden or any(p in hidden for p in ps):
+            blocks[(t[1], t[2])].append((t, ps))
+    found: set[CellKey] = set()
+    for rows in blocks.values():
+        cells = sorted({k for t, ps in rows for k in (t, *ps) if k in hidden})
+        index = {k: i for i, k in enumerate(cells)}
+        a = np.zeros((len(rows), len(index)))
+        for r, (t, ps) in enumerate(rows):
+            if t in index:
+                a[r, index[t]] += 1.0
+            for p in ps:
+                if p in index:
+                    a[r, index[p]] -= 1.0
+        found |= {cells[i] for i in _pinned_columns(a)}
+    return found
+
+
+def _pinned_columns(a: np.ndarray) -> list[int]:
+    """Columns i with e_i in the row space of `a`: the unknowns A x = b fixes uniquely.
+
+    Gauss-Jordan elimination with partial pivoting, in elementwise numpy (no threaded BLAS call:
+    the nightly job shares small machines). In the reduced form, a pivot column is pinned when its
+    row has no entry left in any free column.
+    """
+    m = a.astype(float).copy()
+    rows, cols = m.shape
+    pivots: list[tuple[int, int]] = []
+    r = 0
+    for c in range(cols):
+        if r >= rows:
+            break
+        p = r + int(np.argmax(np.abs(m[r:, c])))
+        if abs(m[p, c]) < 1e-9:
+            continue
+        m[[r, p]] = m[[p, r]]
+        m[r] /= m[r, c]
+        factors = m[:, c].copy()
+        factors[r] = 0.0
+        m -= np.outer(factors, m[r])
+        pivots.append((r, c))
+        r += 1
+    pivot_cols = {c for _, c in pivots}
+    free = [c for c in range(cols) if c not in pivot_cols]
+    if not free:
+        return sorted(pivot_cols)
+    return [c for row, c in pivots if np.abs(m[row, free]).max() < 1e-7]
+
+
+# --- suppression ---------------------------------------------------------------------------
+
+
+def _round_half_up(value: float, decimals: int) -> float:
+    q = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def apply_suppression(table: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
+    """Suppress small counts (primary) and enough others (secondary); round percentages.
+
+    Returns a copy whose `count` and `percent` columns hold numbers or the policy's symbols.
+    """
+    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"summary table lacks columns {missing}")
+    out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
+    counts: dict[CellKey, int] = {}
+    for r in out.to_dict("records"):
+        value = r["count"]
+        if isinstance(value, str):
+            raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
+        counts[_key(r)] = int(value)
+
+    hidden = _primary(counts, policy)
+    if policy.secondary:
+        hidden = _secondary(equations(out), counts, hidden)
+
+    totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
+    count_col: list[int | str] = []
+    pct_col: list[float | str] = []
+    for r in out.to_dict("records"):
+        k = _key(r)
+        if k in hidden:
+            count_col.append(policy.symbol)
+            pct_col.append(policy.symbol)
+            continue
+        count_col.append(counts[k])
+        base_key = (*k[:4], TOTAL)
+        base = totals.get(k[:4], 0)
+        if base_key in hidden or base <= 0:
+            # A percentage against a hidden base would give the base away.
+            pct_col.append(policy.symbol)
+            continue
+        pct = 100.0 * counts[k] / base
+        rounded = _round_half_up(pct, policy.percent_decimals)
+        pct_col.append(policy.small_percent_symbol if pct > 0 and rounded == 0 else rounded)
+    out["count"] = pd.Series(count_col, dtype=object)
+    out["percent"] = pd.Series(pct_col, dtype=object)
+    return out
+
+
+def _primary(counts: dict[CellKey, int], policy: SuppressionPolicy) -> set[CellKey]:
+    hidden = {
+        k
+        for k, n in counts.items()
+        if (0 < n < policy.threshold) or (n == 0 and policy.suppress_zeros)
+    }
+    # DfE: "where cohorts are less than 6, all data are suppressed" - per group (column).
+    small_groups = {k[:4] for k, n in counts.items() if k[4] == TOTAL and n < policy.min_base}
+    hidden |= {k for k in counts if k[:4] in small_groups}
+    return hidden
+
+
+def _secondary(
+    eqs: list[tuple[CellKey, list[CellKey]]],
+    counts: dict[CellKey, int],
+    hidden: set[CellKey],
+) -> set[CellKey]:
+    """Hide more cells until no hidden cell is solvable from the published ones."""
+    hidden = set(hidden)
+
+    def cost(k: CellKey) -> tuple[int, int, int, CellKey]:
+        # Prefer hiding small non-zero inner cells; zeros protect little, totals are valuable.
+        n = counts[k]
+        return (k[4] == TOTAL or k[3] == ALL_GROUP, n == 0, n, k)
+
+    while True:
+        # Fast rule: an equation with exactly one hidden cell gives that cell away.
+        progressed = False
+        for total, parts in eqs:
+            members = [total, *parts]
+            n_hidden = sum(m in hidden for m in members)
+            if n_hidden == 1:
+                candidates = [m for m in members if m not in hidden]
+                if candidates:
+                    hidden.add(min(candidates, key=cost))
+                    progressed = True
+        if progressed:
+            continue
+        # Exact rule: linear algebra over all equations together.
+        solvable = _determined(eqs, hidden)
+        if not solvable:
+            return hidden
+        # Blocks (cohort, entry) are independent: fix one solvable cell in each per pass.
+        fixed: set[tuple[str, str]] = set()
+        for target in sorted(solvable):
+            if target[1:3] in fixed:
+                continue
+            options = [
+                m
+                for total, parts in eqs
+                if target in (total, *parts)
+                for m in (total, *parts)
+                if m not in hidden
+            ]
+            if (
+                not options
+            ):  # cannot happen: a determined cell shares an equation with a published one
+                raise AssertionError("secondary suppression found no cell to hide")
+            hidden.add(min(options, key=cost))
+            fixed.add(target[1:3])
+
+
+# --- checking ------------------------------------------------------------------------------
+
+# Pupil-frame columns whose values must never reach a summary (ARCHITECTURE.md Destinations).
+_STRONG_ID = re.compile(r"upn|uln|email|phone|telephone|mobile|date_of_birth|dob|postcode|address")
+_NAME = re.compile(r"name")
+_FREE_TEXT = re.compile(r"_other$|_course$|_provider$|note|comment")
+
+
+def _identifying_columns(pupils: pd.DataFrame) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for col in pupils.columns:
+        name = str(col).casefold()
+        if name in ("school", "school_name"):
+            continue
+        if _STRONG_ID.search(name):
+            kinds[str(col)] = "strong"
+        elif _NAME.search(name):
+            kinds[str(col)] = "name"
+        elif _FREE_TEXT.search(name):
+            kinds[str(col)] = "free_text"
+    return kinds
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def check_disclosure(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    pupil_frame: pd.DataFrame,
+    *,
+    vocabulary: Iterable[str] = (),
+) -> list[Breach]:
+    """Every reason the (suppressed) tables may not be published; empty when they are safe.
+
+    `vocabulary` lists the summary's own labels (category and group names): a free-text answer
+    that is exactly one of them ("Apprenticeship") identifies nobody and is not a breach.
+    """
+    breaches: list[Breach] = []
+    vocab = {_norm(v) for v in vocabulary}
+    strong: dict[str, str] = {}
+    names: dict[str, str] = {}
+    free: dict[str, str] = {}
+    for col, kind in _identifying_columns(pupil_frame).items():
+        for raw in pupil_frame[col].dropna().astype(str):
+            v = _norm(raw)
+            if len(v) < 2:
+                continue
+            if kind == "strong":
+                strong.setdefault(v, col)
+            elif kind == "name":
+                names.setdefault(v, col)
+            elif v not in vocab:
+                free.setdefault(v, col)
+
+    for tname, table in tables.items():
+        extra = [c for c in table.columns if c not in TABLE_COLUMNS]
+        for c in extra:
+            breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
+        breaches.extend(_check_counts(tname, table, policy))
+        breaches.extend(_check_values(tname, table, strong, names, free))
+    return breaches
+
+
+def _where(k: CellKey) -> str:
+    return " / ".join(k)
+
+
+def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> list[Breach]:
+    if not set(TABLE_COLUMNS) <= set(table.columns):
+        return [Breach("column", name, ",".join(TABLE_COLUMNS), "summary columns missing")]
+    out: list[Breach] = []
+    published: dict[CellKey, int] = {}
+    hidden: set[CellKey] = set()
+    for r in table[TABLE_COLUMNS].to_dict("records"):
+        k = _key(r)
+        value = r["count"]
+        if isinstance(value, str):
+            if value != policy.symbol:
+                out.append(
+                    Breach("small_count", name, _where(k), "count is neither number nor symbol")
+                )
+            hidden.add(k)
+            pct = r["percent"]
+            if not isinstance(pct, str):
+                out.append(Breach("percent", name, _where(k), "percentage of a suppressed count"))
+            continue
+        n = int(value)
+        published[k] = n
+        if 0 < n < policy.threshold or (n == 0 and policy.suppress_zeros):
+            out.append(
+                Breach("small_count", name, _where(k), f"published count below {policy.threshold}")
+            )
+        if k[4] == TOTAL and n < policy.min_base:
+            out.append(
+                Breach(
+                    "small_group",
+                    name,
+                    _where(k),
+                    f"group of fewer than {policy.min_base} published",
+                )
+            )
+    percents = {_key(r): r["percent"] for r in table[TABLE_COLUMNS].to_dict("records")}
+    for k in published:
+        base_k = (*k[:4], TOTAL)
+        pct = percents[k]
+        if base_k in hidden and not isinstance(pct, str) and k[4] != TOTAL:
+            out.append(
+                Breach("percent", name, _where(k), "percentage against a suppressed group size")
+            )
+        if isinstance(pct, float) and math.isnan(pct):
+            out.append(Breach("percent", name, _where(k), "percentage missing"))
+    eqs = equations(table)
+    for k in sorted(_determined(eqs, hidden)):
+        out.append(
+            Breach(
+                "recoverable",
+                name,
+                _where(k),
+                "suppressed count can be solved from published totals",
+            )
+        )
+    return out
+
+
+def _check_values(
+    name: str,
+    table: pd.DataFrame,
+    strong: dict[str, str],
+    names: dict[str, str],
+    free: dict[str, str],
+) -> list[Breach]:
+    out: list[Breach] = []
+    cache: dict[str, str | None] = {}
+
+    def match(cell: str) -> str | None:
+        if cell not in cache:
+            hit = names.get(cell) or free.get(cell)
+            if hit is None:
+                hit = next((c for v, c in strong.items() if v in cell), None)
+            if hit is None:
+                hit = next((c for v, c in names.items() if " " in v and v in cell), None)
+            cache[cell] = hit
+        return cache[cell]
+
+    for col in table.columns:
+        for i, raw in enumerate(table[col].tolist()):
+            cell = _norm(raw)
+            hit = match(cell) if cell else None
+            if hit is not None:
+                # Name the pupil column, never the value (errors carry no personal data).
+                out.append(
+                    Breach(
+                        "identifying_value",
+                        name,
+                        f"row {i}, column {col}",
+                        f"matches a value of the pupil column {hit!r}",
+                    )
+                )
+    return out
+
+
+def assert_publishable(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    pupil_frame: pd.DataFrame,
+    *,
+    vocabulary: Iterable[str] = (),
+) -> None:
+    """Raise DisclosureError when check_disclosure finds any breach (nothing gets written)."""
+    breaches = check_disclosure(tables, policy, pupil_frame, vocabulary=vocabulary)
+    if breaches:
+        shown = "\n  ".join(b.render() for b in breaches[:20])
+        more = f"\n  ... and {len(breaches) - 20} more" if len(breaches) > 20 else ""
+        raise DisclosureError(
+            f"The summary failed the disclosure check ({len(breaches)} breach(es)):\n  {shown}{more}",
+            fix="nothing was written; check sheets_templates/suppression.toml and the summary code.",
+        )
