@@ -1,0 +1,408 @@
+"""The pure merge: one school's Form A responses into the Responses, Destinations and Exceptions frames.
+
+`plan_sync` takes the tabs as read (frames of text keyed by template column key, see
+docs/ARCHITECTURE.md "Core frames") and returns the new frames; it does no I/O, so the shell can
+write the result in one atomic batchUpdate, print it for --dry-run, or throw it away. Rules:
+
+- every response is logged in Responses (its latest submission; contact details blank without
+  consent); rows are updated in place, never deleted, and new rows appended;
+- per pupil per entry the latest submission wins, and an edited response is applied again;
+- without consent the destination is still recorded, but no personal email or telephone is kept
+  and the pupil is marked do-not-contact;
+- staff-owned cells are never written; a sync-owned group of cells staff edited since the last run
+  (detected through `sync_hash`, see gsync.template) is left alone and raises a `conflict`;
+- unmatched, ambiguous, invalid and conflicting responses go to Exceptions under a stable id, and
+  staff's `status`/`note` there are kept;
+- the same input gives the same output (idempotent), and extra columns and row order are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from gsync.matching import match_responses
+from gsync.responses import RESPONSE_COLUMNS, normalise_responses
+from gsync.template import (
+    CONTACT,
+    ENTRY_GROUP,
+    HASH_GROUPS,
+    SYNC_ENTRY_FIELDS,
+    Tab,
+    Template,
+    group_state,
+    load_template,
+    set_group_hash,
+)
+
+EntryFor = Callable[[dt.datetime, int], "str | None"]
+FRAME_TABS: tuple[str, ...] = ("destinations", "responses", "contacts", "exceptions")
+RESOLVED = "no longer applies (the response was edited or the roster updated)"
+
+
+def default_entry_for(submitted: dt.datetime, leaving_year: int) -> str | None:
+    """Which entry a Form A submission fills, until the deadlines rules (issue 5) replace this.
+
+    Before 1 September of the leaving year: the current leavers' intended destination; from then
+    to 30 September: the (past leavers') intended destination; later: the actual destination,
+    unvalidated. The validated actual destination comes only from staff or the local authority.
+    """
+    day = submitted.date()
+    if day < dt.date(leaving_year, 9, 1):
+        return "current_intended"
+    if day <= dt.date(leaving_year, 9, 30):
+        return "intended"
+    return "actual_unvalidated"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The new frames (every tab passed in, changed or not), counts, and a readable change list."""
+
+    tabs: dict[str, pd.DataFrame]
+    counts: dict[str, int] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+
+
+# --- frames as rows ---------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+class _Rows:
+    """A tab's frame as a list of dicts (all text), template columns ensured, extras kept in place."""
+
+    def __init__(self, frame: pd.DataFrame | None, tab: Tab) -> None:
+        frame = frame if frame is not None else pd.DataFrame()
+        self.columns = [str(c) for c in frame.columns]
+        for key in tab.keys:
+            if key not in self.columns:
+                self.columns.append(key)
+        self.rows: list[dict[str, str]] = [
+            {c: _cell(r.get(c)) for c in self.columns}
+            for r in frame.reindex(columns=self.columns).to_dict("records")
+        ]
+
+    def append(self, values: Mapping[str, str]) -> dict[str, str]:
+        row = dict.fromkeys(self.columns, "")
+        row.update({k: v for k, v in values.items() if k in row})
+        self.rows.append(row)
+        return row
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=self.columns, dtype=object)
+
+
+def _stable_id(kind: str, *parts: str) -> str:
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=6).hexdigest()
+    return f"{kind}-{digest}"
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --- the plan ---------------------------------------------------------------------------------------
+
+
+def plan_sync(
+    tabs: Mapping[str, pd.DataFrame],
+    raw_responses: list[dict[str, Any]],
+    *,
+    school: str,
+    question_map: Mapping[str, str],
+    entry_for: EntryFor = default_entry_for,
+    now: dt.datetime,
+    template: Template | None = None,
+) -> SyncPlan:
+    """Merge one school's responses into the tabs (keyed by template tab key); pure and idempotent.
+
+    `question_map` maps Form A keys to the form's question ids. Responses already in the Responses
+    log but missing from `raw_responses` still count (so a partial read never undoes a newer one).
+    """
+    template = template or load_template()
+    dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
+    log = _Rows(tabs.get("responses"), template.tab("responses"))
+    exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
+    counts = dict.fromkeys(
+        (
+            "new",
+            "updated",
+            "unchanged",
+            "applied",
+            "conflicts",
+            "exceptions",
+            "unmatched",
+            "ambiguous",
+            "invalid",
+        ),
+        0,
+    )
+    changes: list[str] = []
+
+    pool = _pool(normalise_responses(raw_responses, question_map), log, school)
+    matched = match_responses(pool, dest.frame(), school=school)
+    responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
+    for r in responses:
+        r["entry"] = _entry(r, entry_for)
+
+    _log_responses(log, responses, school, counts)
+    if counts["new"] or counts["updated"]:
+        changes.append(
+            f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
+            f"({counts['unchanged']} unchanged)"
+        )
+
+    wanted: list[dict[str, str]] = []  # exceptions this run would raise
+    for r in responses:
+        status = r["match_status"]
+        if status in ("unmatched", "ambiguous"):
+            counts[status] += 1
+            wanted.append(_exception(school, status, r, r["reason"]))
+        if r["issues"]:
+            counts["invalid"] += 1
+            wanted.append(_exception(school, "invalid", r, "problems: " + r["issues"]))
+        if status == "matched" and r["destination"] and not r["entry"]:
+            wanted.append(
+                _exception(school, "no_entry", r, "the submission time falls in no entry's window")
+            )
+
+    index = {(r["upn"], r["leaving_year"]): i for i, r in enumerate(dest.rows) if r["upn"]}
+    ours = [r for r in responses if r["match_status"] == "matched"]
+    for (upn, year, group), winner in sorted(_winners(ours).items()):
+        row_no = index.get((upn, year))
+        if row_no is None:
+            continue
+        row = dest.rows[row_no]
+        cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
+        label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
+        outcome = _write_group(row, group, cells)
+        if outcome == "written":
+            counts["applied"] += 1
+            changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
+        elif outcome == "conflict":
+            counts["conflicts"] += 1
+            wanted.append(
+                _exception(
+                    school,
+                    "conflict",
+                    winner,
+                    f"staff edited the {label}; the form's newer answer was not written",
+                    entry=winner["entry"] if group != CONTACT else "contact",
+                    extra=(group, winner["last_submitted"]),
+                )
+            )
+
+    _raise_exceptions(exc, wanted, school, responses, now, counts, changes)
+    out = dict(tabs)
+    out["destinations"] = dest.frame()
+    out["responses"] = log.frame()
+    out["exceptions"] = exc.frame()
+    if "contacts" not in out:
+        out["contacts"] = _Rows(None, template.tab("contacts")).frame()
+    return SyncPlan(tabs=out, counts=counts, changes=changes)
+
+
+def _pool(fresh: pd.DataFrame, log: _Rows, school: str) -> pd.DataFrame:
+    """This run's responses plus the school's logged ones (whichever submission is newer wins)."""
+    by_id: dict[str, dict[str, str]] = {}
+    for r in log.rows:
+        if r.get("school") == school and r.get("response_id"):
+            row = {c: r.get(c, "") for c in RESPONSE_COLUMNS}
+            row["leaving_year"] = r.get("stated_leaving_year", "")
+            by_id[r["response_id"]] = row
+    for r in fresh.to_dict("records"):
+        row = {str(k): _cell(v) for k, v in r.items()}
+        held = by_id.get(row["response_id"])
+        if held is None or row["last_submitted"] >= held["last_submitted"]:
+            by_id[row["response_id"]] = row
+    rows = sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object)
+
+
+def _entry(response: dict[str, str], entry_for: EntryFor) -> str:
+    if response["match_status"] != "matched":
+        return ""
+    submitted = _parse_time(response["last_submitted"])
+    if submitted is None or not response["leaving_year"].isdigit():
+        return ""
+    entry = entry_for(submitted, int(response["leaving_year"]))
+    return entry if entry in ENTRY_GROUP else ""
+
+
+def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
+    row = dict(response)
+    row["school"] = school
+    if row.get("consent") != "Y":  # consent: no contact details kept without agreement
+        row["personal_email"] = ""
+        row["telephone"] = ""
+    return row
+
+
+def _log_responses(
+    log: _Rows, responses: list[dict[str, str]], school: str, counts: dict[str, int]
+) -> None:
+    at = {r["response_id"]: i for i, r in enumerate(log.rows) if r.get("response_id")}
+    keys = [c for c in log.columns if c in _LOG_KEYS]
+    for response in responses:
+        wanted = _log_row(response, school)
+        i = at.get(response["response_id"])
+        if i is None:
+            log.append(wanted)
+            counts["new"] += 1
+            continue
+        row = log.rows[i]
+        if all(row[c] == wanted.get(c, "") for c in keys):
+            counts["unchanged"] += 1
+            continue
+        for c in keys:
+            row[c] = wanted.get(c, "")
+        counts["updated"] += 1
+
+
+_LOG_KEYS = frozenset(
+    (
+        *RESPONSE_COLUMNS,
+        "school",
+        "stated_leaving_year",
+        "match_status",
+        "match_method",
+        "upn",
+        "leaving_year",
+        "entry",
+        "reason",
+    )
+)
+
+
+def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict[str, str]]:
+    """Per (upn, leaving_year, group): the latest submission (ties broken by response id)."""
+    best: dict[tuple[str, str, str], dict[str, str]] = {}
+
+    def offer(key: tuple[str, str, str], r: dict[str, str]) -> None:
+        held = best.get(key)
+        if held is None or (r["last_submitted"], r["response_id"]) > (
+            held["last_submitted"],
+            held["response_id"],
+        ):
+            best[key] = r
+
+    for r in responses:
+        pupil = (r["upn"], r["leaving_year"])
+        if r["consent"]:
+            offer((*pupil, CONTACT), r)
+        if r["entry"] and r["destination"]:
+            offer((*pupil, ENTRY_GROUP[r["entry"]]), r)
+    return best
+
+
+def _entry_cells(r: dict[str, str]) -> dict[str, str]:
+    issues = set(r["issues"].split())
+    values = {
+        "destination": r["destination"],
+        "other": r["destination_other"],
+        "provider": r["provider"],
+        "course": r["course"],
+        "level": r["level"],
+        "start_date": "" if "bad_start_date" in issues else r["start_date"],
+        "source": "form",
+        "recorded": r["last_submitted"][:10],
+    }
+    return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
+
+
+def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:
+    if r["consent"] != "Y":
+        return {"consent": "N", "do_not_contact": "Y", "personal_email": "", "telephone": ""}
+    issues = set(r["issues"].split())
+    email = row.get("personal_email", "")
+    phone = row.get("telephone", "")
+    if r["personal_email"] and "bad_personal_email" not in issues:
+        email = r["personal_email"]
+    if r["telephone"] and "bad_telephone" not in issues:
+        phone = r["telephone"]
+    return {"consent": "Y", "do_not_contact": "N", "personal_email": email, "telephone": phone}
+
+
+def _write_group(row: dict[str, str], group: str, cells: dict[str, str]) -> str:
+    """Write a group's cells unless staff edited them; 'written', 'unchanged' or 'conflict'."""
+    assert set(cells) == set(HASH_GROUPS[group])
+    state = group_state(row, group)
+    if all(row.get(c, "") == v for c, v in cells.items()):
+        if state == "edited":
+            set_group_hash(row, group)  # staff typed what the form says: nothing to protect
+        return "unchanged"
+    if state == "edited":
+        return "conflict"
+    row.update(cells)
+    set_group_hash(row, group)
+    return "written"
+
+
+def _exception(
+    school: str,
+    kind: str,
+    r: dict[str, str],
+    reason: str,
+    *,
+    entry: str = "",
+    extra: tuple[str, ...] = (),
+) -> dict[str, str]:
+    return {
+        "exception_id": _stable_id(kind, school, r["response_id"], *extra),
+        "school": school,
+        "kind": kind,
+        "response_id": r["response_id"],
+        "upn": r.get("upn", ""),
+        "leaving_year": r.get("leaving_year", ""),
+        "entry": entry or r.get("entry", ""),
+        "reason": reason,
+    }
+
+
+def _raise_exceptions(
+    exc: _Rows,
+    wanted: list[dict[str, str]],
+    school: str,
+    responses: list[dict[str, str]],
+    now: dt.datetime,
+    counts: dict[str, int],
+    changes: list[str],
+) -> None:
+    at = {r["exception_id"]: i for i, r in enumerate(exc.rows) if r.get("exception_id")}
+    wanted_ids = {w["exception_id"] for w in wanted}
+    seen_responses = {r["response_id"] for r in responses}
+    # Exceptions about a response that no longer has the problem: say so (rows are never deleted).
+    for row in exc.rows:
+        if (
+            row.get("school") == school
+            and row.get("kind") in ("unmatched", "ambiguous", "invalid", "no_entry")
+            and row.get("response_id") in seen_responses
+            and row["exception_id"] not in wanted_ids
+        ):
+            row["reason"] = RESOLVED
+    stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for w in wanted:
+        i = at.get(w["exception_id"])
+        if i is None:
+            exc.append({**w, "first_seen": stamp, "status": "open"})
+            at[w["exception_id"]] = len(exc.rows) - 1
+            counts["exceptions"] += 1
+            changes.append(f"{school}: Exceptions: new {w['kind']} ({w['exception_id']})")
+        else:
+            row = exc.rows[i]
+            for key, value in w.items():  # sync-owned cells only; status/note stay staff's
+                row[key] = value
