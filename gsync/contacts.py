@@ -41,7 +41,14 @@ CONTACTS_COLUMNS = [
 ATTEMPTS_COLUMNS = ["school", "upn", "leaving_year", "entry", "attempts", "last_attempt"]
 # Destinations columns copied into `contacts_due` when present: the Form A contact details. They
 # appear only in the frame the user asked for (a CSV), never in logs.
-DEFAULT_CONTACT_COLUMNS = ("full_name", "first_name", "last_name", "personal_email", "telephone")
+DEFAULT_CONTACT_COLUMNS = (
+    "legal_forename",
+    "legal_surname",
+    "preferred_forename",
+    "preferred_surname",
+    "personal_email",
+    "telephone",
+)
 DUE_COLUMNS = [
     "school",
     "upn",

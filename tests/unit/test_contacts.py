@@ -31,7 +31,8 @@ def pupil(upn: str, year: int = 2025, school: str = "Northfield", **cells: str) 
         "leaving_year": str(year),
         "phase": "Y11",
         "do_not_contact": "N",
-        "full_name": f"Pupil {upn}",
+        "legal_forename": "Pupil",
+        "legal_surname": upn,
         "personal_email": f"{upn.lower()}@example.com",
         "telephone": "07700 900000",
     }
@@ -85,7 +86,8 @@ def test_attempts_counts_unsuccessful_inside_the_window() -> None:
         contact("A1", "2025-10-01"),  # actual_unvalidated window (13 Sep - 31 Dec 2025)
         contact("a1 ", "2025-10-08", "NO ANSWER", channel="Phone"),  # case and spaces
         contact("A1", "2025-10-08", "no answer", channel="phone"),  # the same attempt twice
-        contact("A1", "2025-10-09", "Reached"),  # successful: never counts
+        contact("A1", "2025-10-09", "Reached"),
+        contact("A1", "2025-10-11", "refused"),  # successful: never counts
         contact("A1", "2025-10-10", "Chatted"),  # not a listed outcome: never counts
         contact("A1", "2025-09-01"),  # intended window
         contact(
@@ -262,7 +264,13 @@ def test_contacts_due_lists_pupils_missing_the_entry_now_due() -> None:
         contact("A1", "2025-10-01"), contact("A1", "2025-10-02", channel="Phone")
     )
     due = contacts_due(dest, contacts, RULES, TERMS, D(2025, 11, 1))
-    assert list(due.columns) == [*DUE_COLUMNS, "full_name", "personal_email", "telephone"]
+    assert list(due.columns) == [
+        *DUE_COLUMNS,
+        "legal_forename",
+        "legal_surname",
+        "personal_email",
+        "telephone",
+    ]
     assert list(due["upn"]) == ["A1", "E5", "D4"]
     got: dict[str, Any] = {r["upn"]: r for r in due.to_dict("records")}
     assert (got["A1"]["entry"], got["A1"]["due"], got["A1"]["attempts"]) == (
