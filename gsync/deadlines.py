@@ -111,6 +111,10 @@ class Rule(_Strict):
     completed_by: list[Completion] = Field(min_length=1)
     attempts: int = Field(default=3, ge=1, le=20)
     window: Window | None = None
+    # Which entry a Form A response submitted inside this window fills: this one (unset), another
+    # entry's key (e.g. validation is staff's job, so a response fills the unvalidated entry), or
+    # `false`: none (staff only).
+    form_fills: str | Literal[False] | None = None
 
     @field_validator("completed_by", mode="before")
     @classmethod
@@ -154,6 +158,11 @@ class Rules(_Strict):
             if rule.key in seen:
                 raise ValueError(f"two entries have key {rule.key!r}; keys must be unique")
             seen.add(rule.key)
+        for rule in entries:
+            if isinstance(rule.form_fills, str) and rule.form_fills not in seen:
+                raise ValueError(
+                    f"entry {rule.key!r}: form_fills names {rule.form_fills!r}, which is not an entry"
+                )
         return entries
 
     def rule(self, key: str) -> Rule:
@@ -406,13 +415,19 @@ def entry_for_response(
     """Which entry a Form A response submitted at `submitted` fills for cohort `leaving_year`.
 
     Same meaning as the sync's `default_entry_for(submitted, leaving_year)`: use
-    `functools.partial(entry_for_response, rules, term_dates)` (or `entry_resolver`). None when the
-    moment is outside every entry's window. Term-date warnings go to the log (no personal data).
+    `functools.partial(entry_for_response, rules, term_dates)` (or `entry_resolver`). The entry
+    whose window holds the moment, redirected by its `form_fills`; None outside every window or
+    for a staff-only entry. Term-date warnings go to the log (no personal data).
     """
     key, warnings = entry_for_date(rules, term_dates, school_day(submitted), leaving_year)
     for warning in dict.fromkeys(warnings):
         log.warning(warning)
-    return key
+    if key is None:
+        return None
+    fills = rules.rule(key).form_fills
+    if fills is False:
+        return None
+    return fills or key
 
 
 def entry_resolver(

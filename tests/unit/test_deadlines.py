@@ -340,7 +340,7 @@ UTC = dt.UTC
         (dt.datetime(2025, 9, 12, 15), "intended"),  # naive: school time
         (dt.datetime(2025, 9, 13, 8), "actual_unvalidated"),
         (dt.datetime(2025, 12, 31, 23, 59, tzinfo=UTC), "actual_unvalidated"),  # GMT in winter
-        (dt.datetime(2026, 1, 1, 0, 0, tzinfo=UTC), "actual_validated"),
+        (dt.datetime(2026, 1, 1, 0, 0, tzinfo=UTC), "actual_unvalidated"),  # validation: staff
         (dt.datetime(2026, 4, 1, 10, tzinfo=UTC), "y1_summer"),
         (dt.datetime(2027, 1, 10, 10, tzinfo=UTC), "y2_spring"),
         (dt.datetime(2028, 7, 20, 10, tzinfo=UTC), "y3_summer"),
@@ -358,6 +358,18 @@ def test_entry_for_response_late_start_moves_the_boundary() -> None:
     moment = dt.datetime(2025, 9, 15, 10, tzinfo=UTC)
     assert entry_for_response(RULES, TERMS, moment, 2025) == "actual_unvalidated"
     assert entry_for_response(RULES, LATE_START, moment, 2025) == "intended"
+
+
+def test_form_fills_redirects_or_closes_an_entry_to_responses() -> None:
+    january = dt.datetime(2026, 1, 10, tzinfo=UTC)
+    data = rules_data()
+    data["entries"][3].pop("form_fills")
+    assert entry_for_response(parse_rules(data), TERMS, january, 2025) == "actual_validated"
+    data["entries"][3]["form_fills"] = False
+    assert entry_for_response(parse_rules(data), TERMS, january, 2025) is None
+    data["entries"][3]["form_fills"] = "nonsense"
+    with pytest.raises(SpecError, match="form_fills names 'nonsense'"):
+        parse_rules(data)
 
 
 def test_entry_without_window_never_takes_responses() -> None:
