@@ -1,4 +1,5 @@
-"""Google's partial-response ``fields`` syntax: ``a,b(c,d/e),f/g``, ``*`` for everything.
+"""Google's partial-response ``fields`` syntax: ``a,b(c,d/e),f/g``, ``*`` for everything
+(``a.b`` is accepted as ``a/b``, as the Sheets API does).
 
 Used by the server on every JSON answer (the standard ``fields`` parameter) and by handlers
 that take a FieldMask (``updateSheetProperties.fields``, ``updateCells.fields``).
@@ -6,6 +7,7 @@ that take a FieldMask (``updateSheetProperties.fields``, ``updateCells.fields``)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gsync.emulator.core import invalid
@@ -37,7 +39,7 @@ def _parse_list(text: str, pos: int, original: str) -> tuple[Mask, int]:
             if pos >= len(text) or text[pos] != ")":
                 raise invalid(f"Invalid field selection {original}")
             pos += 1
-        _merge_path(mask, path.split("/"), sub)
+        _merge_path(mask, re.split(r"[/.]", path), sub)
         if pos < len(text) and text[pos] == ",":
             pos += 1
             continue
