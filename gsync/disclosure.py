@@ -353,8 +353,9 @@ def check_disclosure(
 ) -> list[Breach]:
     """Every reason the (suppressed) tables may not be published; empty when they are safe.
 
-    `vocabulary` lists the summary's own labels (category and group names): a free-text answer
-    that is exactly one of them ("Apprenticeship") identifies nobody and is not a breach.
+    `vocabulary` lists the summary's own labels (category, group and school names): a free-text
+    answer or a name that is exactly one of them ("Apprenticeship", a pupil surnamed like the
+    school) is not taken as having leaked. UPNs, emails, phones and dates of birth never are.
     """
     breaches: list[Breach] = []
     vocab = {_norm(v) for v in vocabulary}
@@ -369,7 +370,8 @@ def check_disclosure(
             if kind == "strong":
                 strong.setdefault(v, col)
             elif kind == "name":
-                names.setdefault(v, col)
+                if v not in vocab:
+                    names.setdefault(v, col)
             elif v not in vocab:
                 free.setdefault(v, col)
 

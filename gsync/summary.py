@@ -240,7 +240,8 @@ def summary_tabs(
         if trust and len(schools) > 1:
             raw = pd.concat([raw, aggregate([raw])], ignore_index=True)
         tables[kind] = apply_suppression(raw, policy)
-    assert_publishable(tables, policy, destinations, vocabulary=vocabulary(taxonomy))
+    words = [*vocabulary(taxonomy), *set(tables["destinations"]["school"])]
+    assert_publishable(tables, policy, destinations, vocabulary=words)
 
     chart_entry = _chart_entry(destinations, taxonomy)
     tabs: dict[str, list[list[str | int | float]]] = {}
