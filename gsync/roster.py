@@ -280,9 +280,11 @@ def read_roster(
             continue
         record, problems = _read_row(raw, row_no, cols, header, school, phase, leaving_year)
         key = (record.get("upn", ""), record.get("leaving_year", ""))
-        if key[0] and not any(p.column == "upn" for p in problems):
+        if key[0] and not any(p.column == header[cols["upn"]] for p in problems):
             if key in seen:
-                problems.append(RowProblem(row_no, "upn", f"duplicate UPN (also row {seen[key]})"))
+                problems.append(
+                    RowProblem(row_no, header[cols["upn"]], f"duplicate UPN (also row {seen[key]})")
+                )
             else:
                 seen[key] = row_no
         errors.extend(problems)
