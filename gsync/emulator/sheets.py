@@ -808,15 +808,21 @@ def values_append(req: Request) -> dict[str, Any]:
     option = _input_option(req)
     book = Book(req.tx, req.path_params["spreadsheetId"])
     body = req.body or {}
-    sheet, r0, _r1, c0, c1, _parsed = book.resolve(req.path_params["range"])
+    sheet, r0, _r1, c0, c1, parsed = book.resolve(req.path_params["range"])
     rows = _matrix(body.get("values") or [], body.get("majorDimension", "ROWS"))
     grid = book.grid(sheet)
-    # The "table": the last row at or below the range's top with data in the range's columns.
-    last = -1
+    # The "table": the last row at or below the range's top with data in the range's columns
+    # (a single cell anchors a table that extends rightwards, as Google detects it).
+    if parsed.end_row == r0 + 1 and parsed.end_col == c0 + 1:
+        c1 = dims(sheet)[1]
+    last, right = -1, c0
     for r in range(r0, grid.last_row() + 1):
         row = grid.row(r) or []
-        if any(row[c] and row[c].get("userEnteredValue") for c in range(c0, min(c1, len(row)))):
-            last = r
+        filled = [
+            c for c in range(c0, min(c1, len(row))) if row[c] and row[c].get("userEnteredValue")
+        ]
+        if filled:
+            last, right = r, max(right, filled[-1] + 1)
     target = last + 1 if last >= 0 else r0
     height = len(rows)
     width = max((len(r) for r in rows), default=0)
@@ -852,7 +858,7 @@ def values_append(req: Request) -> dict[str, Any]:
     )
     result: dict[str, Any] = {"spreadsheetId": book.id, "updates": updates}
     if last >= 0:
-        result["tableRange"] = _range_text(sheet, r0, last + 1, c0, c1)
+        result["tableRange"] = _range_text(sheet, r0, last + 1, c0, right)
     return result
 
 
