@@ -88,6 +88,12 @@ def _shape(record: dict[str, Any], req: Request, defaults: tuple[str, ...]) -> d
     return {k: record[k] for k in defaults if k in record}
 
 
+def _sheets() -> Any:
+    """The Sheets handlers' module, which owns spreadsheet resources (imported at call time:
+    it imports core and registers handlers of its own)."""
+    return importlib.import_module("gsync.emulator.sheets")
+
+
 def _check_parents(tx: Tx, parents: list[str]) -> None:
     for parent in parents:
         folder = tx.get(FILES, parent)
@@ -113,9 +119,7 @@ def create_file(req: Request) -> dict[str, Any]:
     if req.tx.get(FILES, file_id) is not None:
         raise DriveError(409, "A file already exists with the provided ID.", "fileIdInUse", "id")
     if mime == MIME_SPREADSHEET:
-        # Sheets owns the spreadsheet resource; looked up at call time (module written alongside).
-        sheets = importlib.import_module("gsync.emulator.sheets")
-        sheets.new_spreadsheet(req.tx, file_id, name, req.now)
+        _sheets().new_spreadsheet(req.tx, file_id, name, req.now)
     elif mime == MIME_FORM:
         from gsync.emulator.forms import new_form
 
@@ -162,10 +166,13 @@ def update_file(req: Request) -> dict[str, Any]:
     record["parents"] = parents
     if "name" in body:
         record["name"] = str(body["name"])
+        # The Drive name is the form's documentTitle and the spreadsheet's title.
         if record["mimeType"] == MIME_FORM:
             from gsync.emulator.forms import rename_form
 
             rename_form(req.tx, file_id, record["name"])
+        elif record["mimeType"] == MIME_SPREADSHEET:
+            _sheets().rename_spreadsheet(req.tx, file_id, record["name"])
     if "description" in body:
         record["description"] = str(body["description"])
     if "trashed" in body:
@@ -193,6 +200,8 @@ def delete_file(req: Request) -> None:
             from gsync.emulator.forms import delete_form
 
             delete_form(req.tx, key)
+        elif record.get("mimeType") == MIME_SPREADSHEET:
+            _sheets().delete_spreadsheet(req.tx, key)
         req.tx.delete(FILES, key)
 
 

@@ -101,8 +101,11 @@ def test_gspread_style_calls(api: Any) -> None:
     assert set(body["files"][0]) == {"id", "name", "createdTime", "modifiedTime"}
 
 
-def test_gspread_creates_and_lists_spreadsheets(server: EmulatorServer) -> None:
-    pytest.importorskip("gsync.emulator.sheets", reason="the Sheets handlers are not in yet")
+def test_gspread_creates_lists_renames_and_deletes_spreadsheets(
+    server: EmulatorServer, drive: Any
+) -> None:
+    import gspread
+
     from gsync.workspace import workspace_for_endpoint
 
     client = workspace_for_endpoint(server.url).sheets()
@@ -111,3 +114,10 @@ def test_gspread_creates_and_lists_spreadsheets(server: EmulatorServer) -> None:
     assert [f["id"] for f in listed] == [created.id]
     assert created.title == "CEIAG Metrics & Destinations"
     assert client.list_spreadsheet_files(title="Other") == []
+    # The Drive name and the spreadsheet title stay one: a Drive rename shows in Sheets.
+    drive.files().update(fileId=created.id, body={"name": "Renamed"}).execute()
+    assert client.open_by_key(created.id).title == "Renamed"
+    client.del_spreadsheet(created.id)
+    with pytest.raises(gspread.exceptions.SpreadsheetNotFound):
+        client.open_by_key(created.id)
+    assert client.list_spreadsheet_files() == []
