@@ -35,6 +35,7 @@ from gsync.template import (
     SYNC_ENTRY_FIELDS,
     Tab,
     Template,
+    group_source,
     group_state,
     load_template,
     set_group_hash,
@@ -189,7 +190,7 @@ def plan_sync(
         row = dest.rows[row_no]
         cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
         label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-        outcome = _write_group(row, group, cells)
+        outcome = _write_group(row, group, cells, _source_token(winner))
         if outcome == "written":
             counts["applied"] += 1
             changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
@@ -337,18 +338,30 @@ def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:
     return {"consent": "Y", "do_not_contact": "N", "personal_email": email, "telephone": phone}
 
 
-def _write_group(row: dict[str, str], group: str, cells: dict[str, str]) -> str:
-    """Write a group's cells unless staff edited them; 'written', 'unchanged' or 'conflict'."""
+def _source_token(r: dict[str, str]) -> str:
+    """A short digest naming one submission (response id and its last-submitted time)."""
+    return hashlib.blake2b(
+        f"{r['response_id']}\x1f{r['last_submitted']}".encode(), digest_size=3
+    ).hexdigest()
+
+
+def _write_group(row: dict[str, str], group: str, cells: dict[str, str], source: str) -> str:
+    """Write a group's cells from one submission unless staff edited them.
+
+    Returns 'written', 'unchanged', 'kept' (staff corrected what this same submission said:
+    their version stands, quietly) or 'conflict' (staff edited, and a different submission
+    now says something else).
+    """
     assert set(cells) == set(HASH_GROUPS[group])
     state = group_state(row, group)
     if all(row.get(c, "") == v for c, v in cells.items()):
-        if state == "edited":
-            set_group_hash(row, group)  # staff typed what the form says: nothing to protect
+        if state != "synced" or group_source(row, group) != source:
+            set_group_hash(row, group, source)  # already shows this submission: record it
         return "unchanged"
     if state == "edited":
-        return "conflict"
+        return "kept" if group_source(row, group) == source else "conflict"
     row.update(cells)
-    set_group_hash(row, group)
+    set_group_hash(row, group, source)
     return "written"
 
 

@@ -329,7 +329,7 @@ def make_sample(
         a = answers(p, rng)
         a["course"] = payload
         a["destination"] = payload if i == 0 else a["destination"]
-        moment = start + dt.timedelta(days=71, minutes=i)
+        moment = start + dt.timedelta(days=95, minutes=i)  # after every other submission
         out.append(
             SampleResponse(
                 response_id=f"resp{seed:02d}f{i:04d}",

@@ -272,7 +272,7 @@ def _digest(values: list[str]) -> str:
 
 
 def parse_sync_hash(text: str) -> dict[str, str]:
-    """`sync_hash` cell text -> {group: hash}; anything unparsable is ignored."""
+    """`sync_hash` cell text -> {group: "hash" or "hash.source"}; anything unparsable is ignored."""
     out: dict[str, str] = {}
     for part in str(text or "").split():
         group, sep, value = part.partition("=")
@@ -293,12 +293,22 @@ def group_state(row: dict[str, str], group: str) -> Literal["empty", "synced", "
     """Whether a row's group of cells is blank, as the sync wrote it, or edited by staff since."""
     if all(not str(row.get(c, "") or "") for c in HASH_GROUPS[group]):
         return "empty"
-    recorded = parse_sync_hash(row.get("sync_hash", "")).get(group)
+    recorded = parse_sync_hash(row.get("sync_hash", "")).get(group, "").partition(".")[0]
     return "synced" if recorded == group_hash(row, group) else "edited"
 
 
-def set_group_hash(row: dict[str, str], group: str) -> None:
-    """Record (in place) that the sync has just written this group's cells as they now are."""
+def group_source(row: dict[str, str], group: str) -> str:
+    """The source token recorded with the group's hash (which submission the sync last wrote)."""
+    return parse_sync_hash(row.get("sync_hash", "")).get(group, "").partition(".")[2]
+
+
+def set_group_hash(row: dict[str, str], group: str, source: str = "") -> None:
+    """Record (in place) that the sync has just written this group's cells as they now are.
+
+    `source` (letters and digits) names what the cells came from, e.g. a short digest of the
+    Form A submission, so a later run can tell a newer submission from the one staff corrected.
+    """
     hashes = parse_sync_hash(row.get("sync_hash", ""))
-    hashes[group] = group_hash(row, group)
+    value = group_hash(row, group)
+    hashes[group] = f"{value}.{source}" if source else value
     row["sync_hash"] = format_sync_hash(hashes)
