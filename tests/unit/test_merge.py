@@ -42,7 +42,7 @@ def sync(tabs: dict[str, pd.DataFrame], raw: list[dict[str, Any]], school: str =
 
 
 def grid(frame: pd.DataFrame) -> list[list[str]]:
-    return [[str(c) for c in frame.columns]] + frame.fillna("").astype(str).to_numpy().tolist()
+    return [[str(c) for c in frame.columns], *frame.fillna("").astype(str).to_numpy().tolist()]
 
 
 def same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
