@@ -46,8 +46,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "upn": ("UPN", "Unique Pupil Number", "Pupil UPN", "Student UPN"),
     "legal_forename": ("Legal Forename", "Legal First Name", "Forename", "First Name", "Firstname"),
     "legal_surname": ("Legal Surname", "Legal Last Name", "Surname", "Last Name", "Lastname"),
-    "preferred_forename": ("Preferred Forename", "Preferred First Name", "Known As"),
-    "preferred_surname": ("Preferred Surname", "Preferred Last Name"),
+    # SIMS exports both "Legal Forename" and "Forename" (the preferred one): the legal key takes
+    # the "Legal ..." column first, so the plain one is left for the preferred key.
+    "preferred_forename": ("Preferred Forename", "Preferred First Name", "Known As", "Forename"),
+    "preferred_surname": ("Preferred Surname", "Preferred Last Name", "Surname"),
     "date_of_birth": ("DOB", "Date of Birth", "Birth Date", "Birthdate"),
     "school_email": ("Email", "School Email", "Email Address", "Primary Email", "Student Email"),
     "leaving_year": ("Year Left", "Leaving Year", "Year of Leaving", "Leaver Year"),

@@ -199,3 +199,15 @@ def test_apply_roster_leaves_staff_identity_edits_alone() -> None:
     assert counts.conflicts == 1
     assert out.loc[0, "legal_surname"] == "Ashford-Smythe"
     assert out.loc[0, "send"] == "N"
+
+
+def test_sims_plain_forename_is_the_preferred_one() -> None:
+    data = (
+        b"UPN,Legal Forename,Legal Surname,Forename,Surname,DOB,Year Left\n"
+        b"M881400014001,Brira,Ashford,Bree,Ashford,03/04/2010,2026\n"
+    )
+    row = read_roster(data, school="N", phase="Y11").frame.iloc[0]
+    assert (row["legal_forename"], row["preferred_forename"]) == ("Brira", "Bree")
+    only_plain = b"UPN,Forename,Surname,DOB,Year Left\nM881400014001,Bree,Ashford,2010-04-03,2026\n"
+    row = read_roster(only_plain, school="N", phase="Y11").frame.iloc[0]
+    assert (row["legal_forename"], row["preferred_forename"]) == ("Bree", "")
