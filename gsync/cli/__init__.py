@@ -159,6 +159,7 @@ from gsync.cli import emulator_cmd
 from gsync.cli import workspace_cmd
 from gsync.cli import form_cmd
 from gsync.cli import sync_cmd
+from gsync.cli import demo_cmd
 
 main.add_command(emulator_cmd.emulator)
 main.add_command(workspace_cmd.workspace)
@@ -166,3 +167,4 @@ main.add_command(form_cmd.form)
 main.add_command(sync_cmd.sheet)
 main.add_command(sync_cmd.roster)
 main.add_command(sync_cmd.sync)
+main.add_command(demo_cmd.demo)
