@@ -70,7 +70,11 @@ def not_found(message: str) -> ApiError:
 
 
 class Tx(Protocol):
-    """One transaction over the emulator's state: resources by (kind, key), JSON values."""
+    """One transaction over the emulator's state: resources by (kind, key), JSON values.
+
+    Both stores also offer ``peek(kind, key)``: a read without the private copy, for large
+    read-mostly values (sheet cells); the caller must never mutate what it returns.
+    """
 
     def get(self, kind: str, key: str) -> Any | None: ...
     def put(self, kind: str, key: str, value: Any) -> None: ...
@@ -98,6 +102,14 @@ class _MemoryTx:
             return copy.deepcopy(self._puts[(kind, key)])
         value = self._data.get(kind, {}).get(key)
         return copy.deepcopy(value) if value is not None else None
+
+    def peek(self, kind: str, key: str) -> Any | None:
+        """Read without copying (optional on a Tx): the caller must not mutate the result."""
+        if (kind, key) in self._deletes:
+            return None
+        if (kind, key) in self._puts:
+            return self._puts[(kind, key)]
+        return self._data.get(kind, {}).get(key)
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._deletes.discard((kind, key))

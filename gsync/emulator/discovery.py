@@ -291,6 +291,18 @@ class BodyValidator:
         if kind == "any":
             return value
         if kind == "array":
+            item_spec = spec.get("items", {})
+            if isinstance(value, list) and item_spec.get("type") == "array":
+                inner = item_spec.get("items", {})
+                if inner.get("type") == "any" and "$ref" not in inner:
+                    # fast path for ValueRange.values (rows of any values): only shape matters
+                    for i, row in enumerate(value):
+                        if not isinstance(row, list):
+                            raise invalid(
+                                f"Invalid value at '{where}[{i}]' "
+                                f"(type.googleapis.com/google.protobuf.ListValue), {_json_repr(row)}"
+                            )
+                    return value
             if not isinstance(value, list):
                 item = spec.get("items", {})
                 label = (item.get("$ref") and self._type_url(item["$ref"])) or _scalar_label(item)

@@ -72,6 +72,13 @@ def apply(value: Any, mask: Mask | None) -> Any:
     if mask is None or ("*" in mask and mask["*"] is None):
         return value
     if isinstance(value, list):
+        if len(mask) == 1 and "*" not in mask:
+            # fast path for the common one-field selection over long lists (grid rows, cells)
+            ((key, sub),) = mask.items()
+            return [
+                ({key: apply(v[key], sub)} if key in v else {}) if isinstance(v, dict) else v
+                for v in value
+            ]
         return [apply(v, mask) for v in value]
     if not isinstance(value, dict):
         return value

@@ -136,8 +136,61 @@ def formatted_value(cell: dict[str, Any]) -> str | None:
     return None
 
 
-def render(cell: dict[str, Any] | None, option: str) -> Any:
-    """A cell as values.get returns it ("" for empty)."""
+def compact(cell: dict[str, Any] | None) -> Any:
+    """A cell as stored: a bare string / number / bool when that is all it holds, else CellData.
+
+    Keeps big grids small on disk and in memory (most cells are plain text).
+    """
+    if not cell:
+        return None
+    if len(cell) == 1 and "userEnteredValue" in cell:
+        entered = cell["userEnteredValue"]
+        if isinstance(entered, dict) and len(entered) == 1:
+            key, value = next(iter(entered.items()))
+            if key == "stringValue" and isinstance(value, str) and value:
+                return value
+            if key == "boolValue" and isinstance(value, bool):
+                return value
+            if (
+                key == "numberValue"
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                return value
+    return cell
+
+
+def expand(raw: Any) -> dict[str, Any] | None:
+    """A stored cell as CellData (shared, not copied: do not mutate)."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str):
+        return {"userEnteredValue": {"stringValue": raw}}
+    if isinstance(raw, bool):
+        return {"userEnteredValue": {"boolValue": raw}}
+    return {"userEnteredValue": {"numberValue": raw}}
+
+
+def has_value(raw: Any) -> bool:
+    """Whether a stored cell holds a value (not just formatting)."""
+    if raw is None:
+        return False
+    if isinstance(raw, dict):
+        return bool(raw.get("userEnteredValue"))
+    return True
+
+
+def render(raw: Any, option: str) -> Any:
+    """A stored cell as values.get returns it ("" for empty)."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return ("TRUE" if raw else "FALSE") if option == "FORMATTED_VALUE" else raw
+    if isinstance(raw, int | float):
+        return format_number(raw, None) if option == "FORMATTED_VALUE" else raw
+    cell = raw
     if not cell or not cell.get("userEnteredValue"):
         return ""
     entered = cell["userEnteredValue"]
@@ -151,9 +204,13 @@ def render(cell: dict[str, Any] | None, option: str) -> Any:
     return formatted_value(cell) or ""
 
 
-def output_cell(cell: dict[str, Any]) -> dict[str, Any]:
-    """A stored cell as CellData in spreadsheets.get (with derived values)."""
-    out = {k: copy.deepcopy(v) for k, v in cell.items() if k in CELL_FIELDS}
+def output_cell(raw: Any) -> dict[str, Any]:
+    """A stored cell as CellData in spreadsheets.get (with derived values; shares sub-objects)."""
+    if isinstance(raw, str):  # fast path: most cells are plain text
+        value = {"stringValue": raw}
+        return {"userEnteredValue": value, "effectiveValue": value, "formattedValue": raw}
+    cell = expand(raw) or {}
+    out = {k: v for k, v in cell.items() if k in CELL_FIELDS}
     eff = effective_value(cell)
     if eff is not None:
         out["effectiveValue"] = eff
@@ -161,7 +218,7 @@ def output_cell(cell: dict[str, Any]) -> dict[str, Any]:
     if text is not None:
         out["formattedValue"] = text
     if "userEnteredFormat" in cell:
-        out["effectiveFormat"] = copy.deepcopy(cell["userEnteredFormat"])
+        out["effectiveFormat"] = cell["userEnteredFormat"]
     return out
 
 
@@ -182,34 +239,51 @@ class Grid:
         self.sheet_id = int(sheet["properties"]["sheetId"])
         self.blocks: dict[int, list[list[Any] | None]] = {}
         self.dirty: set[int] = set()
+        self.owned: set[int] = set()  # blocks whose lists are private copies (copy-on-write)
         self.nblocks = int(sheet.get("_blocks", 0))
+        # Read blocks without copying when the store allows it (see store.SqliteStore.peek).
+        self._read = getattr(tx, "peek", tx.get)
 
     def _block(self, index: int) -> list[list[Any] | None]:
         if index not in self.blocks:
             stored = None
             if index < self.nblocks:
-                stored = self.tx.get("cells", _cells_key(self.spreadsheet_id, self.sheet_id, index))
+                stored = self._read("cells", _cells_key(self.spreadsheet_id, self.sheet_id, index))
             self.blocks[index] = stored if stored is not None else []
         return self.blocks[index]
+
+    def _own(self, index: int) -> list[list[Any] | None]:
+        block = self._block(index)
+        if index not in self.owned:
+            block = [list(row) if row is not None else None for row in block]
+            self.blocks[index] = block
+            self.owned.add(index)
+        return block
 
     def row(self, r: int) -> list[Any] | None:
         block = self._block(r // BLOCK)
         offset = r % BLOCK
         return block[offset] if offset < len(block) else None
 
-    def cell(self, r: int, c: int) -> dict[str, Any] | None:
+    def raw(self, r: int, c: int) -> Any:
         row = self.row(r)
         if row is None or c >= len(row):
             return None
-        value: dict[str, Any] | None = row[c]
-        return value
+        return row[c]
+
+    def cell(self, r: int, c: int) -> dict[str, Any] | None:
+        """The cell as CellData (shared: copy before changing)."""
+        return expand(self.raw(r, c))
 
     def set_cell(self, r: int, c: int, cell: dict[str, Any] | None) -> None:
-        index = r // BLOCK
-        block = self._block(index)
-        offset = r % BLOCK
         if cell is not None and not any(cell.get(k) not in (None, {}) for k in cell):
             cell = None
+        self.set_raw(r, c, compact(cell))
+
+    def set_raw(self, r: int, c: int, cell: Any) -> None:
+        index = r // BLOCK
+        block = self._own(index)
+        offset = r % BLOCK
         if cell is None:
             if offset >= len(block) or block[offset] is None:
                 return
@@ -257,12 +331,13 @@ class Grid:
             chunk = rows[index * BLOCK : (index + 1) * BLOCK]
             self.blocks[index] = chunk
             self.dirty.add(index)
+            self.owned.discard(index)  # rows may still be shared with the store's cache
         self.nblocks = max(count, old)
 
     def save(self) -> None:
         """Write changed blocks; drop empty ones; record the block count on the sheet."""
         for index in sorted(self.dirty):
-            block = self.blocks.get(index, [])
+            block = list(self.blocks.get(index, []))
             while block and not block[-1]:
                 block.pop()
             key = _cells_key(self.spreadsheet_id, self.sheet_id, index)
@@ -280,7 +355,7 @@ class Grid:
         """Delete every stored block (the sheet is being deleted)."""
         for index in range(self.nblocks):
             self.tx.delete("cells", _cells_key(self.spreadsheet_id, self.sheet_id, index))
-        self.blocks, self.dirty, self.nblocks = {}, set(), 0
+        self.blocks, self.dirty, self.owned, self.nblocks = {}, set(), set(), 0
 
 
 # ---------------------------------------------------------------- the spreadsheet
@@ -466,7 +541,7 @@ def _grid_data(
     row_data: list[dict[str, Any]] = []
     for r in range(r0, last):
         row = grid.row(r) or []
-        cells = [output_cell(c) if c else {} for c in row[c0:c1]]
+        cells = [output_cell(c) if c is not None else {} for c in row[c0:c1]]
         while cells and not cells[-1]:
             cells.pop()
         row_data.append({"values": cells} if cells else {})
@@ -644,15 +719,25 @@ def write_values(
             if value is None:
                 continue  # null input means "leave this cell alone" (API reference, ValueRange)
             entered, number_format = _entered(value, option)
-            cell = copy.deepcopy(grid.cell(r0 + i, c0 + j)) or {}
+            current = grid.raw(r0 + i, c0 + j)
+            cells += 1
+            if number_format is None and not isinstance(current, dict):
+                # fast path: a plain value over a plain (or empty) cell
+                grid.set_raw(
+                    r0 + i, c0 + j, compact({"userEnteredValue": entered} if entered else None)
+                )
+                continue
+            cell = dict(expand(current) or {})
             if entered is None:
                 cell.pop("userEnteredValue", None)
             else:
                 cell["userEnteredValue"] = entered
             if number_format is not None:
-                cell.setdefault("userEnteredFormat", {})["numberFormat"] = number_format
+                cell["userEnteredFormat"] = {
+                    **cell.get("userEnteredFormat", {}),
+                    "numberFormat": number_format,
+                }
             grid.set_cell(r0 + i, c0 + j, cell)
-            cells += 1
     result: dict[str, Any] = {"spreadsheetId": book.id}
     if height and width:
         result.update(
@@ -702,11 +787,15 @@ def clear_values(book: Book, range_text: str) -> str:
     for r in range(r0, last):
         row = grid.row(r) or []
         for c in range(c0, min(c1, len(row))):
-            cell = row[c]
-            if cell and "userEnteredValue" in cell:
-                cell = dict(cell)
+            raw = row[c]
+            if not has_value(raw):
+                continue
+            if isinstance(raw, dict):
+                cell = dict(raw)
                 cell.pop("userEnteredValue")
                 grid.set_cell(r, c, cell)
+            else:
+                grid.set_raw(r, c, None)
     return _range_text(sheet, r0, r1, c0, c1)
 
 
@@ -818,9 +907,7 @@ def values_append(req: Request) -> dict[str, Any]:
     last, right = -1, c0
     for r in range(r0, grid.last_row() + 1):
         row = grid.row(r) or []
-        filled = [
-            c for c in range(c0, min(c1, len(row))) if row[c] and row[c].get("userEnteredValue")
-        ]
+        filled = [c for c in range(c0, min(c1, len(row))) if has_value(row[c])]
         if filled:
             last, right = r, max(right, filled[-1] + 1)
     target = last + 1 if last >= 0 else r0

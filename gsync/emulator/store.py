@@ -59,6 +59,29 @@ class _SqliteTx:
             self._store._cache[(kind, key)] = (version, json.loads(text))
         return value
 
+    def peek(self, kind: str, key: str) -> Any | None:
+        """Read without copying, from the per-row cache when the row is unchanged.
+
+        The caller must not mutate the result (it is shared with later transactions).
+        """
+        row = self._conn.execute(
+            "SELECT version FROM resources WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        if row is None:
+            return None
+        version = int(row[0])
+        if (kind, key) not in self._written:
+            cached = self._store._cache.get((kind, key))
+            if cached is not None and cached[0] == version:
+                return cached[1]
+        text = self._conn.execute(
+            "SELECT value FROM resources WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()[0]
+        value = json.loads(text)
+        if (kind, key) not in self._written:
+            self._store._cache[(kind, key)] = (version, value)
+        return value
+
     def put(self, kind: str, key: str, value: Any) -> None:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         self._conn.execute(

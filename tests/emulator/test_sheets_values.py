@@ -282,3 +282,25 @@ def test_get_fields_mask_and_ranges(api: Api, sid: str) -> None:
     }
     without = api.get(f"/v4/spreadsheets/{sid}").json()
     assert all("data" not in s for s in without["sheets"])
+
+
+def test_values_rows_must_be_lists(api: Api, sid: str) -> None:
+    response = api.put(
+        vpath(sid, "Sheet1!A1"), params={"valueInputOption": "RAW"}, json={"values": [["a"], "b"]}
+    )
+    assert "Invalid value at 'values[1]'" in error_of(response)["message"]
+
+
+def test_compact_cells_keep_types_and_formats(api: Api, sid: str) -> None:
+    put(api, sid, "Sheet1!A1", [[0, False, "", "t", 1.5]], "RAW")
+    assert get(api, sid, "Sheet1!A1:E1", valueRenderOption="UNFORMATTED_VALUE")["values"] == [
+        [0, False, "", "t", 1.5]
+    ]
+    assert get(api, sid, "Sheet1!A1:E1")["values"] == [["0", "FALSE", "", "t", "1.5"]]
+    cells = grid_cells(api, sid, "Sheet1!A1:E1")[0]
+    assert cells[0] == {
+        "userEnteredValue": {"numberValue": 0},
+        "effectiveValue": {"numberValue": 0},
+        "formattedValue": "0",
+    }
+    assert cells[2] == {}
