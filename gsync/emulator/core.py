@@ -9,6 +9,19 @@ checks semantics and raises ``ApiError`` for what Google would refuse.
 Atomicity: a handler reads resources through ``req.tx.get`` (which returns a private deep
 copy), changes its copies, and ``put``s them back only when the whole request is valid. The
 transaction commits only if the handler returns; any exception discards every ``put``.
+
+The framework (server.py) also applies the standard ``fields`` query parameter to every JSON
+answer (fieldmask.py), so a handler may return the whole resource. A handler returning None
+is answered 204 with no body; returning ``bytes`` sends them as they are (``alt=media``).
+Request bodies arrive with field names in camelCase (snake_case aliases are normalised first),
+JSON nulls removed; query parameter names are camelCase too. A media upload (Drive
+``/upload/...``, uploadType media or multipart) arrives as ``req.body`` = the JSON metadata
+part (``{}`` if none) and ``req.media`` / ``req.media_type`` = the content part.
+
+Test-only routes (under ``/_emulator/``) register with ``@control_route(http_method, regex)``;
+they get a ``Request`` whose ``api`` is ``"_emulator"``, whose ``path_params`` are the regex's
+named groups and whose body is the parsed JSON (unvalidated); they run in one store
+transaction like API handlers, and what they return is answered as JSON (200).
 """
 
 from __future__ import annotations
