@@ -138,3 +138,15 @@ def test_large_sheet_round_trip_on_sqlite(big_sheet: tuple[gspread.Client, str])
     # a small write touches one block; the rest stays intact
     sh.values_update("Sheet1!B5", params={"valueInputOption": "RAW"}, body={"values": [["x"]]})
     assert sh.values_get("Sheet1!A4:B6")["values"] == [["r3", "3"], ["r4", "x"], ["r5", "5"]]
+
+
+def test_gspread_create_through_drive(gc: gspread.Client) -> None:
+    """gspread creates spreadsheets with Drive files.create, which calls sheets.new_spreadsheet."""
+    from gsync.emulator.core import HANDLERS
+
+    if "drive.files.create" not in HANDLERS:
+        pytest.skip("the Drive handlers are not present")
+    sh = gc.create("Made via Drive")
+    sh.sheet1.update([["x"]], "A1")
+    again = gc.open_by_key(sh.id)
+    assert again.title == "Made via Drive" and again.sheet1.get("A1") == [["x"]]
