@@ -75,6 +75,13 @@ def apply(value: Any, mask: Mask | None) -> Any:
         if len(mask) == 1 and "*" not in mask:
             # fast path for the common one-field selection over long lists (grid rows, cells)
             ((key, sub),) = mask.items()
+            if sub is None:
+                return [
+                    (v if len(v) == 1 and key in v else {key: v[key]} if key in v else {})
+                    if isinstance(v, dict)
+                    else v
+                    for v in value
+                ]
             return [
                 ({key: apply(v[key], sub)} if key in v else {}) if isinstance(v, dict) else v
                 for v in value

@@ -533,15 +533,34 @@ def _dimension_meta(book: Book, sheet: dict[str, Any], dim: str, start: int, end
     return out
 
 
+def _project(cell: dict[str, Any], keys: frozenset[str] | None) -> dict[str, Any]:
+    if keys is None:
+        return cell
+    return {k: v for k, v in cell.items() if k in keys}
+
+
 def _grid_data(
-    book: Book, sheet: dict[str, Any], r0: int, r1: int, c0: int, c1: int
+    book: Book,
+    sheet: dict[str, Any],
+    box: tuple[int, int, int, int],
+    data_keys: frozenset[str] | None = None,
+    cell_keys: frozenset[str] | None = None,
 ) -> dict[str, Any]:
+    """GridData for a box; ``data_keys`` / ``cell_keys`` (from the fields mask) skip work
+    on parts the caller will not see."""
+    r0, r1, c0, c1 = box
     grid = book.grid(sheet)
     last = min(r1, grid.last_row() + 1)
     row_data: list[dict[str, Any]] = []
+    only_text = cell_keys is not None and cell_keys <= {"formattedValue", "userEnteredValue"}
     for r in range(r0, last):
         row = grid.row(r) or []
-        cells = [output_cell(c) if c is not None else {} for c in row[c0:c1]]
+        if only_text:
+            cells = [
+                _project(output_cell(c), cell_keys) if c is not None else {} for c in row[c0:c1]
+            ]
+        else:
+            cells = [output_cell(c) if c is not None else {} for c in row[c0:c1]]
         while cells and not cells[-1]:
             cells.pop()
         row_data.append({"values": cells} if cells else {})
@@ -552,10 +571,31 @@ def _grid_data(
         data["startRow"] = r0
     if c0:
         data["startColumn"] = c0
-    data["rowData"] = row_data
-    data["rowMetadata"] = _dimension_meta(book, sheet, "ROWS", r0, r1)
-    data["columnMetadata"] = _dimension_meta(book, sheet, "COLUMNS", c0, c1)
+    if row_data:  # Google omits empty repeated fields
+        data["rowData"] = row_data
+    if data_keys is None or "rowMetadata" in data_keys:
+        data["rowMetadata"] = _dimension_meta(book, sheet, "ROWS", r0, r1)
+    if data_keys is None or "columnMetadata" in data_keys:
+        data["columnMetadata"] = _dimension_meta(book, sheet, "COLUMNS", c0, c1)
     return data
+
+
+def _data_masks(fields: str | None) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """Which GridData keys and which CellData keys a ``fields`` mask can show (None = all)."""
+    if not fields:
+        return None, None
+    mask: Any = fieldmask.parse(fields)
+    for step in ("sheets", "data"):
+        if not isinstance(mask, dict) or "*" in mask or step not in mask:
+            return None, None
+        mask = mask[step]
+    if not isinstance(mask, dict):
+        return None, None
+    data_keys = frozenset(mask)
+    rows = mask.get("rowData")
+    values = rows.get("values") if isinstance(rows, dict) else None
+    cell_keys = frozenset(values) if isinstance(values, dict) and "*" not in values else None
+    return data_keys, cell_keys
 
 
 def _public_metadata(md: dict[str, Any]) -> dict[str, Any]:
@@ -563,9 +603,11 @@ def _public_metadata(md: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_spreadsheet(
-    book: Book, include_grid: bool, ranges: list[str], base_url: str | None = None
+    book: Book, include_grid: bool, ranges: list[str], fields: str | None = None
 ) -> dict[str, Any]:
-    """The Spreadsheet resource as spreadsheets.get answers it."""
+    """The Spreadsheet resource as spreadsheets.get answers it (``fields`` only saves work:
+    the server applies the mask itself)."""
+    data_keys, cell_keys = _data_masks(fields)
     meta = book.meta
     wanted: dict[int, list[tuple[int, int, int, int]]] = {}
     for text in ranges:
@@ -592,7 +634,7 @@ def render_spreadsheet(
         if include_grid and sheet["properties"].get("sheetType", "GRID") == "GRID":
             rows, cols = dims(sheet)
             boxes = wanted.get(sid) or [(0, rows, 0, cols)]
-            out["data"] = [_grid_data(book, sheet, *box) for box in boxes]
+            out["data"] = [_grid_data(book, sheet, box, data_keys, cell_keys) for box in boxes]
         sheets_out.append(out)
     result: dict[str, Any] = {
         "spreadsheetId": book.id,
@@ -622,7 +664,7 @@ def _wants_grid(req: Request) -> bool:
 @handler("sheets.spreadsheets.get")
 def spreadsheets_get(req: Request) -> dict[str, Any]:
     book = Book(req.tx, req.path_params["spreadsheetId"])
-    return render_spreadsheet(book, _wants_grid(req), req.params("ranges"))
+    return render_spreadsheet(book, _wants_grid(req), req.params("ranges"), req.param("fields"))
 
 
 @handler("sheets.spreadsheets.create")

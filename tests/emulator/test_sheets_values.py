@@ -304,3 +304,37 @@ def test_compact_cells_keep_types_and_formats(api: Api, sid: str) -> None:
         "formattedValue": "0",
     }
     assert cells[2] == {}
+
+
+def test_grid_read_with_a_formatted_value_mask(api: Api, sid: str) -> None:
+    """The one-request read gsync's sheetio makes: properties plus formatted values only."""
+    put(api, sid, "Sheet1!A1", [["a", "2025-07-01", "=1+1", "3.5", "TRUE"]], "USER_ENTERED")
+    fields = (
+        "spreadsheetId,properties.title,"
+        "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,"
+        "frozenRowCount)),data.rowData.values.formattedValue)"
+    )
+    body = api.get(
+        f"/v4/spreadsheets/{sid}", params={"includeGridData": "true", "fields": fields}
+    ).json()
+    assert set(body) == {"spreadsheetId", "properties", "sheets"}
+    assert body["properties"] == {"title": "Book"}
+    first = body["sheets"][0]
+    assert first["properties"] == {
+        "sheetId": 0,
+        "title": "Sheet1",
+        "index": 0,
+        "gridProperties": {"rowCount": 1000, "columnCount": 26},
+    }
+    assert first["data"] == [
+        {
+            "rowData": [
+                {
+                    "values": [
+                        {"formattedValue": v} for v in ("a", "2025-07-01", "=1+1", "3.5", "TRUE")
+                    ]
+                }
+            ]
+        }
+    ]
+    assert body["sheets"][1]["data"] == [{}]  # an empty sheet: no rowData at all, like Google
