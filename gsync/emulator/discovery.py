@@ -185,20 +185,22 @@ def _check_scalar(api: str, name: str, spec: dict[str, Any], value: str) -> None
     where = snake(name)
     if kind == "integer":
         if not re.fullmatch(r"-?\d+", value):
-            raise invalid(f"Invalid value at '{where}' (TYPE_INT32), \"{value}\"")
+            raise invalid(f"Invalid value at '{where}' (TYPE_INT32), {_json_repr(value)}")
     elif kind == "number":
         try:
             float(value)
         except ValueError:
-            raise invalid(f"Invalid value at '{where}' (TYPE_DOUBLE), \"{value}\"") from None
+            raise invalid(
+                f"Invalid value at '{where}' (TYPE_DOUBLE), {_json_repr(value)}"
+            ) from None
     elif kind == "boolean" and value.lower() not in ("true", "false", "1", "0"):
-        raise invalid(f"Invalid value at '{where}' (TYPE_BOOL), \"{value}\"")
+        raise invalid(f"Invalid value at '{where}' (TYPE_BOOL), {_json_repr(value)}")
     enum = spec.get("enum")
     if enum and value not in enum:
         type_name = name[:1].upper() + name[1:]
         raise invalid(
             f"Invalid value at '{where}' (type.googleapis.com/{PACKAGES[api]}.{type_name}), "
-            f'"{value}"'
+            f"{_json_repr(value)}"
         )
 
 
@@ -234,8 +236,17 @@ def validate_query(method: Method, query: dict[str, list[str]]) -> dict[str, lis
 # ---------------------------------------------------------------- request bodies
 
 
+_ECHO_SAFE = re.compile(r"[A-Za-z0-9_.:-]{0,40}")
+
+
 def _json_repr(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))[:200]
+    """The offending value for an error message, as Google echoes it, except free text: that
+    could be personal data (a pupil's name sent to the wrong field), so only its size is shown."""
+    if isinstance(value, str) and not _ECHO_SAFE.fullmatch(value):
+        return f"<text of {len(value)} characters>"
+    if isinstance(value, dict | list):
+        return "<" + ("object" if isinstance(value, dict) else "list") + ">"
+    return json.dumps(value, separators=(",", ":"))
 
 
 class BodyValidator:

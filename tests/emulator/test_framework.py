@@ -347,3 +347,11 @@ def test_stop_releases_port() -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_free_text_is_not_echoed_in_errors(api: Api) -> None:
+    """A value sent to the wrong field may be personal data: only its size is reported."""
+    body = {"requests": [{"addSheet": {"properties": {"sheetId": "Jane Pupil 2009-01-02"}}}]}
+    err = error_of(api.post("/v4/spreadsheets/abc:batchUpdate", json=body))
+    assert "Jane" not in err["message"]
+    assert "(TYPE_INT32), <text of 21 characters>" in err["message"]
