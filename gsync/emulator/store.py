@@ -13,6 +13,7 @@ import copy
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from gsync.emulator.core import MemoryStore, Store
 
 DB_NAME = "emulator.sqlite3"
+CACHE_ROWS = 256  # decoded rows kept (a row of cells is a block of up to 1,000 sheet rows)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -56,7 +58,7 @@ class _SqliteTx:
         ).fetchone()[0]
         value = json.loads(text)
         if (kind, key) not in self._written:
-            self._store._cache[(kind, key)] = (version, json.loads(text))
+            self._store._remember((kind, key), version, json.loads(text))
         return value
 
     def peek(self, kind: str, key: str) -> Any | None:
@@ -79,7 +81,7 @@ class _SqliteTx:
         ).fetchone()[0]
         value = json.loads(text)
         if (kind, key) not in self._written:
-            self._store._cache[(kind, key)] = (version, value)
+            self._store._remember((kind, key), version, value)
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
@@ -113,7 +115,7 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         self._conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
@@ -122,6 +124,12 @@ class SqliteStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._conn.execute(_SCHEMA)
+
+    def _remember(self, item: tuple[str, str], version: int, value: Any) -> None:
+        self._cache[item] = (version, value)
+        self._cache.move_to_end(item)
+        while len(self._cache) > CACHE_ROWS:
+            self._cache.popitem(last=False)
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTx]:
