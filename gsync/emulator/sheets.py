@@ -225,6 +225,10 @@ def output_cell(raw: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- grid storage
 
 
+def _nonempty(cell: dict[str, Any]) -> bool:
+    return any(v not in (None, {}) for v in cell.values())
+
+
 def _cells_key(spreadsheet_id: str, sheet_id: int, block: int) -> str:
     return f"{spreadsheet_id}/{sheet_id}/{block}"
 
@@ -275,8 +279,21 @@ class Grid:
         """The cell as CellData (shared: copy before changing)."""
         return expand(self.raw(r, c))
 
+    def writable_row(self, r: int) -> list[Any]:
+        """Row ``r`` as a private list to change in place (its block is marked changed)."""
+        index = r // BLOCK
+        block = self._own(index)
+        offset = r % BLOCK
+        while len(block) <= offset:
+            block.append(None)
+        row = block[offset]
+        if row is None:
+            row = block[offset] = []
+        self.dirty.add(index)
+        return row
+
     def set_cell(self, r: int, c: int, cell: dict[str, Any] | None) -> None:
-        if cell is not None and not any(cell.get(k) not in (None, {}) for k in cell):
+        if cell is not None and not _nonempty(cell):
             cell = None
         self.set_raw(r, c, compact(cell))
 
@@ -757,17 +774,23 @@ def write_values(
     grid = book.grid(sheet)
     cells = 0
     for i, row in enumerate(rows):
+        if all(v is None for v in row):
+            continue
+        target = grid.writable_row(r0 + i)
+        if len(target) < c0 + len(row):
+            target.extend([None] * (c0 + len(row) - len(target)))
         for j, value in enumerate(row):
             if value is None:
                 continue  # null input means "leave this cell alone" (API reference, ValueRange)
-            entered, number_format = _entered(value, option)
-            current = grid.raw(r0 + i, c0 + j)
             cells += 1
-            if number_format is None and not isinstance(current, dict):
-                # fast path: a plain value over a plain (or empty) cell
-                grid.set_raw(
-                    r0 + i, c0 + j, compact({"userEnteredValue": entered} if entered else None)
-                )
+            current = target[c0 + j]
+            plain = not isinstance(current, dict)
+            if plain and option == "RAW" and isinstance(value, str):
+                target[c0 + j] = value or None  # fast path: text over a plain or empty cell
+                continue
+            entered, number_format = _entered(value, option)
+            if plain and number_format is None:
+                target[c0 + j] = compact({"userEnteredValue": entered} if entered else None)
                 continue
             cell = dict(expand(current) or {})
             if entered is None:
@@ -779,7 +802,9 @@ def write_values(
                     **cell.get("userEnteredFormat", {}),
                     "numberFormat": number_format,
                 }
-            grid.set_cell(r0 + i, c0 + j, cell)
+            target[c0 + j] = compact(cell) if _nonempty(cell) else None
+        while target and target[-1] is None:
+            target.pop()
     result: dict[str, Any] = {"spreadsheetId": book.id}
     if height and width:
         result.update(
