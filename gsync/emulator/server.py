@@ -3,7 +3,23 @@
 Per request: match the route in the discovery documents → apply controls (latency, injected
 faults, quotas) → validate query and body → run ``core.HANDLERS[method id]`` inside one store
 transaction (an exception rolls it back) → answer JSON, filtered by the ``fields`` parameter.
-Test controls live under ``/_emulator/`` (see ``Controls`` and ``testing.EmulatorClient``).
+Test controls live under ``/_emulator/`` (see ``Controls`` and ``testing.EmulatorClient``):
+
+    GET    /_emulator/health   {"status": "ok", "handlers": [method ids]}
+    POST   /_emulator/reset    clear all state and controls
+    GET    /_emulator/log      {"requests": [{"api", "method", "http_method", "path", "status"}]}
+    DELETE /_emulator/log
+    GET    /_emulator/config   latency_ms, quotas, fault_rate, queued faults, clock
+    POST   /_emulator/config   {"latency_ms", "quotas": {bucket: per minute} | "google_per_user",
+                                "fault_rate", "seed"}
+    POST   /_emulator/faults   {"match": method id | api | "*", "status": 500|503|429, "count"}
+                               or {"match": ..., "reset": true} (connection reset, no answer)
+    DELETE /_emulator/faults
+    POST   /_emulator/clock    {"now": RFC 3339 with offset | null}
+    + routes registered with ``core.control_route`` (e.g. Forms response submission).
+
+A request that suffers an injected reset is logged with status 0. Faults and quotas are
+checked before validation, so a faulted request never reaches a handler.
 """
 
 from __future__ import annotations
