@@ -355,3 +355,13 @@ def test_free_text_is_not_echoed_in_errors(api: Api) -> None:
     err = error_of(api.post("/v4/spreadsheets/abc:batchUpdate", json=body))
     assert "Jane" not in err["message"]
     assert "(TYPE_INT32), <text of 21 characters>" in err["message"]
+
+
+def test_missing_required_query_parameter_is_400(api: Api) -> None:
+    err = error_of(api.get("/drive/v3/changes"))  # pageToken is required by the discovery doc
+    assert err["code"] == 400 and "pageToken" in err["message"]
+
+
+def test_repeated_value_for_single_parameter_is_400(api: Api) -> None:
+    response = api.get("/v4/spreadsheets/x", params=[("includeGridData", "true")] * 2)
+    assert error_of(response)["code"] == 400
