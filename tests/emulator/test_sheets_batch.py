@@ -534,3 +534,78 @@ def test_charts_filter_merges(api: Api, sid: str) -> None:
     )
     sheet = meta(api, sid)["sheets"][0]
     assert "merges" not in sheet and "charts" not in sheet
+
+
+def test_ranges_follow_inserted_and_deleted_rows(api: Api, sid: str) -> None:
+    body = ok(
+        api,
+        sid,
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": 0, "startRowIndex": 5, "endRowIndex": 10},
+                    "warningOnly": True,
+                }
+            }
+        },
+        {
+            "mergeCells": {
+                "range": {
+                    "sheetId": 0,
+                    "startRowIndex": 2,
+                    "endRowIndex": 3,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": 2,
+                }
+            }
+        },
+    )
+    ok(
+        api,
+        sid,
+        {
+            "insertDimension": {
+                "range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 0, "endIndex": 3}
+            }
+        },
+        {
+            "deleteDimension": {
+                "range": {"sheetId": 0, "dimension": "ROWS", "startIndex": 5, "endIndex": 6}
+            }
+        },
+    )
+    sheet = meta(api, sid)["sheets"][0]
+    protected = sheet["protectedRanges"][0]
+    assert (
+        protected["protectedRangeId"]
+        == body["replies"][0]["addProtectedRange"]["protectedRange"]["protectedRangeId"]
+    )
+    assert (protected["range"]["startRowIndex"], protected["range"]["endRowIndex"]) == (7, 12)
+    assert "merges" not in sheet  # the merged row (now row 5) was deleted with its merge
+
+
+def test_shrinking_the_grid_drops_cells(api: Api, sid: str) -> None:
+    ok(
+        api,
+        sid,
+        {
+            "updateCells": {
+                "start": {"sheetId": 0, "rowIndex": 4},
+                "rows": text_rows(["gone"]),
+                "fields": "*",
+            }
+        },
+    )
+    ok(
+        api,
+        sid,
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 0, "gridProperties": {"rowCount": 3}},
+                "fields": "gridProperties.rowCount",
+            }
+        },
+        {"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 5}},
+    )
+    assert values(api, sid, "Sheet1!A1:A8") == []
+    assert meta(api, sid)["sheets"][0]["properties"]["gridProperties"]["rowCount"] == 8
