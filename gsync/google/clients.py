@@ -112,6 +112,21 @@ def sheets_client(
     return client
 
 
+class _EmulatorHttp(httplib2.Http):
+    """Plain HTTP to the emulator: google-api-python-client builds media-upload URLs from the
+    discovery document's https root, swapping only the host, so the scheme is put right here."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(timeout=int(TIMEOUT_S))
+        self._https = "https://" + endpoint.split("://", 1)[-1]
+        self._http = endpoint
+
+    def request(self, uri: str, *args: Any, **kwargs: Any) -> Any:
+        if uri.startswith(self._https):
+            uri = self._http + uri[len(self._https) :]
+        return super().request(uri, *args, **kwargs)
+
+
 def discovery_service(api: str, version: str, credentials: Any, endpoint: str | None) -> Any:
     """A google-api-python-client Resource built from the discovery document shipped offline."""
     from googleapiclient.discovery import build
@@ -122,7 +137,7 @@ def discovery_service(api: str, version: str, credentials: Any, endpoint: str | 
         return build(
             api,
             version,
-            http=httplib2.Http(timeout=int(TIMEOUT_S)),
+            http=_EmulatorHttp(endpoint),
             client_options={"api_endpoint": api_endpoint},
             static_discovery=True,
             cache_discovery=False,

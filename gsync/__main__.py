@@ -1,0 +1,5 @@
+"""`python -m gsync` runs the command line."""
+
+from gsync.cli import main
+
+main()
