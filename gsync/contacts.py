@@ -24,8 +24,14 @@ from gsync.deadlines import (
     live_cohorts,
     parse_iso,
     pupil_completion,
+    sustained_checks,
     window_of,
 )
+from gsync.template import ENTRY_GROUP, SUSTAINED, set_group_hash
+
+# The source token recorded with the placeholder's hash (see gsync.template.set_group_hash): the
+# placeholder counts as sync-written, so a later Form A response replaces it without a conflict.
+PLACEHOLDER_TOKEN = "u3"
 
 CONTACTS_COLUMNS = [
     "school",
@@ -38,7 +44,15 @@ CONTACTS_COLUMNS = [
     "by",
     "note",
 ]
-ATTEMPTS_COLUMNS = ["school", "upn", "leaving_year", "entry", "attempts", "last_attempt"]
+ATTEMPTS_COLUMNS = [
+    "school",
+    "upn",
+    "leaving_year",
+    "entry",
+    "attempts",
+    "last_attempt",
+    "channels",
+]
 # Destinations columns copied into `contacts_due` when present: the Form A contact details. They
 # appear only in the frame the user asked for (a CSV), never in logs.
 DEFAULT_CONTACT_COLUMNS = (
@@ -59,6 +73,7 @@ DUE_COLUMNS = [
     "due",
     "attempts",
     "last_attempt",
+    "channels",
 ]
 
 
@@ -94,7 +109,8 @@ def attempts(
     is in Destinations, and the date lies in the window of its `entry` (a blank entry means the
     entry whose window holds the date; an entry without a window counts at any date). Rows with the
     same pupil, entry, date and channel count once (one attempt logged twice).
-    Columns: ATTEMPTS_COLUMNS (`attempts` int, `last_attempt` ISO date).
+    Columns: ATTEMPTS_COLUMNS (`attempts` int, `last_attempt` ISO date, `channels` the channels
+    tried, sorted and joined with ", ").
     """
     unsuccessful = {o.casefold() for o in rules.contacts.unsuccessful_outcomes}
     schools: dict[tuple[str, int], str] = {}
@@ -105,6 +121,7 @@ def attempts(
     skipped = {"date": 0, "entry": 0, "pupil": 0, "window": 0}
     seen: set[tuple[str, int, str, dt.date, str]] = set()
     counts: dict[tuple[str, int, str], list[dt.date]] = {}
+    channels: dict[tuple[str, int, str], set[str]] = {}
     warnings: list[str] = []
     keys = set(rules.keys)
     for record in contacts.to_dict("records"):
@@ -142,6 +159,9 @@ def attempts(
             continue
         seen.add(ident)
         counts.setdefault((key[0], key[1], entry), []).append(day)
+        channel = _text(record.get("channel")).casefold()
+        if channel:
+            channels.setdefault((key[0], key[1], entry), set()).add(channel)
     rows = [
         {
             "school": schools[(upn, year)],
@@ -150,6 +170,7 @@ def attempts(
             "entry": entry,
             "attempts": len(days),
             "last_attempt": max(days).isoformat(),
+            "channels": ", ".join(sorted(channels.get((upn, year, entry), ()))),
         }
         for (upn, year, entry), days in sorted(counts.items())
     ]
@@ -210,6 +231,77 @@ def apply_three_attempts(
             result.at[label, dest_col] = UNKNOWN_DESTINATION
             result.at[label, src_col] = UNKNOWN_SOURCE
             result.at[label, rec_col] = as_of.isoformat()
+            group = ENTRY_GROUP.get(rule.key)
+            if group is not None and "sync_hash" in result.columns:
+                row = {str(c): _text(v) for c, v in result.loc[label].items()}
+                set_group_hash(row, group, PLACEHOLDER_TOKEN)
+                result.at[label, "sync_hash"] = row["sync_hash"]
+    return result
+
+
+SUSTAINED_KEYS = ("school", "upn", "leaving_year", "check")
+
+
+def apply_three_attempts_sustained(
+    sustained: pd.DataFrame,
+    destinations: pd.DataFrame,
+    contacts: pd.DataFrame,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date,
+) -> pd.DataFrame:
+    """`apply_three_attempts` for the checks kept in the long Sustained tab.
+
+    For a check (an entry Destinations has no columns for) with >= `rule.attempts` unsuccessful
+    attempts and no row holding a destination, fills the pupil's blank row for that check or
+    appends one: destination "Unknown", source "unknown (3 attempts)", recorded `as_of`, with the
+    row's `sync_hash` set so a later response replaces it. Existing rows keep their order.
+    """
+    checks = set(sustained_checks(rules, destinations))
+    counted = attempts(contacts, destinations, rules, term_dates, as_of=as_of)
+    columns = [str(c) for c in sustained.columns]
+    needed = [*SUSTAINED_KEYS, "destination", "source", "recorded", "sync_hash"]
+    columns += [c for c in needed if c not in columns]
+    rows = [
+        {c: _text(r.get(c)) for c in columns}
+        for r in sustained.reindex(columns=columns).to_dict("records")
+    ]
+    at: dict[tuple[str, int, str], int] = {}
+    for i, row in enumerate(rows):
+        key = _key(row["upn"], row["leaving_year"])
+        if key is not None and row["check"] in checks:
+            ident = (key[0], key[1], row["check"])
+            if ident not in at or row["destination"]:
+                at[ident] = i
+    changed = False
+    for r in counted.to_dict("records"):
+        check = str(r["entry"])
+        if check not in checks:
+            continue
+        rule = rules.rule(check)
+        if "unknown_after_attempts" not in rule.completed_by or int(r["attempts"]) < rule.attempts:
+            continue
+        ident = (str(r["upn"]), int(r["leaving_year"]), check)
+        held = at.get(ident)
+        if held is not None and rows[held]["destination"]:
+            continue
+        if held is None:
+            rows.append(dict.fromkeys(columns, ""))
+            at[ident] = len(rows) - 1
+        row = rows[at[ident]]
+        row.update(
+            school=str(r["school"]),
+            upn=ident[0],
+            leaving_year=str(ident[1]),
+            check=check,
+            destination=UNKNOWN_DESTINATION,
+            source=UNKNOWN_SOURCE,
+            recorded=as_of.isoformat(),
+        )
+        set_group_hash(row, SUSTAINED, PLACEHOLDER_TOKEN)
+        changed = True
+    result = pd.DataFrame(rows, columns=columns, dtype=object) if changed else sustained.copy()
+    result.attrs = dict(sustained.attrs)
     return result
 
 
@@ -238,6 +330,7 @@ def contacts_due(
         (str(r["upn"]), int(r["leaving_year"]), str(r["entry"])): (
             int(r["attempts"]),
             str(r["last_attempt"]),
+            str(r["channels"]),
         )
         for r in counted.to_dict("records")
     }
@@ -263,7 +356,7 @@ def contacts_due(
             continue
         due, w = due_date(rule, key[1], term_dates)
         warnings.extend(w)
-        count, last = so_far.get((key[0], key[1], entry), (0, ""))
+        count, last, tried = so_far.get((key[0], key[1], entry), (0, "", ""))
         row: dict[str, Any] = {
             "school": _text(record.get("school")),
             "upn": key[0],
@@ -274,6 +367,7 @@ def contacts_due(
             "due": due.isoformat(),
             "attempts": count,
             "last_attempt": last,
+            "channels": tried,
         }
         row.update({c: _text(record.get(c)) for c in extra})
         rows.append(row)

@@ -667,3 +667,78 @@ def entry_columns(rules: Rules | Iterable[str]) -> list[str]:
         "validated",
     )
     return [f"{key}_{suffix}" for key in keys for suffix in suffixes]
+
+
+# --- sustained checks (the long Sustained tab) ---------------------------------------------------
+
+SUSTAINED_FIELDS: tuple[str, ...] = (
+    "destination",
+    "other",
+    "provider",
+    "course",
+    "level",
+    "start_date",
+    "source",
+    "recorded",
+    "validated",
+)
+
+
+def sustained_checks(rules: Rules, destinations: pd.DataFrame) -> list[str]:
+    """Entry keys the Destinations frame has no columns for: they live in the Sustained tab."""
+    return [r.key for r in rules.entries if not _entry_present(destinations, r.key)]
+
+
+def _pupil_key(upn: object, year: object) -> tuple[str, int] | None:
+    upn_text = "" if upn is None else str(upn).strip().upper()
+    year_text = "" if year is None else str(year).strip()
+    if not upn_text or not year_text.isdigit():
+        return None
+    return upn_text, int(year_text)
+
+
+def with_sustained(
+    destinations: pd.DataFrame, sustained: pd.DataFrame, rules: Rules
+) -> pd.DataFrame:
+    """Destinations plus `{check}_{field}` columns filled from the long Sustained tab.
+
+    For every rule Destinations has no columns for (the years 1-3 checks), so `entry_status`,
+    `contacts_due` and `pupil_completion` read them like any entry. In memory only: never written
+    back. Where staff logged a check twice, a row with a destination wins over one without, then
+    the later `recorded` date, then the lower row. Returns a new frame.
+    """
+    result = destinations.copy()
+    result.attrs = dict(destinations.attrs)
+    checks = sustained_checks(rules, destinations)
+    if not checks:
+        return result
+    wanted = set(checks)
+    best: dict[tuple[str, int, str], dict[str, str]] = {}
+    for record in sustained.to_dict("records"):
+        check = _cell(record, "check")
+        key = _pupil_key(record.get("upn"), record.get("leaving_year"))
+        if check not in wanted or key is None:
+            continue
+        row = {f: _cell(record, f) for f in SUSTAINED_FIELDS}
+        ident = (key[0], key[1], check)
+        held = best.get(ident)
+        rank = (bool(row["destination"]), row["recorded"])
+        if held is None or rank >= (bool(held["destination"]), held["recorded"]):
+            best[ident] = row
+    keys = [
+        _pupil_key(u, y)
+        for u, y in zip(
+            result.get("upn", pd.Series(dtype=object)),
+            result.get("leaving_year", pd.Series(dtype=object)),
+            strict=True,
+        )
+    ]
+    columns: dict[str, list[str]] = {}
+    for check in checks:
+        rows = [best.get((k[0], k[1], check), {}) if k is not None else {} for k in keys]
+        for f in SUSTAINED_FIELDS:
+            columns[f"{check}_{f}"] = [r.get(f, "") for r in rows]
+    extra = pd.DataFrame(columns, index=result.index, dtype=object)
+    out = pd.concat([result, extra], axis=1)
+    out.attrs = dict(result.attrs)
+    return out

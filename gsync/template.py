@@ -247,6 +247,8 @@ IDENTITY = "id"  # roster cells (besides the key): names, date of birth, email, 
 CONTACT = "ct"  # consent, do_not_contact, personal_email, telephone
 ENTRY_GROUP = {"current_intended": "ci", "intended": "in", "actual_unvalidated": "au"}
 SYNC_ENTRY_FIELDS: tuple[str, ...] = tuple(f for f in ENTRY_FIELDS if f != "validated")
+SUSTAINED = "sc"  # hash group of a Sustained row
+SUSTAINED_TAB = "sustained"  # template key of the sustained-checks tab (optional in a template)
 HASH_GROUPS: dict[str, tuple[str, ...]] = {
     IDENTITY: (
         "school",
@@ -264,6 +266,8 @@ HASH_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     CONTACT: ("consent", "do_not_contact", "personal_email", "telephone"),
     **{g: tuple(f"{e}_{f}" for f in SYNC_ENTRY_FIELDS) for e, g in ENTRY_GROUP.items()},
+    # A Sustained tab row's sync-written cells (the tab is long: one row per pupil per check).
+    SUSTAINED: SYNC_ENTRY_FIELDS,
 }
 
 

@@ -28,9 +28,11 @@ def test_shipped_template_shape() -> None:
         "destinations",
         "responses",
         "contacts",
+        "sustained",
         "exceptions",
         "state",
     ]
+    assert t.version == 2
     assert t.tab("state").title == "_gsync_state" and t.tab("state").hidden
     dest = t.tab("destinations")
     assert dest.key_columns == ("upn", "leaving_year")
@@ -52,6 +54,24 @@ def test_shipped_template_shape() -> None:
     assert contacts.column("channel").choices == ("email", "phone", "letter", "social media")
     exc = t.tab("exceptions")
     assert exc.owned_by("staff") == ["status", "note"]
+    sustained = t.tab("sustained")
+    assert sustained.key_columns == ("upn", "leaving_year", "check")
+    assert sustained.owned_by("staff") == ["validated", "notes"]
+    assert sustained.column("sync_hash").hidden
+    # Every years 1-3 check of the shipped rules has a place: a Sustained row, or Contacts' entry.
+    import pandas as pd
+
+    from gsync.deadlines import load_rules, sustained_checks
+    from gsync.template import HASH_GROUPS, SUSTAINED
+
+    rules = load_rules()
+    assert set(sustained_checks(rules, pd.DataFrame(columns=dest.keys))) == set(
+        sustained.column("check").choices or ()
+    )
+    assert set(rules.keys) == set(contacts.column("entry").choices or ())
+    outcomes = {o.casefold() for o in contacts.column("outcome").choices or ()}
+    assert {o.casefold() for o in rules.contacts.unsuccessful_outcomes} <= outcomes
+    assert set(HASH_GROUPS[SUSTAINED]) <= set(sustained.keys)
 
 
 def _data() -> dict[str, Any]:
