@@ -270,8 +270,9 @@ def read_roster(
     if missing:
         raise DataError(
             "The roster lacks required column(s): " + ", ".join(missing) + ".",
-            fix="add them to the export, or give a column mapping naming the file's header for "
-            'each (e.g. upn="Pupil Ref"), or the leaving year for the whole file.',
+            fix="add them to the export, or name the file's header for each with "
+            "--map FIELD=COLUMN (e.g. --map upn='Pupil Ref'), and give --leaving-year YEAR when the "
+            "file has no leaving-year column.",
         )
     errors: list[RowProblem] = []
     records: list[dict[str, str]] = []

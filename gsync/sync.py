@@ -148,13 +148,16 @@ def import_roster(
     school_name: str,
     *,
     mapping: dict[str, str] | None = None,
+    leaving_year: int | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> RosterReport:
     """Validate the MIS export (all or nothing) and upsert it into Destinations in one write."""
     now = now or dt.datetime.now(dt.UTC)
     school = config.school(school_name)
-    result = read_roster(path, school=school.name, phase=school.phase, mapping=mapping)
+    result = read_roster(
+        path, school=school.name, phase=school.phase, mapping=mapping, leaving_year=leaving_year
+    )
     problems = [f"row {p.row}, {p.column}: {p.problem}" for p in result.errors]
     if problems:
         raise DataError(
@@ -340,8 +343,12 @@ def write_derived_tabs(
     destinations: pd.DataFrame,
     as_of: dt.date,
 ) -> None:
-    """Tabs the sync owns whole and recomputes every run (no personal data): Deadlines."""
+    """Tabs the sync owns whole and recomputes every run (no personal data): Deadlines, Summary."""
     status = deadlines.entry_status(destinations, rules, config.term_dates, as_of)
     # Days left change every day; the tab keeps due dates and states, so an idle night writes nothing.
     tab = deadlines.deadlines_tab(status).drop(columns=["days_left"], errors="ignore")
     plan.replace_tab("Deadlines", frame_rows(tab))
+    # Summary tabs (issue 6): suppressed and disclosure-checked before this write, with charts.
+    from gsync.trust import write_summary_tabs
+
+    write_summary_tabs(plan, config, destinations)

@@ -95,11 +95,22 @@ def roster() -> None:
     metavar="FIELD=COLUMN",
     help="Use COLUMN of the file for FIELD (e.g. --map upn='Pupil UPN'); repeatable.",
 )
+@click.option(
+    "--leaving-year",
+    type=int,
+    default=None,
+    help="Leaving year of every pupil in the file, when it has no such column.",
+)
 @click.option("--dry-run", is_flag=True, help="Validate and print the counts; write nothing.")
 @common_options
 @pass_app
 def roster_import(
-    app: AppContext, file: Path, school: str, mapping: tuple[str, ...], dry_run: bool
+    app: AppContext,
+    file: Path,
+    school: str,
+    mapping: tuple[str, ...],
+    leaving_year: int | None,
+    dry_run: bool,
 ) -> None:
     """Import FILE (CSV from SIMS, Arbor, Bromcom...) into Destinations.
 
@@ -117,7 +128,13 @@ def roster_import(
             )
         pairs[field.strip()] = column.strip()
     report = import_roster(
-        app.workspace, app.config, file, school, mapping=pairs or None, dry_run=dry_run
+        app.workspace,
+        app.config,
+        file,
+        school,
+        mapping=pairs or None,
+        leaving_year=leaving_year,
+        dry_run=dry_run,
     )
     data = {
         "school": report.school,

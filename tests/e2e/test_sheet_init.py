@@ -17,7 +17,9 @@ def sheet_init(cli: Any) -> dict[str, Any]:
     return dict(json.loads(result.output))
 
 
-def test_init_creates_every_tab_and_records_the_id(cli: Any, config_file: Path, workspace: Any) -> None:
+def test_init_creates_every_tab_and_records_the_id(
+    cli: Any, config_file: Path, workspace: Any
+) -> None:
     data = sheet_init(cli)
     assert data["created"] is True
     config = load_config(config_file)
@@ -34,9 +36,13 @@ def test_init_creates_every_tab_and_records_the_id(cli: Any, config_file: Path, 
     assert snap.state["template_version"] == str(template.version)
 
 
-def test_init_sets_validation_protection_and_formatting(cli: Any, config_file: Path, workspace: Any) -> None:
+def test_init_sets_validation_protection_and_formatting(
+    cli: Any, config_file: Path, workspace: Any
+) -> None:
     sid = sheet_init(cli)["spreadsheet_id"]
-    body = workspace.sheets().http_client.fetch_sheet_metadata(sid, params={"includeGridData": "false"})
+    body = workspace.sheets().http_client.fetch_sheet_metadata(
+        sid, params={"includeGridData": "false"}
+    )
     dest = next(s for s in body["sheets"] if s["properties"]["title"] == "Destinations")
     protected = dest.get("protectedRanges", [])
     assert protected and all(p.get("warningOnly") for p in protected)
@@ -58,7 +64,9 @@ def test_second_init_writes_nothing(cli: Any, emulator: Any) -> None:
     assert emulator.client.count(method="sheets.spreadsheets.batchUpdate") == 0
 
 
-def test_upgrade_adds_missing_columns_and_keeps_data(cli: Any, config_file: Path, workspace: Any) -> None:
+def test_upgrade_adds_missing_columns_and_keeps_data(
+    cli: Any, config_file: Path, workspace: Any
+) -> None:
     sid = sheet_init(cli)["spreadsheet_id"]
     client = workspace.sheets()
     sh = client.open_by_key(sid)
