@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from gsync.config import Config
@@ -38,6 +39,7 @@ class Workspace:
     credentials: Any = None
     server: Any = None
     policy: RetryPolicy | None = None
+    state_dir: Path | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -49,8 +51,7 @@ class Workspace:
         if self.kind == "google":
             return "Google Workspace"
         if self.kind == "local":
-            state = getattr(self.server, "state_dir", None)
-            return f"embedded local workspace ({state})" if state else "embedded local workspace"
+            return f"embedded local workspace ({self.state_dir})"
         return f"emulator at {self.endpoint}"
 
     def sheets(self) -> Any:
@@ -109,9 +110,8 @@ def open_local_workspace(config: Config) -> Workspace:
     state_dir = config.resolve(config.workspace.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     server = EmulatorServer(open_store(state_dir)).start()
-    server.state_dir = state_dir
     log.info("embedded local workspace at %s", state_dir)
-    return Workspace(kind="local", endpoint=server.url, server=server)
+    return Workspace(kind="local", endpoint=server.url, server=server, state_dir=state_dir)
 
 
 def open_workspace(config: Config, scopes: tuple[str, ...] | None = None) -> Workspace:

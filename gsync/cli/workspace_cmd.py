@@ -43,22 +43,20 @@ def info(app: AppContext) -> None:
     """Show the backend in use and the spreadsheets and forms it holds."""
     config = app.config
     ws = app.workspace
-    data = {
+    spreadsheets = list_files(app, MIME_SPREADSHEET)
+    forms = list_files(app, MIME_FORM)
+    schools = [
+        {"name": s.name, "phase": s.phase, "form_id": s.form_id, "spreadsheet_id": s.spreadsheet_id}
+        for s in config.schools
+    ]
+    data: dict[str, Any] = {
         "backend": ws.kind,
         "description": ws.describe(),
         "trust": config.trust.name,
         "trust_spreadsheet_id": config.trust.spreadsheet_id,
-        "schools": [
-            {
-                "name": s.name,
-                "phase": s.phase,
-                "form_id": s.form_id,
-                "spreadsheet_id": s.spreadsheet_id,
-            }
-            for s in config.schools
-        ],
-        "spreadsheets": list_files(app, MIME_SPREADSHEET),
-        "forms": list_files(app, MIME_FORM),
+        "schools": schools,
+        "spreadsheets": spreadsheets,
+        "forms": forms,
     }
 
     def human() -> None:
@@ -66,15 +64,15 @@ def info(app: AppContext) -> None:
         click.echo(
             f"Trust: {config.trust.name} (spreadsheet: {config.trust.spreadsheet_id or 'not created yet'})"
         )
-        for s in data["schools"]:
+        for s in schools:
             click.echo(
                 f"  School {s['name']} ({s['phase']}): form {s['form_id'] or 'not created yet'}"
             )
-        click.echo(f"Spreadsheets ({len(data['spreadsheets'])}):")
-        for f in data["spreadsheets"]:
+        click.echo(f"Spreadsheets ({len(spreadsheets)}):")
+        for f in spreadsheets:
             click.echo(f"  {f['id']}  {f['name']}")
-        click.echo(f"Forms ({len(data['forms'])}):")
-        for f in data["forms"]:
+        click.echo(f"Forms ({len(forms)}):")
+        for f in forms:
             click.echo(f"  {f['id']}  {f['name']}")
 
     app.emit(data, human)
