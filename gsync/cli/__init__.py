@@ -154,17 +154,28 @@ def main(ctx: click.Context) -> None:
     ctx.ensure_object(AppContext)
 
 
-# Command groups register themselves here: one import and one add_command per module.
-from gsync.cli import emulator_cmd
-from gsync.cli import workspace_cmd
-from gsync.cli import form_cmd
-from gsync.cli import sync_cmd
-from gsync.cli import demo_cmd
+def _register_commands() -> None:
+    """Command groups register here: one import and one add_command per module (inside this
+    function, so the command modules' own `from gsync.cli import ...` causes no import cycle)."""
+    from gsync.cli import emulator_cmd
+    from gsync.cli import workspace_cmd
+    from gsync.cli import form_cmd
+    from gsync.cli import sync_cmd
+    from gsync.cli import demo_cmd
+    from gsync.cli import summary_cmd
+    from gsync.cli import status_cmd
 
-main.add_command(emulator_cmd.emulator)
-main.add_command(workspace_cmd.workspace)
-main.add_command(form_cmd.form)
-main.add_command(sync_cmd.sheet)
-main.add_command(sync_cmd.roster)
-main.add_command(sync_cmd.sync)
-main.add_command(demo_cmd.demo)
+    main.add_command(emulator_cmd.emulator)
+    main.add_command(workspace_cmd.workspace)
+    main.add_command(form_cmd.form)
+    main.add_command(sync_cmd.sheet)
+    main.add_command(sync_cmd.roster)
+    main.add_command(sync_cmd.sync)
+    main.add_command(demo_cmd.demo)
+    main.add_command(summary_cmd.summary)
+    main.add_command(summary_cmd.trust)
+    main.add_command(status_cmd.status)
+    main.add_command(status_cmd.contacts)
+
+
+_register_commands()
