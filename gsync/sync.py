@@ -162,8 +162,7 @@ def import_roster(
     if problems:
         raise DataError(
             f"The roster {path.name} has {len(problems)} problem(s); nothing was imported:\n  "
-            + "\n  ".join(problems[:50])
-            + ("\n  ..." if len(problems) > 50 else ""),
+            + "\n  ".join(problems),
             fix="correct these rows in the MIS export (or the file) and import it again.",
         )
     template = load_template(config)
