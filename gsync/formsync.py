@@ -519,7 +519,8 @@ def create_form(
 
     forms = ws.forms().forms()
     if existing is None:
-        body = {"info": {"title": spec.title, "documentTitle": spec.document_title or spec.title}}
+        document_title = spec.document_title or f"{spec.title} - {school.name}"  # names it in Drive
+        body = {"info": {"title": spec.title, "documentTitle": document_title}}
         created = ws.execute(forms.create(body=body), "Forms forms.create")
         form_id = str(created["formId"])
         # Recorded at once, so a failure below leaves no orphan: a rerun reuses this form.
