@@ -43,6 +43,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from gsync.emulator import auth as emulator_auth
 from gsync.emulator import fieldmask
 from gsync.emulator.core import (
     CONTROL_ROUTES,
@@ -381,6 +382,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         controls = server.controls
         method, path_params = route_table().match(self.command, path)
         entry["api"], entry["method"] = method.api, method.method_id
+        # Simulated credential failures (emulator/auth.py): Google checks credentials first.
+        denied = emulator_auth.denial(server.url, method.api, method.method_id, path_params)
+        if denied is not None:
+            raise denied
         fault = controls.take_fault(method.api, method.method_id)
         if fault is not None:
             if fault.get("reset"):
@@ -633,6 +638,7 @@ class EmulatorServer:
         if callable(clear):
             clear()
         self.controls.reset()
+        emulator_auth.clear(self.url)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
