@@ -32,6 +32,8 @@ from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
     HASH_GROUPS,
+    SUSTAINED,
+    SUSTAINED_TAB,
     SYNC_ENTRY_FIELDS,
     Tab,
     Template,
@@ -136,6 +138,13 @@ def plan_sync(
     """
     template = template or load_template()
     dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
+    # Years 1-3 checks go to the Sustained tab, but only when the caller passed it in (and will
+    # write it back): otherwise such a response stays a `no_entry` exception, never lost.
+    sustained = (
+        _Rows(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
+        if SUSTAINED_TAB in tabs and any(t.key == SUSTAINED_TAB for t in template.tabs)
+        else None
+    )
     log = _Rows(tabs.get("responses"), template.tab("responses"))
     exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
     counts = dict.fromkeys(
@@ -158,7 +167,7 @@ def plan_sync(
     matched = match_responses(pool, dest.frame(), school=school)
     responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
     for r in responses:
-        r["entry"] = _entry(r, entry_for)
+        r["entry"] = _entry(r, entry_for, sustained is not None)
 
     _log_responses(log, responses, school, counts)
     if counts["new"] or counts["updated"]:
@@ -187,6 +196,27 @@ def plan_sync(
         row_no = index.get((upn, year))
         if row_no is None:
             continue
+        if group.startswith("s:"):
+            assert sustained is not None
+            outcome = _write_sustained(sustained, dest.rows[row_no], winner, school)
+            check = winner["entry"]
+            if outcome == "written":
+                counts["applied"] += 1
+                changes.append(
+                    f"{school}: Sustained: {check} check of row {row_no + 2} from the form"
+                )
+            elif outcome == "conflict":
+                counts["conflicts"] += 1
+                wanted.append(
+                    _exception(
+                        school,
+                        "conflict",
+                        winner,
+                        f"staff edited the {check} check; the form's newer answer was not written",
+                        extra=(group, winner["last_submitted"]),
+                    )
+                )
+            continue
         row = dest.rows[row_no]
         cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
         label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
@@ -212,6 +242,8 @@ def plan_sync(
     out["destinations"] = dest.frame()
     out["responses"] = log.frame()
     out["exceptions"] = exc.frame()
+    if sustained is not None:
+        out[SUSTAINED_TAB] = sustained.frame()
     if "contacts" not in out:
         out["contacts"] = _Rows(None, template.tab("contacts")).frame()
     return SyncPlan(tabs=out, counts=counts, changes=changes)
@@ -234,14 +266,16 @@ def _pool(fresh: pd.DataFrame, log: _Rows, school: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object)
 
 
-def _entry(response: dict[str, str], entry_for: EntryFor) -> str:
+def _entry(response: dict[str, str], entry_for: EntryFor, sustained: bool = False) -> str:
     if response["match_status"] != "matched":
         return ""
     submitted = _parse_time(response["last_submitted"])
     if submitted is None or not response["leaving_year"].isdigit():
         return ""
     entry = entry_for(submitted, int(response["leaving_year"]))
-    return entry if entry in ENTRY_GROUP else ""
+    if entry in ENTRY_GROUP or (sustained and entry):
+        return str(entry)
+    return ""
 
 
 def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
@@ -306,11 +340,37 @@ def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict
         if r["consent"]:
             offer((*pupil, CONTACT), r)
         if r["entry"] and r["destination"]:
-            offer((*pupil, ENTRY_GROUP[r["entry"]]), r)
+            offer((*pupil, ENTRY_GROUP.get(r["entry"], f"s:{r['entry']}")), r)
     return best
 
 
 def _entry_cells(r: dict[str, str]) -> dict[str, str]:
+    values = _entry_values(r)
+    return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
+
+
+def _write_sustained(
+    sustained: _Rows, pupil: dict[str, str], winner: dict[str, str], school: str
+) -> str:
+    """Write a response into the pupil's Sustained row for its check (appended if none)."""
+    key = (pupil["upn"], pupil["leaving_year"], winner["entry"])
+    row = next(
+        (
+            r
+            for r in sustained.rows
+            if (r["upn"].strip().upper(), r["leaving_year"].strip(), r["check"].strip()) == key
+        ),
+        None,
+    )
+    if row is None:
+        row = sustained.append(
+            {"school": school, "upn": key[0], "leaving_year": key[1], "check": key[2]}
+        )
+    return _write_group(row, SUSTAINED, _entry_values(winner), _source_token(winner))
+
+
+def _entry_values(r: dict[str, str]) -> dict[str, str]:
+    """One submission's entry cells by field name (destination, other, ...)."""
     issues = set(r["issues"].split())
     values = {
         "destination": r["destination"],
@@ -322,7 +382,7 @@ def _entry_cells(r: dict[str, str]) -> dict[str, str]:
         "source": "form",
         "recorded": r["last_submitted"][:10],
     }
-    return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
+    return {f: values[f] for f in SYNC_ENTRY_FIELDS}
 
 
 def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:

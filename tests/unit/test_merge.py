@@ -393,3 +393,98 @@ def test_merge_properties(
     for col in ("status", "note"):
         assert list(p2.tabs["exceptions"][col][:n_old]) == list(exc[col])
     assert same(sync(p2.tabs, raw1 + raw2).tabs, p2.tabs)
+
+
+# --- years 1-3 checks: the Sustained tab ---------------------------------------------------------
+
+
+def _y1_after(cut: dt.datetime) -> Any:
+    """A resolver: before `cut` the default entries; from then on the year-1 summer check."""
+
+    def entry_for(submitted: dt.datetime, leaving_year: int) -> str | None:
+        return "y1_summer" if submitted >= cut else default_entry_for(submitted, leaving_year)
+
+    return entry_for
+
+
+def test_sustained_check_response_goes_to_a_sustained_row(sample: Sample, first: SyncPlan) -> None:
+    from gsync.contacts import apply_three_attempts_sustained
+    from gsync.deadlines import load_rules, with_sustained
+
+    tabs = {k: v.copy() for k, v in first.tabs.items()}
+    dest = tabs["destinations"]
+    target = str(dest.loc[dest["current_intended_destination"] != "", "upn"].iloc[0])
+    before = row_of(dest, target)
+    raw = [*sample.form_responses(), _later_response(sample, target, "Plumbing", 60)]
+    cut = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)  # after every sample response
+
+    # Without a Sustained frame the response stays a no_entry exception (never silently lost).
+    plain = plan_sync(tabs, raw, school="Northfield", question_map=DEFAULT_QUESTION_MAP,
+                      now=NOW, template=TEMPLATE, entry_for=_y1_after(cut))  # fmt: skip
+    no_entry = plain.tabs["exceptions"][plain.tabs["exceptions"]["kind"] == "no_entry"]
+    assert target in set(no_entry["upn"]) and "sustained" not in plain.tabs
+
+    tabs["sustained"] = pd.DataFrame(columns=TEMPLATE.tab("sustained").keys, dtype=object)
+    with_tab = plan_sync(tabs, raw, school="Northfield", question_map=DEFAULT_QUESTION_MAP,
+                         now=NOW, template=TEMPLATE, entry_for=_y1_after(cut))  # fmt: skip
+    sus = with_tab.tabs["sustained"]
+    assert len(sus) == 1
+    row = sus.iloc[0]
+    assert (row["upn"], row["leaving_year"], row["check"]) == (target, "2026", "y1_summer")
+    assert (row["destination"], row["course"], row["source"]) == (
+        "Apprenticeship",
+        "Plumbing",
+        "form",
+    )
+    assert row["recorded"] == "2026-09-18" and row["sync_hash"].startswith("sc=")
+    # Destinations' four entries are untouched, and no exception names the pupil's check.
+    assert (
+        row_of(with_tab.tabs["destinations"], target)["current_intended_course"]
+        == before["current_intended_course"]
+    )
+    exc = with_tab.tabs["exceptions"]
+    assert not ((exc["kind"] == "no_entry") & (exc["upn"] == target)).any()
+    # Idempotent: the same input again changes nothing.
+    again = plan_sync(with_tab.tabs, raw, school="Northfield", question_map=DEFAULT_QUESTION_MAP,
+                      now=NOW, template=TEMPLATE, entry_for=_y1_after(cut))  # fmt: skip
+    assert grid(again.tabs["sustained"]) == grid(sus)
+
+    # Staff correct the row; a newer submission then raises a conflict instead of overwriting.
+    edited = {k: v.copy() for k, v in with_tab.tabs.items()}
+    edited["sustained"].loc[0, "provider"] = "Checked by phone"
+    newer = [*raw, _later_response(sample, target, "Carpentry", 62)]
+    clash = plan_sync(edited, newer, school="Northfield", question_map=DEFAULT_QUESTION_MAP,
+                      now=NOW, template=TEMPLATE, entry_for=_y1_after(cut))  # fmt: skip
+    assert clash.tabs["sustained"].loc[0, "provider"] == "Checked by phone"
+    assert clash.counts["conflicts"] == 1
+
+    # Status reads the check from the Sustained row.
+    rules = load_rules()
+    wide = with_sustained(with_tab.tabs["destinations"], sus, rules)
+    assert row_of(wide, target)["y1_summer_destination"] == "Apprenticeship"
+    assert row_of(wide, target)["y2_autumn_destination"] == ""
+
+    # Three unsuccessful attempts for another pupil's check append a placeholder row, which a
+    # later response then replaces.
+    other = str(dest.loc[dest["upn"] != target, "upn"].iloc[0])
+    contacts = pd.DataFrame(
+        [{"school": "Northfield", "upn": other, "leaving_year": "2026", "entry": "y1_summer",
+          "date": day, "channel": ch, "outcome": "no reply"}
+         for day, ch in (("2027-05-03", "email"), ("2027-05-04", "phone"), ("2027-05-05", "letter"))]
+    )  # fmt: skip
+    marked = apply_three_attempts_sustained(
+        sus, with_tab.tabs["destinations"], contacts, rules, {}, dt.date(2027, 5, 6)
+    )
+    placeholder = marked[marked["upn"] == other].iloc[0]
+    assert (placeholder["destination"], placeholder["source"]) == (
+        "Unknown",
+        "unknown (3 attempts)",
+    )
+    assert len(marked) == 2
+    tabs2 = {**with_tab.tabs, "sustained": marked}
+    replaced = plan_sync(tabs2, [*raw, _later_response(sample, other, "Baking", 61)],
+                         school="Northfield", question_map=DEFAULT_QUESTION_MAP, now=NOW,
+                         template=TEMPLATE, entry_for=_y1_after(cut))  # fmt: skip
+    fixed = replaced.tabs["sustained"]
+    assert row_of(fixed, other)["destination"] == "Apprenticeship"
+    assert row_of(fixed, other)["source"] == "form" and replaced.counts["conflicts"] == 0
