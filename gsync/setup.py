@@ -143,45 +143,45 @@ def _value(value: object) -> str:
 
 def render_config(options: InitOptions, today: dt.date) -> str:
     """The commented `gsync.toml` text for `options` (not yet validated; see `build_config`)."""
+    # Comments sit after each table's header, before its keys: tomlkit (config_edit.py) appends
+    # recorded ids after a table's last line, so a comment there would end up above them.
     lines: list[str] = [
         f"# gsync configuration, written by `gsync init` on {today.isoformat()}.",
         "# Every key is described in the README (Configuration). `gsync doctor` checks this file,",
         "# the credentials and access to Google.",
         "",
         "[trust]",
-        f"name = {_value(options.trust)}",
         "# spreadsheet_id is recorded by `gsync sheet init` (or `gsync init --create`).",
     ]
+    if not options.domains:
+        lines.append('# domains = ["example.sch.uk"]  # the schools\' email domains')
+    lines.append(f"name = {_value(options.trust)}")
     if options.domains:
         lines.append(f"domains = {_value(list(options.domains))}")
-    else:
-        lines.append('# domains = ["example.sch.uk"]  # the schools\' email domains')
     lines.append("")
-    lines.append(
-        "# One [[schools]] table per school: name is what --school takes, urn the six-digit"
-    )
-    lines.append("# URN, phase Y11 (post-16 leavers) or Y13 (post-18 leavers).")
     for school in options.schools:
         lines += [
             "[[schools]]",
+            "# name is what --school takes; urn the six-digit URN; phase Y11 (post-16 leavers) or",
+            "# Y13 (post-18). form_id and form_questions are recorded by `gsync form create`.",
+            '# Optional: careers_leader = "...", careers_email = "..." (named in Form B, the letter',
+            '# home); email_domain = "pupils.example.sch.uk" (pupils\' school email domain).',
             f"name = {_value(school.name)}",
             f"urn = {_value(school.urn)}",
             f"phase = {_value(school.phase)}",
-            "# form_id and form_questions are recorded by `gsync form create`.",
-            '# careers_leader = ""  # named in Form B, the letter home',
-            '# careers_email = ""',
-            '# email_domain = "pupils.example.sch.uk"  # pupils\' school email domain',
             "",
         ]
-    lines += [
-        "# Term dates per academic year, used by the deadline rules (e.g. 'end of the 2nd week of",
-        "# the autumn term'). THESE ARE DEFAULTS computed by gsync (autumn from the first Monday of",
-        "# September, Easter break around Easter): check them against your local authority's (or",
-        "# trust's) published term dates and correct them. Add a table for each new year.",
-    ]
-    for year in term_years(today):
+    for i, year in enumerate(term_years(today)):
         terms = default_terms(year)
         lines.append(f'[term_dates."{academic_year_key(year)}"]')
+        if i == 0:
+            lines += [
+                "# Term dates per academic year, used by the deadline rules (e.g. 'end of the 2nd",
+                "# week of the autumn term'). THESE ARE DEFAULTS computed by gsync (autumn from the",
+                "# first Monday of September, Easter break around Easter): check them against your",
+                "# local authority's (or trust's) published term dates and correct them. Add a table",
+                "# for each new academic year.",
+            ]
         for name in _TERM_FIELDS:
             day: dt.date = getattr(terms, name)
             lines.append(f"{name} = {day.isoformat()}")
@@ -191,18 +191,18 @@ def render_config(options: InitOptions, today: dt.date) -> str:
         "# auth: local (the embedded local workspace, no Google account), service_account (a key",
         "# file, optionally acting for `subject` by domain-wide delegation), oauth (one user signs",
         "# in with `gsync auth login`), adc (Application Default Credentials, e.g. Cloud Run).",
-        f"auth = {_value(options.auth)}",
     ]
+    if options.auth == "service_account" and not options.credentials_file:
+        lines.append("# credentials_file unset: $GOOGLE_APPLICATION_CREDENTIALS names the key.")
+    if not options.folder_id:
+        lines.append('# folder_id = "..."  # Drive folder or Shared Drive id for gsync\'s files')
+    lines.append(f"auth = {_value(options.auth)}")
     if options.credentials_file:
         lines.append(f"credentials_file = {_value(options.credentials_file)}")
-    elif options.auth == "service_account":
-        lines.append("# credentials_file unset: $GOOGLE_APPLICATION_CREDENTIALS names the key.")
     if options.subject:
         lines.append(f"subject = {_value(options.subject)}")
     if options.folder_id:
         lines.append(f"folder_id = {_value(options.folder_id)}")
-    else:
-        lines.append('# folder_id = ""  # Drive folder or Shared Drive id for gsync\'s files')
     lines += [
         "",
         "[workspace]",
@@ -241,3 +241,110 @@ def write_config(path: Path, text: str, *, force: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# --- gsync auth login -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What `gsync auth login` did: where the token is, and whether a browser sign-in ran."""
+
+    token_file: Path
+    signed_in: bool
+    permissions_fixed: bool
+
+
+_NO_LOGIN = {
+    "local": (
+        'google.auth is "local": the embedded local workspace needs no sign-in.',
+        'to work on Google as one user, set google.auth = "oauth" and google.credentials_file to '
+        "an OAuth client (Desktop app) JSON file, then run `gsync auth login`.",
+    ),
+    "service_account": (
+        'google.auth is "service_account": gsync uses the key file; there is nothing to sign in to.',
+        'run `gsync doctor` to check the key; set google.auth = "oauth" to sign in as a user instead.',
+    ),
+    "adc": (
+        'google.auth is "adc": Application Default Credentials come from the environment.',
+        "run `gcloud auth application-default login --scopes=...` with the scopes listed in the "
+        "README, or attach a service account where gsync runs.",
+    ),
+}
+
+
+def token_path(config: Config) -> Path:
+    """The OAuth token cache `google.token_file` names (default ~/.config/gsync/token.json)."""
+    from gsync.google.auth import DEFAULT_TOKEN_FILE
+
+    return config.resolve(config.google.token_file or str(DEFAULT_TOKEN_FILE)).expanduser()
+
+
+def token_missing_scopes(path: Path, scopes: tuple[str, ...]) -> list[str]:
+    """Scopes the cached token was not granted (all of them if it is unreadable).
+
+    Read from the file itself: google-auth's `from_authorized_user_file(path, scopes)` reports
+    the scopes asked for, not the ones granted, so it cannot tell.
+    """
+    import json
+
+    try:
+        granted = json.loads(path.read_text(encoding="utf-8")).get("scopes") or []
+    except (OSError, ValueError, AttributeError):
+        granted = []
+    if isinstance(granted, str):
+        granted = granted.split()
+    return [s for s in scopes if s not in set(granted)]
+
+
+def oauth_login(
+    config: Config, *, force: bool = False, interactive: bool | None = None
+) -> LoginResult:
+    """Sign in with the OAuth installed-app flow and cache the token (mode 0600).
+
+    A cached token that is valid and carries every scope is kept (its permissions tightened to
+    0600 if needed) unless `force`. The browser flow needs a terminal: without one this raises
+    AuthError rather than hanging a cron job. With `force` the old token is set aside and put
+    back if the new sign-in fails.
+    """
+    import sys
+
+    from gsync.errors import AuthError
+    from gsync.google.auth import ALL_SCOPES, oauth_credentials
+
+    mode = config.google.auth
+    if mode != "oauth":
+        message, fix = _NO_LOGIN[mode]
+        raise ConfigError(message, fix=fix)
+    path = token_path(config)
+    fixed = False
+    if path.exists() and os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
+        fixed = True
+    if path.exists() and not force and not token_missing_scopes(path, ALL_SCOPES):
+        try:
+            oauth_credentials(config, ALL_SCOPES, interactive=False)
+            return LoginResult(token_file=path, signed_in=False, permissions_fixed=fixed)
+        except AuthError:
+            pass  # expired beyond refresh, or a scope is missing: sign in again below
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        raise AuthError(
+            "Signing in to Google needs a terminal and a browser; this run has no terminal.",
+            fix="run `gsync auth login` once in a terminal as the user gsync acts for; later runs "
+            "(the nightly job) reuse the cached token.",
+        )
+    backup = path.with_name(path.name + ".previous")
+    moved = path.exists()
+    if moved:
+        os.replace(path, backup)
+    try:
+        oauth_credentials(config, ALL_SCOPES, interactive=True)
+    except BaseException:
+        if moved:
+            os.replace(backup, path)
+        raise
+    if moved:
+        backup.unlink(missing_ok=True)
+    return LoginResult(token_file=path, signed_in=True, permissions_fixed=fixed)

@@ -164,6 +164,9 @@ def _register_commands() -> None:
     from gsync.cli import demo_cmd
     from gsync.cli import summary_cmd
     from gsync.cli import status_cmd
+    from gsync.cli import init_cmd
+    from gsync.cli import auth_cmd
+    from gsync.cli import doctor_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -176,6 +179,9 @@ def _register_commands() -> None:
     main.add_command(summary_cmd.trust)
     main.add_command(status_cmd.status)
     main.add_command(status_cmd.contacts)
+    main.add_command(init_cmd.init)
+    main.add_command(auth_cmd.auth)
+    main.add_command(doctor_cmd.doctor)
 
 
 _register_commands()
