@@ -52,32 +52,31 @@ def test_a_healthy_setup_passes(cli: Any, ready: Path) -> None:
     assert "gsync is ready" in human.output.splitlines()[-1]
 
 
-@pytest.mark.parametrize(
-    ("kind", "api", "failing", "fix_words"),
-    [
-        ("expired_token", "*", "Drive API", "auth login"),
-        ("service_disabled", "sheets", "Sheets API", "enable the Google Sheets API"),
-        ("service_disabled", "forms", "Forms API", "enable the Google Forms API"),
-        ("scope_insufficient", "drive", "Drive API", "scopes"),
-    ],
-)
-def test_each_auth_failure_is_reported_with_its_fix(
-    cli: Any, ready: Path, emulator: Any, kind: str, api: str, failing: str, fix_words: str
-) -> None:
-    arm_over_http(emulator.client, kind, api=api)
-    code, data = doctor(cli)
-    checks = by_name(data)
-    assert code == 1
-    assert checks[failing]["status"] == "fail"
-    assert fix_words in checks[failing]["fix"]
-    if api == "sheets":
-        assert checks["trust spreadsheet"]["status"] == "skip"
-        assert checks["Forms API"]["status"] == "ok"
-    if api == "forms":
-        assert checks["form Northfield"]["status"] == "skip"
-        assert checks["Sheets API"]["status"] == "ok"
-    clear_over_http(emulator.client)
-    assert doctor(cli)[0] == 0
+AUTH_CASES = [
+    ("expired_token", "*", "Drive API", "auth login"),
+    ("service_disabled", "sheets", "Sheets API", "enable the Google Sheets API"),
+    ("service_disabled", "forms", "Forms API", "enable the Google Forms API"),
+    ("scope_insufficient", "drive", "Drive API", "scopes"),
+]
+
+
+def test_each_auth_failure_is_reported_with_its_fix(cli: Any, ready: Path, emulator: Any) -> None:
+    """One setup, every failure body in turn (each set up alone would cost seconds)."""
+    for kind, api, failing, fix_words in AUTH_CASES:
+        arm_over_http(emulator.client, kind, api=api)
+        code, data = doctor(cli)
+        checks = by_name(data)
+        assert code == 1, kind
+        assert checks[failing]["status"] == "fail", (kind, checks[failing])
+        assert fix_words in checks[failing]["fix"], (kind, checks[failing])
+        if api == "sheets":
+            assert checks["trust spreadsheet"]["status"] == "skip"
+            assert checks["Forms API"]["status"] == "ok"
+        if api == "forms":
+            assert checks["form Northfield"]["status"] == "skip"
+            assert checks["Sheets API"]["status"] == "ok"
+        clear_over_http(emulator.client)
+        assert doctor(cli)[0] == 0, kind
 
 
 def test_no_access_to_the_spreadsheet_or_a_form(cli: Any, ready: Path, emulator: Any) -> None:
@@ -170,3 +169,42 @@ def test_missing_term_dates_is_a_warning_not_a_failure(tmp_path: Path) -> None:
     assert term.status == "warn"
     assert '[term_dates."2026-27"]' in (term.fix or "")
     assert report.ok
+
+
+def test_credential_files_missing_or_exposed(tmp_path: Path) -> None:
+    """Google modes, checked offline: key / token files present, private, with every scope."""
+    import os
+
+    from gsync.doctor import run_doctor
+
+    path = tmp_path / "gsync.toml"
+    base = '[trust]\nname = "T"\n[[schools]]\nname = "A"\nurn = "100001"\nphase = "Y11"\n'
+
+    def checks(google: str) -> dict[str, Any]:
+        path.write_text(base + "[google]\n" + google, encoding="utf-8")
+        report = run_doctor(path, env={})
+        assert not report.ok
+        return {c.name: c for c in report.checks}
+
+    key = tmp_path / "key.json"
+    found = checks('auth = "service_account"\ncredentials_file = "key.json"\n')
+    assert found["key file"].status == "fail" and "does not exist" in found["key file"].detail
+    key.write_text('{"type": "service_account"}', encoding="utf-8")
+    os.chmod(key, 0o644)
+    found = checks('auth = "service_account"\ncredentials_file = "key.json"\n')
+    assert found["key file"].fix == f"run `chmod 600 {key}`."
+    assert "google" in found and found["google"].status == "skip"
+
+    secrets = tmp_path / "client.json"
+    secrets.write_text("{}", encoding="utf-8")
+    os.chmod(secrets, 0o600)
+    oauth = 'auth = "oauth"\ncredentials_file = "client.json"\ntoken_file = "tok.json"\n'
+    found = checks(oauth)
+    assert found["token"].status == "fail" and "gsync auth login" in (found["token"].fix or "")
+    token = tmp_path / "tok.json"
+    token.write_text('{"scopes": ["https://www.googleapis.com/auth/spreadsheets"]}', "utf-8")
+    os.chmod(token, 0o600)
+    found = checks(oauth)
+    assert found["scopes"].status == "fail"
+    assert "forms.body" in found["scopes"].detail
+    assert "refresh" not in token.read_text(encoding="utf-8")  # nothing was written to it
