@@ -185,6 +185,23 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> DemoResult:
         step(f"sync --as-of {as_of}", _sync_summary(first))
         second = sync.run_sync(ws, config, now=now)
         step(f"sync --as-of {as_of}", _sync_summary(second) + " (a repeat run writes nothing)")
+        from gsync import trust
+
+        site = out_dir / "website"
+        files = [
+            *trust.export_website(ws, config, site, fmt="csv").files,
+            *trust.export_website(ws, config, site, fmt="html").files,
+        ]
+        step(
+            f"summary export --out {site} (csv, then --format html)",
+            "anonymised tables and charts for the school website: "
+            + ", ".join(sorted(p.name for p in files)),
+        )
+        agg = trust.aggregate_trust(ws, config, now=now)
+        step(
+            f"trust aggregate --as-of {as_of}",
+            f"wrote {', '.join(agg.tabs)}" if agg.written else "nothing changed",
+        )
     finally:
         ws.close()
     echo("")
