@@ -79,11 +79,13 @@ def apply(value: Any, mask: Mask | None) -> Any:
                 return [
                     (v if len(v) == 1 and key in v else {key: v[key]} if key in v else {})
                     if isinstance(v, dict)
-                    else v
+                    else apply(v, mask)  # a nested list is filtered too; scalars pass
                     for v in value
                 ]
             return [
-                ({key: apply(v[key], sub)} if key in v else {}) if isinstance(v, dict) else v
+                ({key: apply(v[key], sub)} if key in v else {})
+                if isinstance(v, dict)
+                else apply(v, mask)
                 for v in value
             ]
         return [apply(v, mask) for v in value]
