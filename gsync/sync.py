@@ -20,7 +20,7 @@ import pandas as pd
 from gsync import deadlines, merge
 from gsync import template as template_mod
 from gsync.config import Config, SchoolConfig
-from gsync.contacts import apply_three_attempts
+from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.errors import ConfigError, DataError, NotFoundError
 from gsync.formspec import spec_for_school
 from gsync.formsync import get_form, list_responses, match_items, question_id
@@ -41,7 +41,7 @@ from gsync.workspace import Workspace
 log = logging.getLogger("gsync.sync")
 
 #: The pupil-level tabs the sync reads and merges into (template keys).
-PUPIL_TABS = ("destinations", "responses", "contacts", "exceptions")
+PUPIL_TABS = ("destinations", "responses", "contacts", "exceptions", "sustained")
 
 
 def load_template(config: Config) -> Any:
@@ -304,6 +304,9 @@ def run_sync(
     tabs["destinations"] = apply_three_attempts(
         tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
     )
+    tabs["sustained"] = apply_three_attempts_sustained(
+        tabs["sustained"], tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
+    )
     totals: dict[str, int] = {}
     for counts in report.schools.values():
         for k, v in counts.items():
@@ -313,7 +316,9 @@ def run_sync(
     for key in PUPIL_TABS:
         tab = template.tab(key)
         plan.update_frame(current[key], tabs[key], writable=owned(tab, "sync"))
-    write_derived_tabs(plan, config, template, rules, tabs["destinations"], as_of)
+    # The years 1-3 checks live in the long Sustained tab; the derived tabs read them as entries.
+    pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
+    write_derived_tabs(plan, config, template, rules, pupils, as_of)
     report.requests = len(plan.requests)
     report.changes = [*report.changes, *plan.changes]
     if not dry_run and not plan.is_empty:
