@@ -1570,13 +1570,16 @@ def r_set_data_validation(book: Book, body: dict[str, Any]) -> None:
     if rule is not None and "condition" not in rule:
         raise RequestError("A data validation rule needs a condition.")
     grid = book.grid(sheet)
+    # One private copy of the rule, shared by the range's cells (never mutated in place); a shallow
+    # copy of each cell is enough, as only its top-level "dataValidation" key changes.
+    shared = copy.deepcopy(rule) if rule is not None else None
     for r in range(r0, r1):
         for c in range(c0, c1):
-            current = copy.deepcopy(grid.cell(r, c)) or {}
-            if rule is None:
+            current = dict(grid.cell(r, c) or {})
+            if shared is None:
                 current.pop("dataValidation", None)
             else:
-                current["dataValidation"] = copy.deepcopy(rule)
+                current["dataValidation"] = shared
             grid.set_cell(r, c, current)
 
 
