@@ -37,7 +37,7 @@ STATE_TAB = "_gsync_state"
 READ_FIELDS = (
     "spreadsheetId,properties.title,"
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,frozenRowCount)),"
-    "data.rowData.values.formattedValue)"
+    "data.rowData.values.formattedValue,charts(chartId))"
 )
 MAX_SHEET_ID = 2**31 - 1
 
@@ -77,6 +77,7 @@ class Snapshot:
     title: str
     tabs: dict[str, TabInfo]
     grids: dict[str, list[list[str]]]
+    charts: dict[str, int] = field(default_factory=dict)  # tab title -> number of charts
 
     def has(self, title: str) -> bool:
         return title in self.tabs
@@ -124,6 +125,7 @@ def parse_snapshot(spreadsheet_id: str, body: dict[str, Any]) -> Snapshot:
     """Turn a `spreadsheets.get` (grid data, formatted values) body into a Snapshot."""
     tabs: dict[str, TabInfo] = {}
     grids: dict[str, list[list[str]]] = {}
+    charts: dict[str, int] = {}
     for sheet in body.get("sheets", []):
         props = sheet.get("properties", {})
         grid_props = props.get("gridProperties", {})
@@ -137,6 +139,7 @@ def parse_snapshot(spreadsheet_id: str, body: dict[str, Any]) -> Snapshot:
             frozen_rows=int(grid_props.get("frozenRowCount", 0)),
         )
         tabs[info.title] = info
+        charts[info.title] = len(sheet.get("charts", []) or [])
         rows: list[list[str]] = []
         for block in sheet.get("data", []) or []:
             # With no `ranges`, each sheet has one GridData block starting at A1.
@@ -147,11 +150,15 @@ def parse_snapshot(spreadsheet_id: str, body: dict[str, Any]) -> Snapshot:
             rows.pop()
         grids[info.title] = rows
     title = str(body.get("properties", {}).get("title", ""))
-    return Snapshot(spreadsheet_id=spreadsheet_id, title=title, tabs=tabs, grids=grids)
+    return Snapshot(
+        spreadsheet_id=spreadsheet_id, title=title, tabs=tabs, grids=grids, charts=charts
+    )
 
 
-def read_snapshot(ws: Workspace, spreadsheet_id: str) -> Snapshot:
-    """Read the whole spreadsheet (properties and values of every tab) in one request."""
+def read_snapshot(
+    ws: Workspace, spreadsheet_id: str, what: str = "Reading the spreadsheet"
+) -> Snapshot:
+    """Read the whole spreadsheet (properties, values and chart counts of every tab) in one request."""
     client = ws.sheets()
     try:
         response = client.http_client.request(
@@ -162,7 +169,7 @@ def read_snapshot(ws: Workspace, spreadsheet_id: str) -> Snapshot:
     except Exception as exc:
         if http_status(exc) is None:
             raise
-        raise translate(exc, "Reading the spreadsheet") from None
+        raise translate(exc, what) from None
     return parse_snapshot(spreadsheet_id, response.json())
 
 

@@ -14,7 +14,6 @@ Every summary passes the disclosure checker before anything is written (Disclosu
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -23,15 +22,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from gspread.urls import SPREADSHEET_URL
 
 from gsync import deadlines
 from gsync.config import Config
 from gsync.disclosure import SuppressionPolicy, assert_publishable, load_policy
-from gsync.errors import ConfigError, NotFoundError
+from gsync.errors import AuthError, ConfigError, NotFoundError
 from gsync.export import export_summary, tables_from_rows
-from gsync.google.clients import http_status, translate
-from gsync.sheetio import READ_FIELDS, Snapshot, WritePlan, apply_plan, parse_snapshot, tab_frame
+from gsync.sheetio import Snapshot, WritePlan, apply_plan, read_snapshot, tab_frame
 from gsync.summary import (
     DATA_HEADER,
     ENTRIES,
@@ -98,21 +95,9 @@ def load_specs(config: Config) -> tuple[Taxonomy, SuppressionPolicy]:
 # --- charts ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChartedSnapshot(Snapshot):
-    """A Snapshot that also knows how many charts each tab holds (read in the same request)."""
-
-    charts: dict[str, int] = field(default_factory=dict)
-
-
-def snapshot_charts(snapshot: Snapshot) -> Mapping[str, int] | None:
-    """Charts per tab title if the snapshot was read with them, else None (unknown).
-
-    `sheetio.read_snapshot` does not read charts today; a Snapshot carrying a `charts` mapping
-    (title -> number of charts) lets the sync put back a chart staff deleted.
-    """
-    charts = getattr(snapshot, "charts", None)
-    return charts if isinstance(charts, Mapping) else None
+def snapshot_charts(snapshot: Snapshot) -> Mapping[str, int]:
+    """Charts per tab title, read with the snapshot (lets the sync put back a deleted chart)."""
+    return snapshot.charts
 
 
 def plan_tabs_with_charts(
@@ -129,7 +114,7 @@ def plan_tabs_with_charts(
     for title, rows in tabs.items():
         existed = plan.snapshot.has(title)
         plan.replace_tab(title, rows)
-        has_chart = existed and (known is None or known.get(title, 0) > 0)
+        has_chart = existed and known.get(title, 0) > 0
         if has_chart:
             continue
         start, end, c0, c1 = chart_block(rows)
@@ -169,9 +154,6 @@ def write_summary_tabs(plan: WritePlan, config: Config, destinations: pd.DataFra
 
 # --- reading a spreadsheet with its charts -----------------------------------------------------
 
-# READ_FIELDS with each sheet's chart ids: "sheets(properties(...),data...)" + ",charts(chartId)".
-CHART_READ_FIELDS = READ_FIELDS[:-1] + ",charts(chartId))"
-
 
 class Unreadable(Exception):
     """A school spreadsheet that cannot be aggregated, with a reason fit for a report."""
@@ -181,37 +163,17 @@ class Unreadable(Exception):
         self.reason = reason
 
 
-def read_charted(ws: Workspace, spreadsheet_id: str, what: str) -> ChartedSnapshot:
-    """One `spreadsheets.get` (values, properties and chart ids of every tab).
-
-    A missing (404) or unshared (403) spreadsheet raises Unreadable; other failures the usual
-    GsyncError.
-    """
-    client = ws.sheets()
+def read_charted(ws: Workspace, spreadsheet_id: str, what: str) -> Snapshot:
+    """`sheetio.read_snapshot` (values, properties and chart counts of every tab, one request),
+    with a missing (404) or unshared (403) spreadsheet raised as Unreadable for the report."""
     try:
-        response = client.http_client.request(
-            "get",
-            SPREADSHEET_URL % spreadsheet_id,
-            params={"includeGridData": "true", "fields": CHART_READ_FIELDS},
-        )
-    except Exception as exc:
-        status = http_status(exc)
-        if status is None:
-            raise
-        if status == 404:
-            raise Unreadable("spreadsheet not found (404): deleted, or the id is wrong") from None
-        if status == 403:
+        return read_snapshot(ws, spreadsheet_id, what)
+    except NotFoundError:
+        raise Unreadable("spreadsheet not found (404): deleted, or the id is wrong") from None
+    except AuthError as exc:
+        if "permission denied" in exc.message:
             raise Unreadable("not shared with gsync (403 permission denied)") from None
-        raise translate(exc, what) from None
-    body = response.json()
-    snap = parse_snapshot(spreadsheet_id, body)
-    charts = {
-        str(s.get("properties", {}).get("title", "")): len(s.get("charts", []) or [])
-        for s in body.get("sheets", [])
-    }
-    return ChartedSnapshot(
-        **{f.name: getattr(snap, f.name) for f in dataclasses.fields(snap)}, charts=charts
-    )
+        raise
 
 
 def school_destinations(snapshot: Snapshot, template: Any, school: str) -> pd.DataFrame:
