@@ -143,7 +143,12 @@ def oauth_credentials(
                 f"The OAuth token cache {token_path} is unreadable or malformed.",
                 fix=f"delete {token_path} and run `gsync auth login` again.",
             ) from None
-        if not set(scopes) <= set(creds.scopes or ()):
+        # from_authorized_user_file reports the scopes asked for, not those granted: read the file.
+        try:
+            granted = set(json.loads(token_path.read_text(encoding="utf-8")).get("scopes") or [])
+        except (OSError, ValueError, AttributeError):
+            granted = set()
+        if not set(scopes) <= granted:
             creds = None  # the cached token lacks a scope: consent again
     if creds is not None and not creds.valid:
         if creds.expired and creds.refresh_token:

@@ -161,3 +161,23 @@ def test_every_command_scope_is_declared() -> None:
         auth.SCOPE_SHEETS,
         auth.SCOPE_DRIVE_FILE,
     }
+
+
+def test_oauth_token_missing_a_scope_asks_to_sign_in_again(tmp_path: Path) -> None:
+    token = {
+        "token": "t",
+        "refresh_token": "r",
+        "client_id": "c.apps.googleusercontent.com",
+        "client_secret": "s",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        "scopes": [auth.SCOPE_SHEETS],
+        "expiry": "2999-01-01T00:00:00Z",
+    }
+    auth.write_private(tmp_path / "token.json", json.dumps(token))
+    cfg = _config(tmp_path, auth="oauth", credentials_file="client.json", token_file="token.json")
+    # The cached token lacks the Forms and Drive scopes: consent again (refused without a terminal).
+    with pytest.raises(AuthError, match="auth login"):
+        auth.oauth_credentials(cfg, auth.ALL_SCOPES, interactive=False)  # type: ignore[arg-type]
+    # The same token serves a command that needs only what was granted.
+    creds = auth.oauth_credentials(cfg, (auth.SCOPE_SHEETS,), interactive=False)  # type: ignore[arg-type]
+    assert creds.token == "t"
