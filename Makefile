@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint soak clean
+.PHONY: demo test lint soak bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint
 
 soak: $(BIN)/.installed
 	$(BIN)/pytest -q -m soak
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench --out bench/last-run.md --json bench/last-run.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
