@@ -104,6 +104,15 @@ class Breach:
 # --- the linear structure of a table -------------------------------------------------------
 
 
+def table_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts (much faster than DataFrame.to_dict on object columns)."""
+    cols = [str(c) for c in table.columns]
+    return [
+        dict(zip(cols, vals, strict=True))
+        for vals in zip(*(table[c].tolist() for c in cols), strict=True)
+    ]
+
+
 def _key(row: Mapping[str, Any]) -> CellKey:
     return (
         str(row["school"]),
@@ -116,11 +125,11 @@ def _key(row: Mapping[str, Any]) -> CellKey:
 
 def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
     """Every (total, parts) relation between the table's cells: total == sum(parts)."""
-    cells = {_key(r) for r in table[KEY_COLUMNS].to_dict("records")}
+    cells = {_key(r) for r in table_records(table[KEY_COLUMNS])}
     eqs: list[tuple[CellKey, list[CellKey]]] = []
     groups: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
     pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
-    for r in table[KEY_COLUMNS].drop_duplicates().to_dict("records"):
+    for r in table_records(table[KEY_COLUMNS].drop_duplicates()):
         s, c, e, b, g, cat = (str(r[k]) for k in KEY_COLUMNS)
         groups[(s, c, e, g)].add(cat)
         if b != ALL_BREAKDOWN:
@@ -149,25 +158,48 @@ def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
 def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
     """Hidden cells whose value follows from the published cells through the equations.
 
-    A hidden cell x_i is determined iff every solution of the homogeneous system A x = 0 (A over
-    the hidden cells only) has x_i = 0, i.e. iff the null space of A is zero at i. Equations never
-    link two cohorts or two entries, so each (cohort, entry) block is solved on its own.
+    A hidden cell x_i is determined iff e_i lies in the row space of A, the equations restricted
+    to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
+    connected component is solved on its own (they are small next to a whole trust table).
     """
-    blocks: dict[tuple[str, str], list[tuple[CellKey, list[CellKey]]]] = defaultdict(list)
-    for t, ps in eqs:
-        if t in hidden or any(p in hidden for p in ps):
-            blocks[(t[1], t[2])].append((t, ps))
+    rows = [
+        [k for k in (t, *ps) if k in hidden]
+        for t, ps in eqs
+        if t in hidden or any(p in hidden for p in ps)
+    ]
+    signs = [
+        {
+            k: (1.0 if k == t else 0.0) - sum(1.0 for p in ps if p == k)
+            for k in (t, *ps)
+            if k in hidden
+        }
+        for t, ps in eqs
+        if t in hidden or any(p in hidden for p in ps)
+    ]
+    # Union-find over hidden cells linked by an equation.
+    parent: dict[CellKey, CellKey] = {}
+
+    def find(k: CellKey) -> CellKey:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for members in rows:
+        for other in members[1:]:
+            parent[find(other)] = find(members[0])
+    components: dict[CellKey, list[int]] = defaultdict(list)
+    for r, members in enumerate(rows):
+        components[find(members[0])].append(r)
     found: set[CellKey] = set()
-    for rows in blocks.values():
-        cells = sorted({k for t, ps in rows for k in (t, *ps) if k in hidden})
+    for eq_rows in components.values():
+        cells = sorted({k for r in eq_rows for k in rows[r]})
         index = {k: i for i, k in enumerate(cells)}
-        a = np.zeros((len(rows), len(index)))
-        for r, (t, ps) in enumerate(rows):
-            if t in index:
-                a[r, index[t]] += 1.0
-            for p in ps:
-                if p in index:
-                    a[r, index[p]] -= 1.0
+        a = np.zeros((len(eq_rows), len(cells)))
+        for i, r in enumerate(eq_rows):
+            for k, sign in signs[r].items():
+                a[i, index[k]] += sign
         found |= {cells[i] for i in _pinned_columns(a)}
     return found
 
@@ -191,9 +223,11 @@ def _pinned_columns(a: np.ndarray) -> list[int]:
             continue
         m[[r, p]] = m[[p, r]]
         m[r] /= m[r, c]
-        factors = m[:, c].copy()
-        factors[r] = 0.0
-        m -= np.outer(factors, m[r])
+        # The matrix is sparse: only rows with an entry in this column need updating.
+        touched = np.nonzero(np.abs(m[:, c]) > 1e-12)[0]
+        touched = touched[touched != r]
+        if touched.size:
+            m[touched] -= np.outer(m[touched, c], m[r])
         pivots.append((r, c))
         r += 1
     pivot_cols = {c for _, c in pivots}
@@ -221,7 +255,7 @@ def apply_suppression(table: pd.DataFrame, policy: SuppressionPolicy) -> pd.Data
         raise ValueError(f"summary table lacks columns {missing}")
     out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
     counts: dict[CellKey, int] = {}
-    for r in out.to_dict("records"):
+    for r in table_records(out):
         value = r["count"]
         if isinstance(value, str):
             raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
@@ -234,7 +268,7 @@ def apply_suppression(table: pd.DataFrame, policy: SuppressionPolicy) -> pd.Data
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
     count_col: list[int | str] = []
     pct_col: list[float | str] = []
-    for r in out.to_dict("records"):
+    for r in table_records(out):
         k = _key(r)
         if k in hidden:
             count_col.append(policy.symbol)
@@ -394,7 +428,7 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
     out: list[Breach] = []
     published: dict[CellKey, int] = {}
     hidden: set[CellKey] = set()
-    for r in table[TABLE_COLUMNS].to_dict("records"):
+    for r in table_records(table[TABLE_COLUMNS]):
         k = _key(r)
         value = r["count"]
         if isinstance(value, str):
@@ -422,7 +456,7 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
                     f"group of fewer than {policy.min_base} published",
                 )
             )
-    percents = {_key(r): r["percent"] for r in table[TABLE_COLUMNS].to_dict("records")}
+    percents = {_key(r): r["percent"] for r in table_records(table[TABLE_COLUMNS])}
     for k in published:
         base_k = (*k[:4], TOTAL)
         pct = percents[k]

@@ -23,6 +23,7 @@ from gsync.disclosure import (
     SuppressionPolicy,
     apply_suppression,
     assert_publishable,
+    table_records,
 )
 from gsync.taxonomy import Category, Taxonomy
 
@@ -257,7 +258,7 @@ def summary_tabs(
         rows.append([])
         rows.append(list(DATA_HEADER))
         for kind, table in tables.items():
-            for r in table[table["school"] == school].to_dict("records"):
+            for r in table_records(table[table["school"] == school]):
                 rows.append([kind, *(_cell(r[c]) for c in TABLE_COLUMNS)])
         tabs[SUMMARY_TAB_PREFIX + school] = rows
     return tabs
