@@ -24,6 +24,7 @@ from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.errors import ConfigError, DataError, NotFoundError
 from gsync.formspec import spec_for_school
 from gsync.formsync import get_form, list_responses, match_items, question_id
+from gsync.privacy import withheld_response_ids
 from gsync.roster import apply_roster, read_roster
 from gsync.sheetio import (
     STATE_TAB,
@@ -275,6 +276,7 @@ def run_sync(
     tabs = {key: tf.frame for key, tf in current.items()}
     report = SyncReport(dry_run=dry_run)
     entry_for = deadlines.entry_resolver(rules, config.term_dates)
+    withheld = withheld_response_ids(tabs["responses"])
     for sch in schools:
         if not sch.form_id:
             report.skipped[sch.name] = "no form yet: run `gsync form create --school NAME`"
@@ -288,6 +290,8 @@ def run_sync(
                 fix=f"run `gsync form update --school {sch.name}` to bring the form back to its spec.",
             )
         responses = list_responses(ws, sch.form_id)
+        # Purged or erased responses (gsync.privacy) are never read back from the form.
+        responses = [r for r in responses if r.get("responseId") not in withheld]
         result = merge.plan_sync(
             tabs,
             responses,

@@ -167,6 +167,7 @@ def _register_commands() -> None:
     from gsync.cli import init_cmd
     from gsync.cli import auth_cmd
     from gsync.cli import doctor_cmd
+    from gsync.cli import privacy_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -182,6 +183,8 @@ def _register_commands() -> None:
     main.add_command(init_cmd.init)
     main.add_command(auth_cmd.auth)
     main.add_command(doctor_cmd.doctor)
+    main.add_command(privacy_cmd.purge)
+    main.add_command(privacy_cmd.subject)
 
 
 _register_commands()

@@ -98,6 +98,10 @@ def commands(trust: SmallTrust, tmp: Path) -> list[tuple[list[str], bool]]:
         (["summary", "export", "--out", str(tmp / "website")], False),
         (["summary", "export", "--format", "html", "--out", str(tmp / "website-html")], False),
         (["trust", "aggregate", "--dry-run", "--as-of", AS_OF], False),
+        (["purge", "--dry-run", "--as-of", "2029-09-01"], False),
+        (["purge", "--as-of", "2026-07-10"], False),
+        (["subject", "export", "--upn", trust.special.upn, "--out", str(tmp / "subj.json")], False),
+        (["subject", "erase", "--upn", trust.special.upn, "--dry-run"], False),
         (["sync", "--school", "Nowhere"], False),
     ]
 
