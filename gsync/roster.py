@@ -270,7 +270,7 @@ def read_roster(
     if missing:
         raise DataError(
             "The roster lacks required column(s): " + ", ".join(missing) + ".",
-            fix="add them to the export, or name the file's header for each with "
+            fix="add them to the export, or give a column mapping naming the file's header for each, "
             "--map FIELD=COLUMN (e.g. --map upn='Pupil Ref'), and give --leaving-year YEAR when the "
             "file has no leaving-year column.",
         )
