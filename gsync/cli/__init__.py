@@ -168,6 +168,7 @@ def _register_commands() -> None:
     from gsync.cli import auth_cmd
     from gsync.cli import doctor_cmd
     from gsync.cli import privacy_cmd
+    from gsync.cli import audit_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -185,6 +186,7 @@ def _register_commands() -> None:
     main.add_command(doctor_cmd.doctor)
     main.add_command(privacy_cmd.purge)
     main.add_command(privacy_cmd.subject)
+    main.add_command(audit_cmd.audit)
 
 
 _register_commands()

@@ -102,6 +102,7 @@ def commands(trust: SmallTrust, tmp: Path) -> list[tuple[list[str], bool]]:
         (["purge", "--as-of", "2026-07-10"], False),
         (["subject", "export", "--upn", trust.special.upn, "--out", str(tmp / "subj.json")], False),
         (["subject", "erase", "--upn", trust.special.upn, "--dry-run"], False),
+        (["audit"], False),
         (["sync", "--school", "Nowhere"], False),
     ]
 
