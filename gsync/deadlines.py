@@ -141,6 +141,29 @@ class ContactsSpec(_Strict):
         return self
 
 
+class RoundWindow(_Strict):
+    """The days a pre-leaving survey round is open (both ends inclusive)."""
+
+    opens: DateExpr
+    closes: DateExpr
+
+
+Expectation = Literal["destination", "application", "offer"]
+
+
+class RoundRule(_Strict):
+    """A pre-leaving survey round (issue 11): its phase, window, form spec and what it expects."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    label: str = Field(min_length=1)
+    phase: Literal["Y11", "Y13"]
+    form: str = Field(min_length=1, description="Form spec file in forms/ (or a path).")
+    window: RoundWindow
+    # What a pupil should have by this round (gsync.risk): an intended destination, at least one
+    # application, an offer.
+    expects: list[Expectation] = Field(default_factory=list)
+
+
 class Rules(_Strict):
     """The whole rules file."""
 
@@ -149,6 +172,25 @@ class Rules(_Strict):
     live_years: int = Field(default=3, ge=1, le=10)
     entries: list[Rule] = Field(min_length=1)
     contacts: ContactsSpec
+    # Pre-leaving survey rounds and results days per phase (issue 11; see gsync.rounds).
+    rounds: list[RoundRule] = Field(default_factory=list)
+    results_days: dict[Literal["Y11", "Y13"], FixedDay] = Field(default_factory=dict)
+
+    @field_validator("rounds")
+    @classmethod
+    def _unique_rounds(cls, rounds: list[RoundRule]) -> list[RoundRule]:
+        keys = [r.key for r in rounds]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"two rounds have key {dupes[0]!r}; keys must be unique")
+        return rounds
+
+    def round(self, key: str) -> RoundRule:
+        """The survey round with this key (KeyError if none)."""
+        for rnd in self.rounds:
+            if rnd.key == key:
+                return rnd
+        raise KeyError(key)
 
     @field_validator("entries")
     @classmethod
