@@ -34,6 +34,15 @@ class TrustConfig(_Strict):
     )
 
 
+class RoundFormConfig(_Strict):
+    """A school's form for one pre-leaving survey round (issue 11); `gsync form create --round`."""
+
+    form_id: str | None = Field(default=None, description="The round's Google Form id.")
+    form_questions: dict[str, str] = Field(
+        default_factory=dict, description="Spec key -> Google question id of the round's form."
+    )
+
+
 class SchoolConfig(_Strict):
     """One school of the trust."""
 
@@ -59,6 +68,10 @@ class SchoolConfig(_Strict):
     careers_email: str | None = Field(default=None, description="Careers leader's email (Form B).")
     email_domain: str | None = Field(
         default=None, description="Pupils' school email domain, e.g. 'pupils.example.sch.uk'."
+    )
+    rounds: dict[str, RoundFormConfig] = Field(
+        default_factory=dict,
+        description="Round key (deadlines.toml [[rounds]]) -> that round's form for this school.",
     )
 
 

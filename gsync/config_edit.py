@@ -64,6 +64,39 @@ def set_school_fields(
     _write(doc, path)
 
 
+def set_round_fields(
+    config_path: str | Path,
+    school_name: str,
+    round_key: str,
+    *,
+    form_id: str | None = _UNSET,
+    form_questions: dict[str, str] | None = _UNSET,
+) -> None:
+    """Set a school's form for one survey round (`[schools.rounds.KEY]`), keeping comments."""
+    path = Path(config_path)
+    doc = _parse(path)
+    table = _school_table(doc, path, school_name)
+    rounds = table.get("rounds")
+    if not isinstance(rounds, Table):
+        rounds = tomlkit.table(is_super_table=True)
+        table["rounds"] = rounds
+    entry = rounds.get(round_key)
+    if not isinstance(entry, Table):
+        entry = tomlkit.table()
+        rounds[round_key] = entry
+    if form_id is not _UNSET:
+        if form_id is None:
+            entry.pop("form_id", None)
+        else:
+            entry["form_id"] = form_id
+    if form_questions is not _UNSET:
+        entry.pop("form_questions", None)
+        if form_questions:
+            entry["form_questions"] = tomlkit.inline_table()
+            entry["form_questions"].update(form_questions)
+    _write(doc, path)
+
+
 def _parse(path: Path) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
