@@ -309,10 +309,11 @@ def _secondary(
     """Hide more cells until no hidden cell is solvable from the published ones."""
     hidden = set(hidden)
 
-    def cost(k: CellKey) -> tuple[int, int, int, CellKey]:
-        # Prefer hiding small non-zero inner cells; zeros protect little, totals are valuable.
+    def cost(k: CellKey) -> tuple[bool, bool, bool, bool, int, CellKey]:
+        # Keep the most used figures (trust, all pupils, group sizes) where possible; among the
+        # rest hide the smallest non-zero cell (a hidden zero protects little).
         n = counts[k]
-        return (k[4] == TOTAL or k[3] == ALL_GROUP, n == 0, n, k)
+        return (k[0] == TRUST_SCHOOL, k[3] == ALL_GROUP, k[4] == TOTAL, n == 0, n, k)
 
     while True:
         # Fast rule: an equation with exactly one hidden cell gives that cell away.
