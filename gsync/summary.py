@@ -8,7 +8,7 @@ only category labels, group names, school / cohort / entry names, counts and per
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -20,9 +20,10 @@ from gsync.disclosure import (
     TABLE_COLUMNS,
     TOTAL,
     TRUST_SCHOOL,
+    Link,
     SuppressionPolicy,
-    apply_suppression,
     assert_publishable,
+    suppress_tables,
     table_records,
 )
 from gsync.taxonomy import Category, Taxonomy
@@ -60,6 +61,17 @@ TABLES: dict[str, Callable[[Category], str] | None] = {
     "apprenticeship": lambda c: APPR_YES if c.key == "apprenticeship" else APPR_NO,
     "higher_education": lambda c: HE_YES if c.higher_education else HE_NO,
 }
+
+
+def links(taxonomy: Taxonomy) -> list[Link]:
+    """Cells the tables share: every group's Total, and the apprenticeship count."""
+    shared: list[Link] = [
+        (("destinations", TOTAL), (kind, TOTAL)) for kind in TABLES if kind != "destinations"
+    ]
+    shared.append(
+        (("destinations", taxonomy.label("apprenticeship")), ("apprenticeship", APPR_YES))
+    )
+    return shared
 
 
 def _rows(kind: str, taxonomy: Taxonomy) -> list[str]:
@@ -234,15 +246,17 @@ def summary_tabs(
     for entry in entries:
         for kind, table in summary_tables(destinations, taxonomy, entry=entry).items():
             per_kind[kind].append(table)
-    tables: dict[str, pd.DataFrame] = {}
+    raw_tables: dict[str, pd.DataFrame] = {}
     for kind, frames in per_kind.items():
         raw = pd.concat(frames, ignore_index=True)
         schools = sorted(set(raw["school"]))
         if trust and len(schools) > 1:
             raw = pd.concat([raw, aggregate([raw])], ignore_index=True)
-        tables[kind] = apply_suppression(raw, policy)
+        raw_tables[kind] = raw
+    shared = links(taxonomy)
+    tables = suppress_tables(raw_tables, policy, shared)
     words = [*vocabulary(taxonomy), *set(tables["destinations"]["school"])]
-    assert_publishable(tables, policy, destinations, vocabulary=words)
+    assert_publishable(tables, policy, destinations, vocabulary=words, links=shared)
 
     chart_entry = _chart_entry(destinations, taxonomy)
     tabs: dict[str, list[list[str | int | float]]] = {}
@@ -344,3 +358,36 @@ def chart_spec(
             }
         }
     }
+
+
+# --- Reconciliation with the local authority (issue 9) ----------------------------------------
+
+RECONCILIATION_ENTRY = "reconciliation"
+
+
+def reconciliation_table(
+    counts: Mapping[tuple[str, str], Mapping[str, int]], verdicts: Sequence[str]
+) -> pd.DataFrame:
+    """School x cohort: pupils per Reconciliation verdict, with Total = the cohort (unsuppressed).
+
+    Same long shape as the other summaries, so the same suppression applies; the "agree" row's
+    percent is the share of the cohort where the school's and the LA's records agree.
+    """
+    records: list[dict[str, Any]] = []
+    for (school, cohort), per_verdict in sorted(counts.items()):
+        total = sum(int(per_verdict.get(v, 0)) for v in verdicts)
+        for label in [*verdicts, TOTAL]:
+            n = total if label == TOTAL else int(per_verdict.get(label, 0))
+            records.append(
+                {
+                    "school": school,
+                    "cohort": cohort,
+                    "entry": RECONCILIATION_ENTRY,
+                    "breakdown": ALL_BREAKDOWN,
+                    "group": ALL_GROUP,
+                    "category": label,
+                    "count": n,
+                    "percent": 100.0 * n / total if total else float("nan"),
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS).astype({"count": "int64"})
