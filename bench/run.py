@@ -24,6 +24,7 @@ from bench.core import record, run_core
 from bench.naive import naive_sync
 from bench.trust import COHORTS, NOW, BenchTrust, build_trust
 from gsync.sync import run_sync
+from gsync.trust import aggregate_trust
 
 LATENCY_MS = 100
 QUOTA_PRESET = "google_per_user"
@@ -65,6 +66,8 @@ def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     start = time.perf_counter()
     try:
         run_sync(trust.ws, trust.config, now=NOW)
+        # The rest of the nightly job: the trust's anonymised aggregation (`gsync trust aggregate`).
+        aggregate_trust(trust.ws, trust.config, now=NOW)
     except Exception as exc:  # a failed run is a result to report, not a crash of the benchmark
         failed = type(exc).__name__
     wall = time.perf_counter() - start
