@@ -139,6 +139,7 @@ class CurvePoint:
     core_peak_mb: float
     sync_wall_s: float
     naive_requests_est: int
+    failed: str = ""
 
 
 def curve_point(
@@ -159,6 +160,7 @@ def curve_point(
             core_peak_mb=core.peak_mb,
             sync_wall_s=run.wall_s,
             naive_requests_est=round(3 + 2 + schools + naive_per_response * rec.response_count),
+            failed=run.failed,
         )
     finally:
         trust.stop()
@@ -225,7 +227,7 @@ def report_markdown(args: argparse.Namespace, info: dict[str, Any]) -> str:
         for p in info["curve"]:
             out.append(f"| {p.scale}x | {p.pupils} | {p.responses} | {sum(p.requests.values())}: "
                        f"{_fmt_requests(p.requests)} | {p.core_cpu_s:.2f} s | {p.core_peak_mb:.0f} MB "
-                       f"| {p.sync_wall_s:.2f} s | ~{p.naive_requests_est} |")  # fmt: skip
+                       f"| {p.sync_wall_s:.2f} s{' FAILED: ' + p.failed if p.failed else ''} | ~{p.naive_requests_est} |")  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -321,4 +323,4 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         raw = {**info, "runs": [asdict(r) for r in runs], "curve": [asdict(p) for p in curve]}
         args.json.write_text(json.dumps(raw, indent=2), encoding="utf-8")
-    return 0 if all(not r.failed for r in runs) else 1
+    return 0 if all(not r.failed for r in runs) and all(not p.failed for p in curve) else 1
