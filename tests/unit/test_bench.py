@@ -26,9 +26,10 @@ def test_tiny_bench_counts_requests_and_extrapolates_the_naive_baseline(tmp_path
         assert core.requests_planned > 0  # the first night writes
         run = gsync_run(trust, "gsync", google_like=False)
         assert not run.failed
-        # One read and one write of the spreadsheet, one get and one list for the form.
-        assert run.requests["sheets.spreadsheets.get"] == 1
-        assert run.requests["sheets.spreadsheets.batchUpdate"] == 1
+        # Sync and trust aggregation: one read and one write of the spreadsheet each; one get
+        # and one list for the form.
+        assert run.requests["sheets.spreadsheets.get"] == 2
+        assert run.requests["sheets.spreadsheets.batchUpdate"] == 2
         assert run.requests["forms.forms.get"] == 1
         assert run.requests["forms.forms.responses.list"] == 1
         idle = idle_run(trust)
