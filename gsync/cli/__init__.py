@@ -169,6 +169,8 @@ def _register_commands() -> None:
     from gsync.cli import doctor_cmd
     from gsync.cli import privacy_cmd
     from gsync.cli import audit_cmd
+    from gsync.cli import report_cmd
+    from gsync.cli import export_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -187,6 +189,8 @@ def _register_commands() -> None:
     main.add_command(privacy_cmd.purge)
     main.add_command(privacy_cmd.subject)
     main.add_command(audit_cmd.audit)
+    main.add_command(report_cmd.report)
+    main.add_command(export_cmd.export)
 
 
 _register_commands()
