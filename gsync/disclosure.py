@@ -245,10 +245,62 @@ def _round_half_up(value: float, decimals: int) -> float:
     return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP))
 
 
-def apply_suppression(table: pd.DataFrame, policy: SuppressionPolicy) -> pd.DataFrame:
+# Two tables that share a cell: (table, category) in one equals (table, category) in the other at
+# the same school / cohort / entry / group (e.g. every table's "Total" rows are the same pupils).
+Link = tuple[tuple[str, str], tuple[str, str]]
+_SEP = "\x1f"
+
+
+def _joint(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """All tables in one frame; the table name travels inside `entry` so cell keys stay unique."""
+    frames = []
+    for name, table in tables.items():
+        t = table[TABLE_COLUMNS].copy()
+        t["entry"] = name + _SEP + t["entry"].astype(str)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS)
+
+
+def _link_equations(
+    joint: pd.DataFrame, links: Iterable[Link]
+) -> list[tuple[CellKey, list[CellKey]]]:
+    cells = {_key(r) for r in table_records(joint[KEY_COLUMNS])}
+    eqs: list[tuple[CellKey, list[CellKey]]] = []
+    for (ta, ca), (tb, cb) in links:
+        for s, c, e, g, cat in cells:
+            name, _, entry = e.partition(_SEP)
+            if name == ta and cat == ca:
+                other = (s, c, tb + _SEP + entry, g, cb)
+                if other in cells:
+                    eqs.append(((s, c, e, g, cat), [other]))
+    return eqs
+
+
+def suppress_tables(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    links: Iterable[Link] = (),
+) -> dict[str, pd.DataFrame]:
+    """Suppress several tables together, so a cell they share is hidden in all or none."""
+    joint = apply_suppression(_joint(tables), policy, _extra=_link_equations(_joint(tables), links))
+    out: dict[str, pd.DataFrame] = {}
+    names = joint["entry"].str.partition(_SEP)
+    for name in tables:
+        part = joint[names[0] == name].copy()
+        part["entry"] = names[2][names[0] == name]
+        out[name] = part.reset_index(drop=True)
+    return out
+
+
+def apply_suppression(
+    table: pd.DataFrame,
+    policy: SuppressionPolicy,
+    _extra: list[tuple[CellKey, list[CellKey]]] | None = None,
+) -> pd.DataFrame:
     """Suppress small counts (primary) and enough others (secondary); round percentages.
 
     Returns a copy whose `count` and `percent` columns hold numbers or the policy's symbols.
+    Tables that share cells must go through `suppress_tables` together.
     """
     missing = [c for c in TABLE_COLUMNS if c not in table.columns]
     if missing:
@@ -263,7 +315,7 @@ def apply_suppression(table: pd.DataFrame, policy: SuppressionPolicy) -> pd.Data
 
     hidden = _primary(counts, policy)
     if policy.secondary:
-        hidden = _secondary(equations(out), counts, hidden)
+        hidden = _secondary(equations(out) + (_extra or []), counts, hidden)
 
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
     count_col: list[int | str] = []
@@ -385,8 +437,12 @@ def check_disclosure(
     pupil_frame: pd.DataFrame,
     *,
     vocabulary: Iterable[str] = (),
+    links: Iterable[Link] = (),
 ) -> list[Breach]:
     """Every reason the (suppressed) tables may not be published; empty when they are safe.
+
+    Recoverability is judged over all the tables at once, through their own totals and the
+    `links` between them (the same cell published in two tables).
 
     `vocabulary` lists the summary's own labels (category, group and school names): a free-text
     answer or a name that is exactly one of them ("Apprenticeship", a pupil surnamed like the
@@ -416,6 +472,21 @@ def check_disclosure(
             breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
         breaches.extend(_check_counts(tname, table, policy))
         breaches.extend(_check_values(tname, table, strong, names, free))
+    usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
+    if usable:
+        joint = _joint(usable)
+        hidden = {_key(r) for r in table_records(joint) if isinstance(r["count"], str)}
+        eqs = equations(joint) + _link_equations(joint, list(links))
+        for k in sorted(_determined(eqs, hidden)):
+            name, _, entry = k[2].partition(_SEP)
+            breaches.append(
+                Breach(
+                    "recoverable",
+                    name,
+                    _where((k[0], k[1], entry, k[3], k[4])),
+                    "suppressed count can be solved from published totals",
+                )
+            )
     return breaches
 
 
@@ -467,16 +538,6 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
             )
         if isinstance(pct, float) and math.isnan(pct):
             out.append(Breach("percent", name, _where(k), "percentage missing"))
-    eqs = equations(table)
-    for k in sorted(_determined(eqs, hidden)):
-        out.append(
-            Breach(
-                "recoverable",
-                name,
-                _where(k),
-                "suppressed count can be solved from published totals",
-            )
-        )
     return out
 
 
@@ -523,9 +584,10 @@ def assert_publishable(
     pupil_frame: pd.DataFrame,
     *,
     vocabulary: Iterable[str] = (),
+    links: Iterable[Link] = (),
 ) -> None:
     """Raise DisclosureError when check_disclosure finds any breach (nothing gets written)."""
-    breaches = check_disclosure(tables, policy, pupil_frame, vocabulary=vocabulary)
+    breaches = check_disclosure(tables, policy, pupil_frame, vocabulary=vocabulary, links=links)
     if breaches:
         shown = "\n  ".join(b.render() for b in breaches[:20])
         more = f"\n  ... and {len(breaches) - 20} more" if len(breaches) > 20 else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,7 @@ from gsync.disclosure import (
     ALL_GROUP,
     TABLE_COLUMNS,
     TOTAL,
+    Link,
     SuppressionPolicy,
     assert_publishable,
     load_policy,
@@ -171,17 +172,19 @@ def export_summary(
     *,
     title: str = "Leavers' destinations",
     policy: SuppressionPolicy | None = None,
+    links: Iterable[Link] = (),
 ) -> list[Path]:
     """Write the suppressed tables for a school website; returns the files written.
 
     csv: one `<table>.csv` per table plus `chart-<school>.svg`; html: one self-contained
     `destinations.html` (charts inlined). The tables are checked against the policy first
-    (no small or recoverable count); a breach raises DisclosureError and writes nothing.
+    (no small or recoverable count, judged across tables through `links`, e.g.
+    gsync.summary.links(taxonomy)); a breach raises DisclosureError and writes nothing.
     """
     if fmt not in ("csv", "html"):
         raise ValueError(f"unknown export format {fmt!r}; use csv or html")
     policy = policy or load_policy()
-    assert_publishable(tables, policy, pd.DataFrame())
+    assert_publishable(tables, policy, pd.DataFrame(), links=links)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -23,10 +23,11 @@ from gsync.disclosure import (
     check_disclosure,
     load_policy,
     parse_policy,
+    suppress_tables,
 )
 from gsync.errors import DisclosureError, SpecError
 from gsync.paths import templates_dir
-from gsync.summary import aggregate, summary_tables, summary_tabs, vocabulary
+from gsync.summary import APPR_YES, aggregate, links, summary_tables, summary_tabs, vocabulary
 from gsync.taxonomy import load_taxonomy
 
 POLICY = load_policy()
@@ -345,8 +346,12 @@ def test_property_no_small_count_and_nothing_recoverable(
     pupils: list[tuple[str, ...]], kind: str
 ) -> None:
     frame = cohort_frame(pupils)
-    raw = raw_with_trust(frame, kind)
-    sup = apply_suppression(raw, POLICY)
+    raws = {
+        k: raw_with_trust(frame, k)
+        for k in ("destinations", "level3", "apprenticeship", "higher_education")
+    }
+    sups = suppress_tables(raws, POLICY, links(TAX))
+    raw, sup = raws[kind], sups[kind]
     counts = sup["count"].tolist()
     hidden = [i for i, v in enumerate(counts) if v == POLICY.symbol]
     # 1. No published count below the threshold, no published group smaller than min_base.
@@ -389,8 +394,47 @@ def test_property_no_small_count_and_nothing_recoverable(
                     a[r, pos[i]] += sign
         # Elimination checked against numpy's rank in test_pinned_columns_match_rank_test.
         assert _pinned_columns(a) == []
-    # 4. The checker agrees.
-    assert check_disclosure({kind: sup}, POLICY, frame, vocabulary=vocabulary(TAX)) == []
+
+    # 4. A cell two tables share is hidden in both or neither (group sizes, apprenticeships).
+    def status(table: pd.DataFrame, category: str) -> list[object]:
+        return (
+            table[table["category"] == category]["count"].map(lambda v: v == POLICY.symbol).tolist()
+        )
+
+    for other in ("level3", "apprenticeship", "higher_education"):
+        assert status(sups["destinations"], TOTAL) == status(sups[other], TOTAL)
+    assert status(sups["destinations"], "Apprenticeship") == status(
+        sups["apprenticeship"], APPR_YES
+    )
+    # 5. The checker agrees, over all four tables and their links.
+    assert check_disclosure(sups, POLICY, frame, vocabulary=vocabulary(TAX), links=links(TAX)) == []
+
+
+def test_checker_sees_a_cell_recovered_from_another_table() -> None:
+    d = table(
+        {
+            ("all", "All pupils", "A"): 9,
+            ("all", "All pupils", "B"): 7,
+            ("all", "All pupils", TOTAL): 16,
+        }
+    )
+    lv = table(
+        {
+            ("all", "All pupils", "Yes"): 10,
+            ("all", "All pupils", "No"): 6,
+            ("all", "All pupils", TOTAL): 16,
+        }
+    )
+    d = d.astype({"count": object, "percent": object})
+    lv = lv.astype({"count": object, "percent": object})
+    d.loc[:, ["count", "percent"]] = "c"  # every destinations cell hidden ...
+    tables = {"destinations": d, "level3": lv}  # ... but the group size is published in level3
+    assert check_disclosure(tables, POLICY, pd.DataFrame()) == []  # unlinked: looks fine
+    linked = check_disclosure(
+        tables, POLICY, pd.DataFrame(), links=[(("destinations", TOTAL), ("level3", TOTAL))]
+    )
+    assert [(b.kind, b.table) for b in linked] == [("recoverable", "destinations")]
+    assert linked[0].where.endswith("Total")
 
 
 @settings(max_examples=30, deadline=None)

@@ -12,7 +12,7 @@ import pytest
 from gsync.disclosure import TABLE_COLUMNS, TOTAL, apply_suppression, load_policy
 from gsync.errors import DisclosureError
 from gsync.export import chart_svg, export_summary, tables_from_rows
-from gsync.summary import summary_tabs
+from gsync.summary import links, summary_tabs
 
 POLICY = load_policy()
 SVG = "{http://www.w3.org/2000/svg}"
@@ -139,7 +139,7 @@ def test_round_trip_from_a_summary_tab(tmp_path: Path) -> None:
         & (d["category"] == "School sixth form")
     ]
     assert sixth["count"].tolist() == [20] and sixth["percent"].tolist() == [67.0]
-    files = export_summary(tables, tmp_path, "csv")
+    files = export_summary(tables, tmp_path, "csv", links=links(load_taxonomy_cached()))
     assert (tmp_path / "level3.csv").exists() and len(files) == 5
 
 

@@ -63,6 +63,7 @@ def test_shipped_file_has_every_category_with_codes_and_headings(tax) -> None:  
 def test_every_form_option_maps_to_a_real_category(tax) -> None:  # type: ignore[no-untyped-def]
     options = _form_destination_options()
     assert {"College", "Sixth form", "Apprenticeship", "Degree apprenticeship"} <= options
+    assert tax.categorise("Not decided yet").key == "unknown"
     for option in options:
         assert option in tax.spec.form_options, option
         assert tax.categorise(option).key in CATEGORY_KEYS
