@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 
 from gsync import deadlines, merge
+from gsync import risk as risk_mod
+from gsync import rounds as rounds_mod
 from gsync import template as template_mod
 from gsync.config import Config, SchoolConfig
 from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
@@ -42,7 +44,15 @@ from gsync.workspace import Workspace
 log = logging.getLogger("gsync.sync")
 
 #: The pupil-level tabs the sync reads and merges into (template keys).
-PUPIL_TABS = ("destinations", "responses", "contacts", "exceptions", "sustained")
+PUPIL_TABS = (
+    "destinations",
+    "responses",
+    "contacts",
+    "exceptions",
+    "sustained",
+    "intentions",
+    "applications",
+)
 
 
 def load_template(config: Config) -> Any:
@@ -257,6 +267,34 @@ def question_map(school: SchoolConfig, spec: Any, form: dict[str, Any]) -> dict[
     return out
 
 
+def read_round_forms(
+    ws: Workspace, config: Config, school: SchoolConfig, rules: deadlines.Rules
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, str]]]:
+    """A school's round forms (gsync.toml [schools.rounds.KEY]): responses and question maps."""
+    raw: dict[str, list[dict[str, Any]]] = {}
+    maps: dict[str, dict[str, str]] = {}
+    for key, form_cfg in school.rounds.items():
+        if not form_cfg.form_id:
+            continue
+        try:
+            rnd = rules.round(key)
+        except KeyError:
+            raise ConfigError(
+                f"{school.name} has a form for the round {key!r}, which the rules file lacks.",
+                fix="add the round to deadlines.toml [[rounds]], or remove it from gsync.toml.",
+            ) from None
+        form = get_form(ws, form_cfg.form_id)
+        items = form.get("items", [])
+        matched = match_items(
+            rounds_mod.round_spec(config, rnd), items, dict(form_cfg.form_questions)
+        )
+        maps[key] = {
+            k: qid for k, i in matched.items() if (qid := question_id(items[i])) is not None
+        }
+        raw[key] = list_responses(ws, form_cfg.form_id)
+    return raw, maps
+
+
 def run_sync(
     ws: Workspace,
     config: Config,
@@ -304,6 +342,23 @@ def run_sync(
         tabs = dict(result.tabs)
         report.schools[sch.name] = {k: int(v) for k, v in result.counts.items()}
         report.changes.extend(result.changes)
+    # Pre-leaving survey rounds (issue 11): each school's round forms into Intentions / Applications.
+    for sch in schools:
+        round_raw, round_maps = read_round_forms(ws, config, sch, rules)
+        if round_raw:
+            merged = rounds_mod.merge_rounds(
+                tabs,
+                round_raw,
+                school=sch.name,
+                rules=rules,
+                question_maps=round_maps,
+                now=now,
+                template=template,
+            )
+            tabs = dict(merged.tabs)
+            counts = report.schools.setdefault(sch.name, {})
+            counts.update({f"round_{k}": int(v) for k, v in merged.counts.items()})
+            report.changes.extend(merged.changes)
     as_of = now.date()
     tabs["destinations"] = apply_three_attempts(
         tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
@@ -323,6 +378,7 @@ def run_sync(
     # The years 1-3 checks live in the long Sustained tab; the derived tabs read them as entries.
     pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
     write_derived_tabs(plan, config, template, rules, pupils, as_of)
+    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
     report.requests = len(plan.requests)
     report.changes = [*report.changes, *plan.changes]
     if not dry_run and not plan.is_empty:
