@@ -7,7 +7,8 @@
   every logged response. Columns that feed the anonymised figures (destinations, cohort, SEND,
   disadvantage...) are kept, so the Summary tabs do not change.
 - **Subject export** gathers everything held about one pupil (right of access).
-- **Subject erase** deletes the pupil's rows from every pupil-level tab (right to erasure).
+- **Subject erase** deletes the pupil's rows from every pupil-level tab (any template tab with a
+  `upn` column, so tabs added later are covered) (right to erasure).
 
 Logged responses that were purged or erased keep only their response id, and their `school` cell
 gets the ` (erased)` marker: the sync then never reads those responses from the form again
@@ -49,13 +50,8 @@ NAME_COLUMNS = (
 CONTACT_COLUMNS = ("personal_email", "telephone")
 LEAVER_DEST_COLUMNS = (*NAME_COLUMNS, "school_email", *CONTACT_COLUMNS, "notes")
 RESPONSE_PERSONAL = ("full_name", "date_of_birth", "respondent_email", *CONTACT_COLUMNS)
-#: Free-text columns staff fill in, which may name people.
-NOTE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "contacts": ("note",),
-    "sustained": ("notes",),
-    "exceptions": ("note",),
-}
-PRIVACY_TABS = ("destinations", "responses", "contacts", "sustained", "exceptions")
+#: Free-text columns staff fill in on pupil-level tabs, which may name people.
+NOTE_COLUMNS = ("note", "notes")
 
 
 @dataclass
@@ -161,10 +157,12 @@ def plan_purge(
                 _mark_erased(log, rows)
                 report.responses += int(rows.sum())
                 report.form_responses_to_delete += list(log.loc[rows, "response_id"].astype(str))
-    for key, notes in NOTE_COLUMNS.items():
-        frame = out.get(key)
-        if frame is not None and not frame.empty and "upn" in frame and key != "exceptions":
-            cells += _blank(frame, frame["upn"].astype(str).isin(leavers), notes)
+    for key, frame in out.items():
+        if key in ("destinations", "responses") or frame.empty or "upn" not in frame:
+            continue
+        # Staff's free-text notes on any other pupil-level tab may name people.
+        notes = tuple(c for c in frame.columns if c in NOTE_COLUMNS)
+        cells += _blank(frame, frame["upn"].astype(str).isin(leavers), notes)
     before = tabs["destinations"].fillna("").astype(str)
     changed = (before != dest.fillna("").astype(str)).any(axis=1)
     report.pupils = int(changed.sum())
@@ -177,10 +175,11 @@ def plan_purge(
 
 
 def _frames(snapshot: Snapshot, template: Any) -> dict[str, TabFrame]:
+    """Every pupil-level tab (a template tab with a `upn` column), by key."""
     from gsync.sync import pupil_frame
 
-    keys = {t.key for t in template.tabs}
-    return {k: pupil_frame(snapshot, template.tab(k)) for k in PRIVACY_TABS if k in keys}
+    keys = [t.key for t in template.tabs if "upn" in t.keys]
+    return {k: pupil_frame(snapshot, template.tab(k)) for k in keys}
 
 
 def _log_action(
@@ -309,8 +308,8 @@ def erase_subject(
 ) -> PrivacyReport:
     """Erase one pupil everywhere gsync wrote them (right to erasure), in one guarded write.
 
-    Their rows go from Destinations, Contacts, Sustained and Exceptions; their logged responses
-    keep only the response id (marked erased, so the sync never reads them back from the form).
+    Their rows go from every pupil-level tab but Responses, where their logged responses keep
+    only the response id (marked erased, so the sync never reads them back from the form).
     """
     from gsync.sync import new_state
 

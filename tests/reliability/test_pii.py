@@ -75,35 +75,40 @@ def bad_roster(trust: SmallTrust, path: Path) -> Path:
     return path
 
 
-def commands(trust: SmallTrust, tmp: Path) -> list[tuple[list[str], bool]]:
-    """(arguments, output_may_hold_personal_data) for every command gsync has."""
+def commands(trust: SmallTrust, tmp: Path) -> list[tuple[list[str], set[int]]]:
+    """(arguments, allowed exit codes) for every command gsync has: a command that failed early
+    would scan clean without proving anything, so exit codes are checked too."""
     bad = bad_roster(trust, tmp / "bad-roster.csv")
     good = tmp / "roster.csv"
     return [
-        (["workspace", "info"], False),
-        (["sheet", "init", "--dry-run"], False),
-        (["sheet", "init"], False),
-        (["roster", "import", str(bad), "--school", "Northfield"], False),
-        (["roster", "import", str(good), "--school", "Northfield", "--dry-run"], False),
-        (["form", "show", "--school", "Northfield"], False),
-        (["form", "update", "--school", "Northfield", "--dry-run"], False),
-        (["form", "letter", "--school", "Northfield", "--out", str(tmp / "letter")], False),
-        (["sync", "--dry-run", "--as-of", AS_OF], False),
-        (["sync", "--as-of", AS_OF], False),
-        (["sync", "--json", "--as-of", AS_OF], False),
-        (["status", "--as-of", AS_OF], False),
-        (["status", "--json", "--as-of", AS_OF], False),
-        (["contacts", "due", "--as-of", AS_OF], False),
-        (["contacts", "due", "--as-of", AS_OF, "--out", str(tmp / "due.csv")], False),
-        (["summary", "export", "--out", str(tmp / "website")], False),
-        (["summary", "export", "--format", "html", "--out", str(tmp / "website-html")], False),
-        (["trust", "aggregate", "--dry-run", "--as-of", AS_OF], False),
-        (["purge", "--dry-run", "--as-of", "2029-09-01"], False),
-        (["purge", "--as-of", "2026-07-10"], False),
-        (["subject", "export", "--upn", trust.special.upn, "--out", str(tmp / "subj.json")], False),
-        (["subject", "erase", "--upn", trust.special.upn, "--dry-run"], False),
-        (["audit"], False),
-        (["sync", "--school", "Nowhere"], False),
+        (["workspace", "info"], {0}),
+        (["sheet", "init", "--dry-run"], {0}),
+        (["sheet", "init"], {0}),
+        (["roster", "import", str(bad), "--school", "Northfield"], {6}),
+        (["roster", "import", str(good), "--school", "Northfield", "--dry-run"], {0}),
+        (["form", "show", "--school", "Northfield"], {0}),
+        (["form", "update", "--school", "Northfield", "--dry-run"], {0}),
+        (["form", "letter", "--school", "Northfield", "--out", str(tmp / "letter")], {0}),
+        (["sync", "--dry-run", "--as-of", AS_OF], {0}),
+        (["sync", "--as-of", AS_OF], {0}),
+        (["sync", "--json", "--as-of", AS_OF], {0}),
+        (["status", "--as-of", AS_OF], {0}),
+        (["status", "--json", "--as-of", AS_OF], {0}),
+        (["contacts", "due", "--as-of", AS_OF], {0}),
+        (["contacts", "due", "--as-of", AS_OF, "--out", str(tmp / "due.csv")], {0}),
+        (["summary", "export", "--out", str(tmp / "website")], {0}),
+        (["summary", "export", "--format", "html", "--out", str(tmp / "website-html")], {0}),
+        (["trust", "aggregate", "--dry-run", "--as-of", AS_OF], {0}),
+        (["purge", "--dry-run", "--as-of", "2029-09-01"], {0}),
+        (["purge", "--as-of", "2026-07-10"], {0}),
+        (["subject", "export", "--upn", trust.special.upn, "--out", str(tmp / "subj.json")], {0}),
+        (["subject", "erase", "--upn", trust.special.upn, "--dry-run"], {0}),
+        (["audit"], {0}),
+        (["doctor"], {0, 1}),
+        (["form", "create", "--school", "Southgate", "--dry-run"], {0}),
+        (["roster", "import", str(good), "--school", "Northfield"], {0}),
+        (["trust", "aggregate", "--as-of", AS_OF], {0}),
+        (["sync", "--school", "Nowhere"], {2}),
     ]
 
 
@@ -118,21 +123,25 @@ def test_no_personal_data_in_any_output_or_log(
     caplog.set_level(logging.DEBUG)
     runner = CliRunner()
     seen: dict[str, list[str]] = {}
+    codes: dict[str, tuple[int, set[int]]] = {}
     try:
         # -v's records are a subset of -vv's (INFO within DEBUG) and stdout does not depend on
         # verbosity, so -v runs in the subprocess test below, keeping this test's time down.
         for verbosity in ([], ["-vv"]):
-            for args, _personal in commands(trust, tmp_path):
+            for args, allowed in commands(trust, tmp_path):
                 logging.getLogger("gsync").setLevel(logging.NOTSET)
                 argv = ["--config", str(trust.config_path), *verbosity, *args]
                 result = runner.invoke(main, argv)
-                label = " ".join([*verbosity, *args[:2]])
+                label = " ".join([*verbosity, *args[:4]])
                 text = (result.output or "") + (result.stderr or "")
                 if result.exception and not isinstance(result.exception, SystemExit):
                     text += repr(result.exception)
                 seen[label] = leaks(text)
+                codes[label] = (result.exit_code, allowed)
     finally:
         root.removeHandler(collect)
+    wrong = {label: c for label, (c, ok) in codes.items() if c not in ok}
+    assert not wrong, f"commands ended with unexpected exit codes: {wrong}"
     bad = {label: found for label, found in seen.items() if found}
     assert not bad, f"personal data in command output: {bad}"
     log_text = "\n".join(collect.lines) + "\n" + caplog.text
