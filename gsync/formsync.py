@@ -476,8 +476,12 @@ def _record(config: Config, school: SchoolConfig, **fields: Any) -> bool:
     """Write fields back into gsync.toml (if the config came from a file)."""
     if config.path is None:
         return False
-    from gsync.config_edit import set_school_fields
+    from gsync.config_edit import set_round_fields, set_school_fields
 
+    round_key = getattr(school, "round_key", None)  # a round's form (gsync.rounds.RoundTarget)
+    if round_key:
+        set_round_fields(config.path, school.name, round_key, **fields)
+        return True
     set_school_fields(config.path, school.name, **fields)
     return True
 
@@ -490,18 +494,27 @@ def create_form(
     email_collection: EmailCollection = "VERIFIED",
     folder: str | None = None,
     dry_run: bool = False,
+    round_key: str | None = None,
 ) -> dict[str, Any]:
     """Create, fill and publish a school's Form A; record its id and question ids in the config.
 
     Refuses (ConfigError) if the school's recorded form still exists and has items. A recorded
     form with no items (a create interrupted after `forms.create`) is reused, not duplicated.
+    With `round_key`, the form of that survey round (deadlines.toml [[rounds]], issue 11) is made
+    from the round's spec instead and recorded under `[schools.rounds.KEY]`.
     """
     school = config.school(school_name)
-    spec = spec_for_school(config, school)  # validated before any request
+    if round_key is not None:
+        from gsync.rounds import round_form_target
+
+        spec, school = round_form_target(config, school, round_key)
+    else:
+        spec = spec_for_school(config, school)  # validated before any request
     existing = _existing_form(ws, school)
     if existing is not None and existing.get("items"):
+        what = f"the {round_key} form" if round_key else "Form A"
         raise ConfigError(
-            f"School {school.name!r} already has Form A ({school.form_id}); not creating another.",
+            f"School {school.name!r} already has {what} ({school.form_id}); not creating another.",
             fix=f"run `gsync form update --school {school.name}` to bring it to its spec, or "
             "remove form_id from gsync.toml to create a new form.",
         )

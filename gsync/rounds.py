@@ -31,7 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from gsync.config import SchoolConfig
 from gsync.deadlines import RoundRule, Rules, resolve, school_day
+from gsync.errors import ConfigError
 from gsync.formspec import FormSpec, load_spec
 from gsync.matching import match_responses
 from gsync.merge import RESOLVED, _Rows, _stable_id
@@ -486,3 +488,40 @@ def round_spec_path(config: Any, rnd: RoundRule) -> Path:
 def round_spec(config: Any, rnd: RoundRule) -> FormSpec:
     """Load and validate the spec a round's form is built from."""
     return load_spec(round_spec_path(config, rnd))
+
+
+class RoundTarget(SchoolConfig):
+    """A school seen through one round's form: `form_id`/`form_questions` are the round's."""
+
+    round_key: str
+
+
+def round_form_target(
+    config: Any, school: SchoolConfig, round_key: str, rules: Rules | None = None
+) -> tuple[FormSpec, RoundTarget]:
+    """The spec and the form ids of a school's survey round, for `gsync form create --round`."""
+    if rules is None:
+        from gsync.sync import load_rules
+
+        rules = load_rules(config)
+    try:
+        rnd = rules.round(round_key)
+    except KeyError:
+        known = ", ".join(r.key for r in rules.rounds) or "none"
+        raise ConfigError(
+            f"No survey round {round_key!r} in the rules file.",
+            fix=f"use one of: {known} (sheets_templates/deadlines.toml [[rounds]]).",
+        ) from None
+    if rnd.phase != school.phase:
+        raise ConfigError(
+            f"The round {round_key!r} is for {rnd.phase} leavers; {school.name} is a {school.phase} school.",
+            fix=f"use a {school.phase} round from deadlines.toml [[rounds]].",
+        )
+    held = school.rounds.get(round_key)
+    data = school.model_dump()
+    data.update(
+        form_id=held.form_id if held else None,
+        form_questions=dict(held.form_questions) if held else {},
+        round_key=round_key,
+    )
+    return round_spec(config, rnd), RoundTarget(**data)

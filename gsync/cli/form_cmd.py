@@ -36,13 +36,24 @@ def _print_plan(data: dict[str, Any]) -> None:
     "responder-input: respondents type an email (consumer accounts).",
 )
 @click.option("--folder", help="Drive folder or Shared Drive id to put the form in.")
+@click.option(
+    "--round",
+    "round_key",
+    metavar="NAME",
+    help="Make this survey round's form instead of Form A (a key of deadlines.toml [[rounds]]).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; make no write request.")
 @common_options
 @pass_app
 def create(
-    app: AppContext, school: str, email_collection: str, folder: str | None, dry_run: bool
+    app: AppContext,
+    school: str,
+    email_collection: str,
+    folder: str | None,
+    round_key: str | None,
+    dry_run: bool,
 ) -> None:
-    """Create, fill and publish Form A for a school; record its ids in gsync.toml."""
+    """Create, fill and publish Form A (or a round's form) for a school; record its ids."""
     from gsync.formsync import create_form
 
     config = app.config
@@ -54,11 +65,13 @@ def create(
         email_collection=cast("EmailCollection", _EMAIL_COLLECTION[email_collection]),
         folder=folder,
         dry_run=dry_run,
+        round_key=round_key,
     )
+    what = f"the {round_key} form" if round_key else "Form A"
 
     def human() -> None:
         if result["dry_run"]:
-            click.echo(f"Dry run: would create Form A for {result['school']} from {result['spec']}")
+            click.echo(f"Dry run: would create {what} for {result['school']} from {result['spec']}")
             if not result["reuse_form_id"]:
                 click.echo("  forms.create (title only)")
             click.echo("  forms.batchUpdate:")
@@ -67,7 +80,7 @@ def create(
             if folder:
                 click.echo(f"  Drive files.update addParents={folder}")
             return
-        click.echo(f"Created Form A for {result['school']}: {result['form_id']}")
+        click.echo(f"Created {what} for {result['school']}: {result['form_id']}")
         click.echo(f"  {len(result['form_questions'])} questions; published, accepting responses.")
         if result["config_updated"]:
             click.echo("  form_id and form_questions recorded in the configuration.")
