@@ -20,6 +20,18 @@ FAULTED = 170
 KILLED = 40
 
 
+def progress(capsys: pytest.CaptureFixture[str], lab: FaultLab, seed: int) -> None:
+    """A line every 10 scenarios, so a long soak shows it is alive."""
+    if (seed + 1) % 10 == 0:
+        with capsys.disabled():
+            figures = lab.figures
+            print(
+                f"soak: {figures.scenarios} scenarios, {figures.faults} faults, "
+                f"{figures.kills} kills, {figures.lost} lost",
+                flush=True,
+            )
+
+
 @pytest.mark.soak
 def test_soak(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "lab").mkdir()
@@ -30,11 +42,13 @@ def test_soak(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             outcome = lab.faulted_run(10_000 + seed)
             assert outcome in ("written", "exit 4", "exit 5"), (seed, outcome)
             lab.check(f"faulted seed {10_000 + seed} ({outcome})")
+            progress(capsys, lab, seed)
         for seed in range(KILLED):
             lab.restore()
             outcome = lab.killed_run(20_000 + seed, tmp_path)
             assert outcome in ("killed", "finished 0"), (seed, outcome)
             lab.check(f"kill seed {20_000 + seed} ({outcome})")
+            progress(capsys, lab, seed)
     finally:
         lab.close()
     figures = lab.figures
