@@ -171,6 +171,7 @@ def _register_commands() -> None:
     from gsync.cli import audit_cmd
     from gsync.cli import report_cmd
     from gsync.cli import export_cmd
+    from gsync.cli import risk_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -191,6 +192,7 @@ def _register_commands() -> None:
     main.add_command(audit_cmd.audit)
     main.add_command(report_cmd.report)
     main.add_command(export_cmd.export)
+    main.add_command(risk_cmd.risk)
 
 
 _register_commands()
