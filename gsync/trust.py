@@ -290,46 +290,26 @@ def compliance_rows(
     return rows
 
 
-def aggregate_trust(
+def plan_aggregate(
     ws: Workspace,
     config: Config,
-    *,
-    dry_run: bool = False,
-    now: dt.datetime | None = None,
-) -> AggregateReport:
-    """Read every school's own spreadsheet and the trust's; write `Trust summary` and `Compliance`.
+    plan: WritePlan,
+    trust_rows: pd.DataFrame,
+    as_of: dt.date,
+    report: AggregateReport,
+) -> None:
+    """Read each school's own spreadsheet (one request each) and plan `Trust summary` and
+    `Compliance` into `plan` (the trust spreadsheet's write). Unreadable schools are skipped and
+    reported; the summary is disclosure-checked (DisclosureError before anything is written).
 
-    One read per school spreadsheet (a missing, unshared or broken one is skipped with its reason),
-    one read and at most one atomic write of the trust spreadsheet. The summary is disclosure-
-    checked before the write (DisclosureError, exit 8, nothing written).
+    Used by `gsync trust aggregate` and, inside the same atomic write, by the nightly sync.
     """
-    from gsync.sync import (
-        check_template,
-        load_rules,
-        load_template,
-        new_state,
-        pupil_frame,
-        trust_spreadsheet_id,
-    )
+    from gsync.sync import load_rules, load_template
 
-    now = now or dt.datetime.now(dt.UTC)
-    as_of = now.date()
     template = load_template(config)
     rules = load_rules(config)
     taxonomy, policy = load_specs(config)
-    report = AggregateReport(dry_run=dry_run)
-
-    trust_id = trust_spreadsheet_id(config)
-    try:
-        trust_snap = read_charted(ws, trust_id, "Reading the trust spreadsheet")
-    except Unreadable as exc:
-        raise NotFoundError(
-            f"The trust spreadsheet cannot be read: {exc.reason}.",
-            fix="check trust.spreadsheet_id in gsync.toml, or run `gsync sheet init`.",
-        ) from None
-    check_template(trust_snap, template)
-    trust_rows = pupil_frame(trust_snap, template.tab("destinations")).frame
-
+    trust_id = plan.snapshot.spreadsheet_id
     own: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
     for school in config.schools:
@@ -359,7 +339,6 @@ def aggregate_trust(
     trust_tab = tabs.get(SUMMARY_TAB_PREFIX + "Trust")
     if trust_tab is None and len(tabs) == 1:
         trust_tab = next(iter(tabs.values()))  # one school with pupils: it is the trust
-    plan = WritePlan(trust_snap)
     out: dict[str, Rows] = {}
     if trust_tab is not None:
         out[TRUST_SUMMARY_TAB] = [list(r) for r in trust_tab]
@@ -369,6 +348,46 @@ def aggregate_trust(
         compliance_rows(combined, rules, config.term_dates, as_of, sources, report.skipped),
     )
     report.tabs = [*out, COMPLIANCE_TAB]
+
+
+def aggregate_trust(
+    ws: Workspace,
+    config: Config,
+    *,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> AggregateReport:
+    """Read every school's own spreadsheet and the trust's; write `Trust summary` and `Compliance`.
+
+    One read per school spreadsheet (a missing, unshared or broken one is skipped with its reason),
+    one read and at most one atomic write of the trust spreadsheet. The summary is disclosure-
+    checked before the write (DisclosureError, exit 8, nothing written).
+    """
+    from gsync.sync import (
+        check_template,
+        load_template,
+        new_state,
+        pupil_frame,
+        trust_spreadsheet_id,
+    )
+
+    now = now or dt.datetime.now(dt.UTC)
+    as_of = now.date()
+    template = load_template(config)
+    report = AggregateReport(dry_run=dry_run)
+
+    trust_id = trust_spreadsheet_id(config)
+    try:
+        trust_snap = read_charted(ws, trust_id, "Reading the trust spreadsheet")
+    except Unreadable as exc:
+        raise NotFoundError(
+            f"The trust spreadsheet cannot be read: {exc.reason}.",
+            fix="check trust.spreadsheet_id in gsync.toml, or run `gsync sheet init`.",
+        ) from None
+    check_template(trust_snap, template)
+    trust_rows = pupil_frame(trust_snap, template.tab("destinations")).frame
+    plan = WritePlan(trust_snap)
+    plan_aggregate(ws, config, plan, trust_rows, as_of, report)
     report.requests = len(plan.requests)
     report.changes = list(plan.changes)
     if not dry_run and not plan.is_empty:
