@@ -375,6 +375,21 @@ def run_sync(
     for key in PUPIL_TABS:
         tab = template.tab(key)
         plan.update_frame(current[key], tabs[key], writable=owned(tab, "sync"))
+    # Issue 9: accepted LA destinations fill the validated entry; Reconciliation and DfE measures.
+    from gsync.reconcile import plan_outside_data
+    from gsync.trust import load_specs
+
+    taxonomy, policy = load_specs(config)
+    tabs["destinations"] = plan_outside_data(
+        plan,
+        snapshot,
+        template,
+        taxonomy,
+        policy,
+        current["destinations"],
+        tabs["destinations"],
+        as_of,
+    )
     # The years 1-3 checks live in the long Sustained tab; the derived tabs read them as entries.
     pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
     write_derived_tabs(plan, config, template, rules, pupils, as_of)

@@ -172,6 +172,7 @@ def _register_commands() -> None:
     from gsync.cli import report_cmd
     from gsync.cli import export_cmd
     from gsync.cli import risk_cmd
+    from gsync.cli import la_cmd
 
     main.add_command(emulator_cmd.emulator)
     main.add_command(workspace_cmd.workspace)
@@ -193,6 +194,8 @@ def _register_commands() -> None:
     main.add_command(report_cmd.report)
     main.add_command(export_cmd.export)
     main.add_command(risk_cmd.risk)
+    main.add_command(la_cmd.la_group)
+    main.add_command(la_cmd.dfe_group)
 
 
 _register_commands()
