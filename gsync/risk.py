@@ -11,7 +11,8 @@ last round's closing, deadlines.toml `[[rounds]]` for their phase), with every r
 | level_above_on_track | 2 | the intended level is above the level staff say the pupil is on track for |
 | no_response | 1 | no response to the current round (the latest round opened by `as_of`) |
 
-A round is active for a pupil once it has opened and the pupil answered it, or once it has closed.
+A round is active for a pupil once it has opened and the pupil answered it, or once it has closed;
+the phase's final round (the last check before pupils leave) is active for everyone once open.
 "Not decided yet" is no intended destination; Form A's current-leavers entry counts as one. The
 list is sorted by score (sum of weights), then by the number of priority groups (SEND,
 disadvantaged, EAL, looked after: seed 000 section 2 names them for early guidance), then with
@@ -30,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from gsync.config import TermDates
-from gsync.deadlines import RoundRule, Rules, parse_iso, resolve
+from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, resolve
 from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
 
 WEIGHTS: dict[str, int] = {
@@ -185,6 +186,8 @@ def _assess_pupil(
     if (
         intended is None
         and pupil.get("current_intended_destination")
+        # The three-attempts placeholder ("Unknown") is no plan.
+        and pupil.get("current_intended_source", "").casefold() != UNKNOWN_SOURCE
         and _on_or_before(pupil.get("current_intended_recorded", ""), as_of)
     ):
         intended = {
@@ -201,8 +204,10 @@ def _assess_pupil(
     has_offer = any(status in OFFER_STATUSES for _, status in latest.values())
 
     reasons: dict[str, str] = {}
+    final = max(windows, key=lambda k: (windows[k][0], order.index(k)))
     for rnd in opened:
-        active = rnd.key in responded or as_of > windows[rnd.key][1]
+        # The final round is the last check before pupils leave: it holds for everyone once open.
+        active = rnd.key in responded or as_of > windows[rnd.key][1] or rnd.key == final
         if not active:
             continue
         if "destination" in rnd.expects and intended is None:
