@@ -337,7 +337,7 @@ def independent_equations(t: pd.DataFrame) -> list[list[tuple[int, float]]]:
     return eqs
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(pupil_st, min_size=1, max_size=36),
     st.sampled_from(["destinations", "level3", "higher_education"]),
@@ -465,7 +465,7 @@ name_st = st.text(alphabet=string.ascii_letters, min_size=3, max_size=10).filter
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(pupil_st, min_size=1, max_size=24), st.lists(name_st, min_size=1, max_size=5))
 def test_property_no_identifying_value_reaches_a_summary(
     pupils: list[tuple[str, ...]], names: list[str]
