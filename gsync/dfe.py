@@ -243,7 +243,8 @@ def read_dfe_csv(
     errors: list[RowProblem] = []
     used = 0
     long = "measure" in col and ("percent" in col or "value" in col)
-    wide = [m for m in MEASURES if m in col]
+    by_norm = {_norm(m): m for m in MEASURES}  # headers are compared without "_"
+    wide = [m for m in MEASURES if _norm(m) in col]
     if not long and not wide:
         raise DataError(
             "The DfE file has neither measure columns (" + ", ".join(MEASURES) + ") nor "
@@ -256,9 +257,14 @@ def read_dfe_csv(
             continue
         used += 1
         pairs = (
-            [(get(raw, "measure").casefold(), get(raw, "percent") or get(raw, "value"))]
+            [
+                (
+                    by_norm.get(_norm(get(raw, "measure")), ""),
+                    get(raw, "percent") or get(raw, "value"),
+                )
+            ]
             if long
-            else [(m, get(raw, m)) for m in wide]
+            else [(m, get(raw, _norm(m))) for m in wide]
         )
         for measure, value in pairs:
             if measure not in MEASURES:

@@ -64,13 +64,17 @@ def test_read_dfe_csv_wide_picks_the_school_total_percentage_row() -> None:
     result = dfe.read_dfe_csv(FIX / "la_dfe_institution.csv", urn="100001")
     assert result.errors == [] and result.rows_used == 1
     assert result.values["fe"] == "33.3" and result.values["overall"] == "88.9"
+    assert result.values["other_edu"] == "0" and result.values["all_unknown"] == "11.1"
+    assert len(result.values) == 12
     assert result.values["appl2"] == ""  # "c": suppressed by the DfE
 
 
 def test_read_dfe_csv_long_layout_and_bad_values() -> None:
-    text = b"school_urn,measure,percent\n100001,fe,40\n100001,he,abc\n100001,nope,3\n9,fe,1\n"
+    text = (
+        b"school_urn,measure,percent\n100001,other_edu,40\n100001,he,abc\n100001,nope,3\n9,fe,1\n"
+    )
     result = dfe.read_dfe_csv(text, urn="100001")
-    assert result.values == {"fe": "40"}
+    assert result.values == {"other_edu": "40"}
     assert [(p.row, p.column) for p in result.errors] == [(3, "he"), (4, "measure")]
     with pytest.raises(DataError):
         dfe.read_dfe_csv(b"a,b\n1,2\n", urn="100001")
