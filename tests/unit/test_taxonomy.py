@@ -186,3 +186,16 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
     bad.write_text("version = [", encoding="utf-8")
     with pytest.raises(SpecError, match="not valid TOML"):
         load_taxonomy(bad)
+
+
+def test_nccis_status_values() -> None:
+    # No NCCIS code has yet been checked against the DfE document's own Appendix A table (see the
+    # file's source note), so the shipped file claims none as confirmed; a trust that checks them
+    # may set "confirmed", and any other word is rejected.
+    shipped = _shipped_data()
+    assert {c["nccis_status"] for c in shipped["categories"].values()} == {"secondary"}
+    shipped["categories"]["school_sixth_form"]["nccis_status"] = "confirmed"
+    assert parse_taxonomy(shipped).categorise("210").nccis_status == "confirmed"
+    shipped["categories"]["school_sixth_form"]["nccis_status"] = "verified"
+    with pytest.raises(SpecError, match=r"categories\.school_sixth_form\.nccis_status"):
+        parse_taxonomy(shipped)
