@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.core import record, run_core
+from bench.core_scale import Night
+from bench.core_scale import markdown as core_markdown
+from bench.core_scale import nights as core_nights
 from bench.naive import naive_sync
 from bench.trust import COHORTS, NOW, BenchTrust, build_trust
 from gsync.sync import run_sync
@@ -228,6 +231,9 @@ def report_markdown(args: argparse.Namespace, info: dict[str, Any]) -> str:
             out.append(f"| {p.scale}x | {p.pupils} | {p.responses} | {sum(p.requests.values())}: "
                        f"{_fmt_requests(p.requests)} | {p.core_cpu_s:.2f} s | {p.core_peak_mb:.0f} MB "
                        f"| {p.sync_wall_s:.2f} s{' FAILED: ' + p.failed if p.failed else ''} | ~{p.naive_requests_est} |")  # fmt: skip
+    if info.get("core_curve"):
+        out += ["", "## The core alone, in memory (bench/core_scale.py: first and steady night)", "",
+                core_markdown(info["core_curve"])]  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -245,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-google-cap", type=int, default=60,
                         help="responses the naive baseline syncs under Google-like quota")  # fmt: skip
     parser.add_argument("--no-google", action="store_true", help="skip the Google-like runs")
+    parser.add_argument("--core-rows", type=str, default="3000,10000,30000,100000",
+                        help="pupil rows for the in-memory core curve (bench/core_scale.py; '' to skip)")  # fmt: skip
     parser.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     parser.add_argument("--json", type=Path, help="also write the raw numbers (JSON) here")
     args = parser.parse_args(argv)
@@ -298,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         curve.append(
             curve_point(tmp, scale, args.curve_schools, args.curve_pupils * scale, per_response)
         )
+    core_curve: list[Night] = []
+    for rows in [int(s) for s in args.core_rows.split(",") if s.strip()]:
+        print(f"core curve: {rows} pupil rows ...", file=sys.stderr)
+        core_curve.extend(core_nights(rows))
     info = {
         "machine": machine(),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -315,12 +327,18 @@ def main(argv: list[str] | None = None) -> int:
         },
         "ratios": ratios,
         "curve": curve,
+        "core_curve": core_curve,
     }
     text = report_markdown(args, info)
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     if args.json:
-        raw = {**info, "runs": [asdict(r) for r in runs], "curve": [asdict(p) for p in curve]}
+        raw = {
+            **info,
+            "runs": [asdict(r) for r in runs],
+            "curve": [asdict(p) for p in curve],
+            "core_curve": [asdict(n) for n in core_curve],
+        }
         args.json.write_text(json.dumps(raw, indent=2), encoding="utf-8")
     return 0 if all(not r.failed for r in runs) and all(not p.failed for p in curve) else 1

@@ -1,0 +1,289 @@
+"""The sync's pure core at 3k-100k pupil rows, in memory (no emulator): `python -m bench.core_scale`.
+
+The spreadsheet is built as a `Snapshot` from `gsync.sample` rosters and answers for a trust of
+`SCHOOLS` schools x three cohorts, then the same functions `gsync.sync.run_sync` calls run on it, in
+its order: `merge.plan_sync` per school, the three-attempts rules, `WritePlan.update_frame` per pupil
+tab, `deadlines.with_sustained`, the derived tabs (Deadlines, Summary with its disclosure check) and
+the Risk tab. Building the data is not measured. Two nights are measured:
+
+- first: the Responses log is empty, so every response is new;
+- steady: the spreadsheet as the first night left it, and a few responses more (the Forms API
+  still lists every response, old and new).
+
+CPU is `time.process_time` per stage; peak memory is `tracemalloc` in a second, separate pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.trust import COHORTS, NOW, RESPONSE_RATES, config_text, school_name, school_phase
+from gsync import deadlines, merge
+from gsync import risk as risk_mod
+from gsync import sync as sync_mod
+from gsync.config import Config, load_config
+from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
+from gsync.privacy import withheld_response_ids
+from gsync.roster import apply_roster, read_roster
+from gsync.sample import DEFAULT_QUESTION_MAP, make_sample
+from gsync.sheetio import STATE_TAB, Snapshot, TabInfo, WritePlan
+
+SCHOOLS = 20
+DEFAULT_SIZES = (3_000, 10_000, 30_000, 100_000)
+#: The steady night's new responses per school (a quiet night in term).
+STEADY_NEW_PER_SCHOOL = 3
+#: Issue 7's target for the core at 100,000 pupil rows.
+TARGET_CPU_S = 2.0
+TARGET_PEAK_MB = 500.0
+
+
+@dataclass
+class Trust:
+    """A synthetic trust in memory: its config, the first night's snapshot, each school's answers."""
+
+    config: Config
+    template: Any
+    rules: deadlines.Rules
+    snapshot: Snapshot
+    raw: dict[str, list[dict[str, Any]]]  # school -> Forms API responses (the steady night's list)
+    held_back: set[str]  # response ids that arrive only on the steady night
+    pupils: int
+
+
+def _snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapshot:
+    """A spreadsheet as read: every template tab (headers, then the frame's rows as text)."""
+    tabs: dict[str, TabInfo] = {}
+    grids: dict[str, list[list[str]]] = {}
+    for index, tab in enumerate(template.tabs):
+        headers = {c.key: c.header for c in tab.columns}
+        frame = frames.get(tab.key)
+        names = list(frame.columns) if frame is not None else list(tab.keys)
+        names += [k for k in tab.keys if k not in names]
+        grid = [[headers.get(n, n) for n in names]]
+        if frame is not None:
+            body = frame.reindex(columns=names, fill_value="").fillna("").astype(str)
+            grid += [list(r) for r in body.itertuples(index=False)]
+        if tab.title == STATE_TAB:
+            grid = [["key", "value"], ["template_version", str(template.version)]]
+        grids[tab.title] = grid
+        tabs[tab.title] = TabInfo(index + 1, tab.title, index, len(grid) + 100, len(grid[0]) + 2)
+    return Snapshot("bench", "Benchmark", tabs, grids)
+
+
+def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) -> Trust:
+    """Rosters imported (as `gsync roster import` leaves them), no response logged yet."""
+    path = tmp / f"gsync-{schools}.toml"
+    path.write_text(config_text(schools), encoding="utf-8")
+    config = load_config(path)
+    template = sync_mod.load_template(config)
+    rules = sync_mod.load_rules(config)
+    per_cohort = max(pupil_rows // (schools * len(COHORTS)) - 2, 3)  # make_sample adds 2 twins
+    destinations = pd.DataFrame(columns=template.tab("destinations").keys, dtype=object)
+    raw: dict[str, list[dict[str, Any]]] = {}
+    held: set[str] = set()
+    seen: set[str] = set()
+    for i in range(schools):
+        name = school_name(i)
+        raw[name] = []
+        for c, year in enumerate(COHORTS):
+            smp = make_sample(
+                seed=seed * 10_000 + i * 10 + c,
+                pupils=per_cohort,
+                responses=max(int(per_cohort * RESPONSE_RATES[c]), 5),
+                school=name,
+                phase=school_phase(i),
+                leaving_year=year,
+                email_domain=f"pupils.s{i + 1:02d}.bench.sch.uk",
+            )
+            kept = tuple(p for p in smp.pupils if p.upn not in seen)
+            seen.update(p.upn for p in kept)
+            csv = tmp / "roster.csv"
+            csv.write_bytes(replace(smp, pupils=kept).roster_csv())
+            roster = read_roster(csv, school=name, phase=school_phase(i))
+            destinations, _ = apply_roster(destinations, roster.frame)
+            raw[name].extend(smp.form_responses(DEFAULT_QUESTION_MAP, edited=True))
+        # The latest few submissions arrive only on the steady night.
+        latest = sorted(raw[name], key=lambda r: (r["lastSubmittedTime"], r["responseId"]))
+        held.update(r["responseId"] for r in latest[-STEADY_NEW_PER_SCHOOL:])
+    snapshot = _snapshot(template, {"destinations": destinations})
+    return Trust(config, template, rules, snapshot, raw, held, len(destinations))
+
+
+@dataclass
+class Night:
+    """One measured night: CPU seconds per stage, peak memory, what it would write."""
+
+    pupil_rows: int
+    responses: int
+    night: str
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    peak_mb: float = 0.0
+    requests: int = 0
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def run_night(
+    trust: Trust,
+    snapshot: Snapshot,
+    raw: Mapping[str, list[dict[str, Any]]],
+    clock: Callable[[], float] = time.process_time,
+) -> tuple[dict[str, pd.DataFrame], WritePlan, dict[str, float]]:
+    """`run_sync`'s compute on a snapshot and each school's responses (no forms, no I/O)."""
+    stages: dict[str, float] = {}
+    mark = clock()
+
+    def lap(stage: str) -> None:
+        nonlocal mark
+        now = clock()
+        stages[stage] = stages.get(stage, 0.0) + now - mark
+        mark = now
+
+    template, rules, config = trust.template, trust.rules, trust.config
+    sync_mod.check_template(snapshot, template)
+    current = {k: sync_mod.pupil_frame(snapshot, template.tab(k)) for k in sync_mod.PUPIL_TABS}
+    tabs = {key: tf.frame for key, tf in current.items()}
+    entry_for = deadlines.entry_resolver(rules, config.term_dates)
+    withheld = withheld_response_ids(tabs["responses"])
+    lap("read frames")
+    for sch in config.schools:
+        responses = [r for r in raw[sch.name] if r.get("responseId") not in withheld]
+        result = merge.plan_sync(
+            tabs,
+            responses,
+            school=sch.name,
+            question_map=DEFAULT_QUESTION_MAP,
+            entry_for=entry_for,
+            now=NOW,
+            template=template,
+        )
+        tabs = dict(result.tabs)
+    lap("merge.plan_sync")
+    as_of = NOW.date()
+    tabs["destinations"] = apply_three_attempts(
+        tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
+    )
+    tabs["sustained"] = apply_three_attempts_sustained(
+        tabs["sustained"], tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
+    )
+    lap("three attempts")
+    plan = WritePlan(snapshot)
+    for key in sync_mod.PUPIL_TABS:
+        tab = template.tab(key)
+        plan.update_frame(current[key], tabs[key], writable=sync_mod.owned(tab, "sync"))
+    lap("update_frame")
+    pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
+    status = deadlines.entry_status(pupils, rules, config.term_dates, as_of)
+    tab = deadlines.deadlines_tab(status).drop(columns=["days_left"], errors="ignore")
+    plan.replace_tab("Deadlines", sync_mod.frame_rows(tab))
+    lap("deadlines")
+    from gsync.trust import write_summary_tabs
+
+    write_summary_tabs(plan, config, pupils)
+    lap("summary + disclosure")
+    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
+    lap("risk")
+    return tabs, plan, stages
+
+
+def measure(
+    trust: Trust, snapshot: Snapshot, raw: Mapping[str, list[dict[str, Any]]], night: str, *,
+    memory: bool = True,
+) -> tuple[Night, dict[str, pd.DataFrame]]:  # fmt: skip
+    """CPU (and wall) in one pass, tracemalloc's peak in another."""
+    gc.collect()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    tabs, plan, stages = run_night(trust, snapshot, raw)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    out = Night(
+        trust.pupils,
+        sum(len(r) for r in raw.values()),
+        night,
+        cpu,
+        wall,
+        requests=len(plan.requests),
+    )
+    out.stages = {k: round(v, 3) for k, v in stages.items()}
+    del plan
+    if memory:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            run_night(trust, snapshot, raw)
+            out.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        finally:
+            tracemalloc.stop()
+    return out, tabs
+
+
+def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> list[Night]:
+    """The first night (every response new) and the steady night after it (a few new)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trust = build(pupil_rows, Path(tmp), schools=schools)
+    first_raw = {
+        s: [r for r in rs if r["responseId"] not in trust.held_back] for s, rs in trust.raw.items()
+    }
+    first, tabs = measure(trust, trust.snapshot, first_raw, "first", memory=memory)
+    after = _snapshot(trust.template, tabs)
+    steady, _ = measure(trust, after, trust.raw, "steady", memory=memory)
+    return [first, steady]
+
+
+def markdown(results: list[Night]) -> str:
+    """The results as a Markdown table (CPU split by stage)."""
+    stages = list(dict.fromkeys(s for n in results for s in n.stages))
+    lines = [
+        "| pupil rows | night | responses | CPU | wall | peak (tracemalloc) | requests | "
+        + " | ".join(stages) + " |",
+        "|---:|---|---:|---:|---:|---:|---:|" + "---:|" * len(stages),
+    ]  # fmt: skip
+    for n in results:
+        cells = [f"{n.stages.get(s, 0):.2f}" for s in stages]
+        peak = f"{n.peak_mb:.0f} MB" if n.peak_mb else "-"
+        lines.append(
+            f"| {n.pupil_rows} | {n.night} | {n.responses} | {n.cpu_s:.2f} s | {n.wall_s:.2f} s | "
+            f"{peak} | {n.requests} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.core_scale", description=__doc__)
+    parser.add_argument(
+        "--rows", default=",".join(str(s) for s in DEFAULT_SIZES),
+        help="pupil-row sizes, comma-separated (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--schools", type=int, default=SCHOOLS)
+    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    results: list[Night] = []
+    for size in (int(s) for s in args.rows.split(",") if s.strip()):
+        for n in nights(size, memory=not args.no_memory, schools=args.schools):
+            results.append(n)
+            print(
+                f"{n.pupil_rows} rows, {n.night} night: {n.cpu_s:.2f} s CPU, "
+                f"{n.peak_mb:.0f} MB peak, {n.requests} requests",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(n) for n in results], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
