@@ -42,10 +42,10 @@ from gsync.workspace import Workspace
 
 # How each entry reads in a governor's report (deadlines.toml holds the long labels).
 ENTRY_STAGE = {
-    "current_intended": "intended destination (Form A, before leaving)",
-    "intended": "intended destination (after leaving)",
-    "actual_unvalidated": "actual destination (not yet validated)",
-    "actual_validated": "actual destination (validated)",
+    "current_intended": "intended destination, before leaving",
+    "intended": "intended destination, after leaving",
+    "actual_unvalidated": "actual destination, not yet validated",
+    "actual_validated": "actual destination, validated",
 }
 EET = "In education, employment or training"
 LEVEL3 = "Studying at Level 3 or above"
@@ -178,21 +178,35 @@ def latest_entry(data: ReportData, school: str, cohort: str) -> str | None:
     destinations as its best-filled entry (None: nothing known yet).
 
     A handful of early answers in a new window (say, three pupils' intended destinations in
-    August) do not replace a well-filled earlier stage. Read from published cells only: a
-    suppressed 'not known' count counts the cohort as known (it is small).
+    August) do not replace a well-filled earlier stage. Read from published cells only: when the
+    'not known' count is withheld, the published known categories give a lower bound.
     """
     table = data.tables["destinations"]
+    sel = table[
+        (table["school"] == school) & (table["cohort"] == cohort) & (table["group"] == ALL_GROUP)
+    ]
     known: dict[str, float] = {}
+    maybe: list[str] = []  # entries whose figures are all withheld but not all 'not known'
     for entry in ENTRIES:
-        total, _ = _cell(table, school, cohort, entry, ALL_GROUP, TOTAL)
-        unknown, _ = _cell(table, school, cohort, entry, ALL_GROUP, data.unknown_label)
-        if not _num(total) or float(total) == 0:  # type: ignore[arg-type]
+        rows = sel[sel["entry"] == entry]
+        counts = dict(zip(rows["category"], rows["count"], strict=True))
+        total, unknown = counts.get(TOTAL, ""), counts.get(data.unknown_label, "")
+        if not _num(total) or float(total) == 0:
             continue
-        n = float(total) - (float(unknown) if _num(unknown) else 0.0)  # type: ignore[arg-type]
+        if _num(unknown):
+            n = float(total) - float(unknown)
+        else:
+            n = sum(
+                float(v)
+                for k, v in counts.items()
+                if k not in (TOTAL, data.unknown_label) and _num(v)
+            )
+            if n == 0:
+                maybe.append(entry)
         if n > 0:
             known[entry] = n
     if not known:
-        return None
+        return maybe[-1] if maybe else None
     best = max(known.values())
     return next(e for e in reversed(ENTRIES) if known.get(e, 0.0) >= best / 2)
 
@@ -379,6 +393,7 @@ table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
 th,td{border:1px solid #d5dbdb;padding:4px 8px;text-align:right}
 th{background:#eaf2f8}
 th:first-child,td:first-child{text-align:left}
+table.deadlines td:nth-child(2),table.deadlines th:nth-child(2){text-align:left}
 td.overdue{color:#c62828;font-weight:bold}td.completed_late{color:#ef6c00}td.complete{color:#2e7d32}
 svg.chart{display:block;margin:8px 0 16px;max-width:100%;height:auto}
 svg text{font-family:"Segoe UI",Arial,Helvetica,sans-serif;font-size:12px;fill:#1c2833}
@@ -394,10 +409,16 @@ svg rect.track{fill:#eef1f2}
 
 
 def _table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], classes: Sequence[str] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    classes: Sequence[str] = (),
+    css_class: str = "",
 ) -> str:
     e = html.escape
-    out = ["<table>", "<tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>"]
+    out = [
+        f'<table class="{e(css_class)}">' if css_class else "<table>",
+        "<tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>",
+    ]
     for i, row in enumerate(rows):
         cls = classes[i] if i < len(classes) else ""
         cells = "".join(
@@ -448,18 +469,19 @@ def render_html(data: ReportData) -> str:
 
     # --- at a glance
     parts.append('<section id="summary"><h2>At a glance</h2><div class="cards">')
-    head = _headline_cohort(data, focus)
-    if head:
-        head_cohort, head_entry = head
-        m = measures(data, focus, head_cohort, head_entry)
-        parts.append(
-            f'<div class="card"><div class="big">{e(_fmt(m[EET]))}</div>'
-            f'<div class="what">of {e(school_name(data, focus))} {e(head_cohort)} leavers in '
-            f"education, employment or training ({e(_stage(head_entry))})</div></div>"
+    for school in [s for s in data.schools if s != TRUST_SCHOOL] or [focus]:
+        head = _headline_cohort(data, school)
+        if not head:
+            continue
+        m = measures(data, school, *head)
+        unknown = m[NOT_KNOWN]
+        known: Figure = (
+            _rounded(100.0 - unknown, data.policy) if isinstance(unknown, float) else unknown
         )
         parts.append(
-            f'<div class="card"><div class="big">{e(_fmt(m[NOT_KNOWN]))}</div>'
-            f'<div class="what">of the same leavers whose destination is not known</div></div>'
+            f'<div class="card"><div class="big">{e(_fmt(known))}</div>'
+            f'<div class="what">of {e(school)}\'s {e(head[0])} leavers have a known destination '
+            f"({e(_stage(head[1]))})</div></div>"
         )
     comp = compliance_rows(data)
     passed = comp[comp["due"] <= data.as_of] if not comp.empty else comp
@@ -519,7 +541,7 @@ def render_html(data: ReportData) -> str:
             entry = latest_entry(data, school, cohort)
             if entry is None:
                 continue
-            name = f"{cohort} ({_stage(entry)})"
+            name = f"{cohort}: {_stage(entry)}"
             series.append(name)
             sel = table[
                 (table["school"] == school)
@@ -563,7 +585,7 @@ def render_html(data: ReportData) -> str:
             entry = latest_entry(data, school, cohort)
             if entry is None:
                 continue
-            name = f"{cohort} ({_stage(entry)})"
+            name = f"{cohort}: {_stage(entry)}"
             series.append(name)
             m = measures(data, school, cohort, entry)
             for k, v in m.items():
@@ -596,11 +618,22 @@ def render_html(data: ReportData) -> str:
         if not hc:
             continue
         rows = []
+        withheld: list[str] = []
         for group in group_labels():
             m = measures(data, school, hc[0], hc[1], group=group)
-            rows.append([group, _fmt(m[EET]), _fmt(m[LEVEL3]), _fmt(m[NOT_KNOWN])])
-        parts.append(f"<h3>{e(school_name(data, school))}: {e(hc[0])} ({e(_stage(hc[1]))})</h3>")
-        parts.append(_table(["Group", EET, LEVEL3, NOT_KNOWN], rows))
+            cells = [_fmt(m[EET]), _fmt(m[LEVEL3]), _fmt(m[NOT_KNOWN])]
+            if all(c in (sym, "") for c in cells):
+                withheld.append(group)
+                continue
+            rows.append([group, *cells])
+        parts.append(f"<h3>{e(school_name(data, school))}: {e(hc[0])}, {e(_stage(hc[1]))}</h3>")
+        if rows:
+            parts.append(_table(["Group", EET, LEVEL3, NOT_KNOWN], rows))
+        if withheld:
+            parts.append(
+                f'<p class="notes">Too few pupils to report ({e(sym)} throughout): '
+                f"{e(', '.join(withheld))}.</p>"
+            )
     parts.append("</section>")
 
     # --- compliance
@@ -632,6 +665,7 @@ def render_html(data: ReportData) -> str:
                     for r in rows_df.to_dict("records")
                 ],
                 [str(s) for s in rows_df["state"]],
+                css_class="deadlines",
             )
         )
     later = len(data.status) - len(comp)
