@@ -13,6 +13,7 @@ section 4: the LA's sustained-destination data is checked against the school's k
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ import pandas as pd
 
 from gsync.la import MATCHED
 from gsync.taxonomy import Category, Taxonomy
+
+log = logging.getLogger("gsync.reconcile")
 
 ACCEPT = "Accept LA destination"
 AGREE, DISAGREE = "agree", "disagree"
@@ -316,6 +319,11 @@ def plan_reconciliation(
     keys = {t.key for t in template.tabs}
     if not {"la_data", "reconciliation"} <= keys:
         return destinations
+    titles = (template.tab("la_data").title, template.tab("reconciliation").title)
+    if not all(snapshot.has(t) for t in titles):
+        # A spreadsheet made before these tabs existed: `gsync sheet init` adds them; sync on.
+        log.warning("The LA data / Reconciliation tabs are missing: run `gsync sheet init`.")
+        return destinations
     la_data = tab_frame(snapshot, template.tab("la_data")).frame
     recon = tab_frame(snapshot, template.tab("reconciliation"))
     if la_data.empty and recon.frame.empty:
@@ -375,7 +383,7 @@ def plan_outside_data(
         plan, snapshot, template, taxonomy, current_destinations, destinations, as_of
     )
     keys = {t.key for t in template.tabs}
-    if "dfe_measures" in keys:
+    if "dfe_measures" in keys and snapshot.has(template.tab("dfe_measures").title):
         tab = template.tab("dfe_measures")
         dfe = tab_frame(snapshot, tab)
         if not dfe.frame.empty:
