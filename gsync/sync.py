@@ -242,6 +242,7 @@ class SyncReport:
     requests: int = 0
     changes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    unread: dict[str, str] = field(default_factory=dict)  # own spreadsheets that could not be read
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -252,6 +253,7 @@ class SyncReport:
             "write_requests": self.requests,
             "changes": self.changes,
             "skipped": self.skipped,
+            "unread_school_spreadsheets": self.unread,
         }
 
 
@@ -394,6 +396,13 @@ def run_sync(
     pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
     write_derived_tabs(plan, config, template, rules, pupils, as_of)
     risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
+    if any(s.spreadsheet_id for s in config.schools):
+        # Schools that keep their own spreadsheet: one read each, aggregated into this same write.
+        from gsync.trust import AggregateReport, plan_aggregate
+
+        aggregate = AggregateReport(dry_run=dry_run)
+        plan_aggregate(ws, config, plan, pupils, as_of, aggregate)
+        report.unread = dict(aggregate.skipped)
     report.requests = len(plan.requests)
     report.changes = [*report.changes, *plan.changes]
     if not dry_run and not plan.is_empty:

@@ -365,6 +365,7 @@ def aggregate_trust(
     """
     from gsync.sync import (
         check_template,
+        load_rules,
         load_template,
         new_state,
         pupil_frame,
@@ -386,6 +387,11 @@ def aggregate_trust(
         ) from None
     check_template(trust_snap, template)
     trust_rows = pupil_frame(trust_snap, template.tab("destinations")).frame
+    sustained = template.tab("sustained")
+    if trust_snap.has(sustained.title):  # the years 1-3 checks, as the sync reads them
+        trust_rows = deadlines.with_sustained(
+            trust_rows, pupil_frame(trust_snap, sustained).frame, load_rules(config)
+        )
     plan = WritePlan(trust_snap)
     plan_aggregate(ws, config, plan, trust_rows, as_of, report)
     report.requests = len(plan.requests)

@@ -179,6 +179,8 @@ def sync(app: AppContext, school: str | None, dry_run: bool, as_of: str | None) 
             click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         for name, why in report.skipped.items():
             click.echo(f"{name}: skipped ({why})")
+        for name, why in report.unread.items():
+            click.echo(f"{name}: own spreadsheet not read ({why}); its figures are left out")
         if dry_run:
             click.echo(
                 "Dry run: nothing written. Would change:"

@@ -318,3 +318,23 @@ def test_read_charted_maps_403_to_not_shared(built: Built, monkeypatch: pytest.M
     monkeypatch.setattr(client, "request", refuse)
     with pytest.raises(trust_mod.Unreadable, match="not shared"):
         trust_mod.read_charted(built.ws, built.ids["Alder"], "Reading")
+
+
+def test_nightly_sync_aggregates_in_its_one_write(built: Built) -> None:
+    """`gsync sync` reads each school spreadsheet once and puts Trust summary + Compliance into the
+    trust spreadsheet's single write: 2 requests on the trust spreadsheet for the whole job."""
+    now = dt.datetime.fromisoformat(AS_OF + "T02:30:00+00:00")
+    report = sync_mod.run_sync(built.ws, built.config, now=now)
+    assert set(report.unread) == {"Damson", "Elm", "Fir"}
+    log = [e["method"] for e in built.client.log()]
+    assert log.count("sheets.spreadsheets.get") == 1 + 6
+    assert log.count("sheets.spreadsheets.batchUpdate") == 1
+    rows = grid(built, "Compliance")
+    schools = {r[0] for r in rows[1:]}
+    assert {"Hub", "Alder", "Beech", "Cedar"} <= schools
+    summary = tables_from_rows(grid(built, "Trust summary"))["destinations"]
+    sel = summary[(summary["entry"] == "intended") & (summary["group"] == "All pupils")]
+    assert dict(zip(sel["category"], sel["count"], strict=True))["Total"] == 48
+    built.client.clear_log()
+    again = sync_mod.run_sync(built.ws, built.config, now=now)
+    assert not again.written
