@@ -140,6 +140,7 @@ def plan_purge(
     leavers = set(dest.loc[ended, "upn"].astype(str)) - {""}
     quitters = set(dest.loc[withdrawn, "upn"].astype(str)) - {""}
     log = out["responses"]
+    affected: set[str] = set()
     if not log.empty:
         upns = log["upn"].astype(str)
         live = ~log["school"].astype(str).str.endswith(ERASED_SUFFIX)
@@ -148,13 +149,22 @@ def plan_purge(
             (leavers, personal),
             (quitters, CONTACT_COLUMNS),
         )
+        # Responses matched to nobody (unmatched, ambiguous) are kept as long as a leaver of
+        # the year they state (else the year they were sent) would be, then purged the same way.
+        stated = log["stated_leaving_year"].astype(str) if "stated_leaving_year" in log else upns
+        sent = log["last_submitted"].astype(str).str[:4] if "last_submitted" in log else upns
+        year = pd.to_numeric(stated.where(stated.str.isdigit(), sent), errors="coerce")
+        stale = (upns == "") & year.map(
+            lambda y: bool(pd.notna(y) and as_of > tracking_end(int(y), tracking_years))
+        ).astype(bool)
         for targets, columns in pairs:
-            rows = upns.isin(targets) & live
+            rows = (upns.isin(targets) | (stale if columns is personal else False)) & live
             held = log.loc[rows, list(columns)].fillna("").astype(str).ne("").any(axis=1)
             rows = rows & held.reindex(log.index, fill_value=False)
             if rows.any():
                 cells += _blank(log, rows, columns)
                 _mark_erased(log, rows)
+                affected |= set(upns[rows]) - {""}
                 report.responses += int(rows.sum())
                 report.form_responses_to_delete += list(log.loc[rows, "response_id"].astype(str))
     for key, frame in out.items():
@@ -165,7 +175,7 @@ def plan_purge(
         cells += _blank(frame, frame["upn"].astype(str).isin(leavers), notes)
     before = tabs["destinations"].fillna("").astype(str)
     changed = (before != dest.fillna("").astype(str)).any(axis=1)
-    report.pupils = int(changed.sum())
+    report.pupils = len(affected | set(dest.loc[changed, "upn"].astype(str)))
     report.reasons = {
         "tracking_period_over": int((changed & ended).sum()),
         "consent_withdrawn": int((changed & withdrawn).sum()),

@@ -97,6 +97,7 @@ def test_purge_within_tracking_period_changes_nothing(lab: Lab) -> None:
     assert report.reasons.get("tracking_period_over", 0) == 0
     assert lab.tabs()["destinations"].equals(before["destinations"])
     assert special_row(lab)["legal_surname"] == SURNAME
+    assert lab.tabs()["responses"]["full_name"].str.contains("Plimquorth").any()
 
 
 def test_purge_of_leavers_keeps_figures_and_logs_without_personal_data(lab: Lab) -> None:
@@ -116,6 +117,9 @@ def test_purge_of_leavers_keeps_figures_and_logs_without_personal_data(lab: Lab)
     matched = log[log["upn"] != ""]
     assert (matched["full_name"] == "").all() and (matched["telephone"] == "").all()
     assert matched["school"].str.endswith(ERASED_SUFFIX).all()
+    # Responses matched to nobody go too, once their stated cohort's tracking is over.
+    assert not log["full_name"].str.contains("Plimquorth").any()
+    assert not log["personal_email"].str.contains("plimquorth").any()
     privacy = lab.grids(PRIVACY_TAB)[PRIVACY_TAB]
     assert privacy[0][:2] == ["when", "action"] and privacy[1][1] == "purge"
     assert not any(v.lower() in json.dumps(privacy).lower() for v in secrets().values())
