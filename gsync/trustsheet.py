@@ -155,6 +155,11 @@ def attention_requests(sheet_id: int, tab: Any, layout: dict[str, int]) -> list[
             if col.endswith("_source"):
                 add(col, "TEXT_CONTAINS", "unknown", ATTENTION)
         add("do_not_contact", "TEXT_EQ", "Y", ATTENTION)
+    elif key == "reconciliation":
+        add("verdict", "TEXT_CONTAINS", "disagree", ATTENTION)
+        add("verdict", "TEXT_EQ", "agree", DONE)
+    elif key == "dfe_measures":
+        add("flag", "TEXT_STARTS_WITH", "differs", ATTENTION)
     elif key == "deadlines":
         add("state", "TEXT_EQ", "overdue", ATTENTION)
         add("state", "TEXT_EQ", "complete", DONE)

@@ -29,10 +29,16 @@ def test_shipped_template_shape() -> None:
         "responses",
         "contacts",
         "sustained",
+        "intentions",
+        "applications",
+        "risk",
         "exceptions",
+        "la_data",
+        "reconciliation",
+        "dfe_measures",
         "state",
     ]
-    assert t.version == 2
+    assert t.version == 3
     assert t.tab("state").title == "_gsync_state" and t.tab("state").hidden
     dest = t.tab("destinations")
     assert dest.key_columns == ("upn", "leaving_year")
