@@ -38,10 +38,12 @@ from gsync.sheetio import (
     read_snapshot,
     tab_frame,
 )
-from gsync.trustsheet import TITLE_PREFIX, InitResult, plan_init
+from gsync.trustsheet import TITLE_PREFIX, InitResult, plan_init, state_formatting
 from gsync.workspace import Workspace
 
 log = logging.getLogger("gsync.sync")
+
+DEADLINES_TAB = "Deadlines"
 
 #: The pupil-level tabs the sync reads and merges into (template keys).
 PUPIL_TABS = (
@@ -435,7 +437,9 @@ def write_derived_tabs(
     status = deadlines.entry_status(destinations, rules, config.term_dates, as_of)
     # Days left change every day; the tab keeps due dates and states, so an idle night writes nothing.
     tab = deadlines.deadlines_tab(status).drop(columns=["days_left"], errors="ignore")
-    plan.replace_tab("Deadlines", frame_rows(tab))
+    rows = frame_rows(tab)
+    if plan.replace_tab(DEADLINES_TAB, rows) and not plan.snapshot.has(DEADLINES_TAB):
+        plan.extend(state_formatting(plan.sheet_id(DEADLINES_TAB), rows[0]), None)
     # Summary tabs (issue 6): suppressed and disclosure-checked before this write, with charts.
     from gsync.trust import write_summary_tabs
 

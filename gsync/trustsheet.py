@@ -166,6 +166,17 @@ def attention_requests(sheet_id: int, tab: Any, layout: dict[str, int]) -> list[
     return rules
 
 
+def state_formatting(sheet_id: int, header: Sequence[Any]) -> list[dict[str, Any]]:
+    """Highlighting for a derived tab with a deadline `state` column (Deadlines, Compliance)."""
+
+    @dataclass
+    class _Tab:
+        key: str = "deadlines"
+
+    layout = {str(name): i for i, name in enumerate(header)}
+    return attention_requests(sheet_id, _Tab(), layout)
+
+
 def plan_init(
     snapshot: Snapshot,
     template: Any,

@@ -300,3 +300,18 @@ def test_requests_do_not_grow_with_pupils(tmp_path: Path) -> None:
         "sheets.spreadsheets.batchUpdate",
         "sheets.spreadsheets.get",
     ]
+
+
+def test_deadlines_tab_is_written_with_highlighting(trust: Trust) -> None:
+    run_sync(trust.ws, trust.config, now=NOW)
+    sid = str(trust.config.trust.spreadsheet_id)
+    snap = read_snapshot(trust.ws, sid)
+    header = snap.grid("Deadlines")[0]
+    assert "state" in header and "due" in header and "days_left" not in header
+    body = trust.ws.sheets().http_client.fetch_sheet_metadata(
+        sid, params={"fields": "sheets(properties.title,conditionalFormats)"}
+    )
+    deadlines = next(s for s in body["sheets"] if s["properties"]["title"] == "Deadlines")
+    rules = deadlines.get("conditionalFormats", [])
+    texts = {r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules}
+    assert {"overdue", "complete"} <= texts
