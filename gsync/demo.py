@@ -278,14 +278,22 @@ def validate_actuals(ws: Any, config: Any, school: str, year: int, upns: set[str
     return len(updates) // 6
 
 
-def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> DemoResult:
+DEMO_STEPS = 18  # the commands run_demo shows, for the progress bar
+
+
+def run_demo(
+    out_dir: Path, echo: Callable[[str], None] = print, *, quiet: bool = False
+) -> DemoResult:
     """Build a demo trust from scratch in `out_dir` and run a whole year of gsync on it.
 
     Every step is what a command does (the command line is printed with it), run with the
-    `now=` the command's `--as-of` would give, so the year passes in about a minute.
+    `now=` the command's `--as-of` would give, so the year passes in about a minute. Progress:
+    a bar on a terminal, one summary line on stderr otherwise (`quiet`: none), JSON events
+    under `--log-format json` (gsync.progress).
     """
     from gsync import formsync, report, status, sync, trust, xlsx
     from gsync.emulator.testing import EmulatorClient
+    from gsync.progress import Progress
     from gsync.workspace import open_workspace
 
     if out_dir.exists():
@@ -300,6 +308,7 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> DemoResult:
     def step(command: str, summary: str) -> None:
         result.steps.append(DemoStep(command, summary))
         echo(f"$ {prefix} {command}\n  {summary}")
+        bar.advance(detail=command.split(" --")[0])
 
     def chapter(text: str) -> None:
         echo(f"\n== {text}")
@@ -309,7 +318,9 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> DemoResult:
         step(f"sync --as-of {day}", _sync_summary(report_))
 
     ws = open_workspace(load_config(config_path))
+    bar = Progress("gsync demo", total=DEMO_STEPS, unit="commands", quiet=quiet)
     try:
+        bar.__enter__()
         echo(f"Workspace: {ws.describe()}")
         chapter("Setting up: the trust spreadsheet, Form A for each school, the rosters")
         init = sync.init_sheet(ws, load_config(config_path), now=_moment("2025-04-22"))
@@ -479,6 +490,11 @@ def run_demo(out_dir: Path, echo: Callable[[str], None] = print) -> DemoResult:
             f"export --xlsx {xlsx_path}",
             f"{len(exported.tabs)} tabs; holds pupil data, so readable by you only (mode 0600)",
         )
+    except BaseException as exc:
+        bar.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        bar.__exit__(None, None, None)
     finally:
         ws.close()
     echo("")

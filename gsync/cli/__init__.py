@@ -86,6 +86,21 @@ def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             app.verbose = max(app.verbose, value)
             _configure_logging(app.verbose)
 
+    def set_log_format(ctx: click.Context, _p: click.Parameter, value: str | None) -> None:
+        if value:
+            from gsync.progress import configure_logging
+
+            configure_logging(value, ctx.ensure_object(AppContext).verbose)
+
+    fn = click.option(
+        "--log-format",
+        "log_format_",
+        type=click.Choice(["text", "json"]),
+        default=None,
+        expose_value=False,
+        callback=set_log_format,
+        help="json: log (and report progress) as one JSON object per line on stderr.",
+    )(fn)
     fn = click.option(
         "-v",
         "--verbose",
