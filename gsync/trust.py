@@ -39,6 +39,7 @@ from gsync.summary import (
 )
 from gsync.summary import vocabulary as summary_vocabulary
 from gsync.taxonomy import Taxonomy, load_taxonomy
+from gsync.trustsheet import state_formatting
 from gsync.workspace import Workspace
 
 log = logging.getLogger("gsync.trust")
@@ -343,10 +344,9 @@ def plan_aggregate(
     if trust_tab is not None:
         out[TRUST_SUMMARY_TAB] = [list(r) for r in trust_tab]
     plan_tabs_with_charts(plan, out, chart_title="Trust: destinations by cohort (% of all pupils)")
-    plan.replace_tab(
-        COMPLIANCE_TAB,
-        compliance_rows(combined, rules, config.term_dates, as_of, sources, report.skipped),
-    )
+    compliance = compliance_rows(combined, rules, config.term_dates, as_of, sources, report.skipped)
+    if plan.replace_tab(COMPLIANCE_TAB, compliance) and not plan.snapshot.has(COMPLIANCE_TAB):
+        plan.extend(state_formatting(plan.sheet_id(COMPLIANCE_TAB), compliance[0]), None)
     report.tabs = [*out, COMPLIANCE_TAB]
 
 
