@@ -62,6 +62,8 @@ def match_responses(
     The response's own leaving-year answer moves to `stated_leaving_year`; `leaving_year` becomes
     the matched pupil's cohort (blank when unmatched or ambiguous). Reasons name no personal data.
     """
+    if "school" in destinations.columns:  # the school's rows first: the tab holds the whole trust
+        destinations = destinations[destinations["school"].map(_cell).to_numpy() == school]
     pupils: list[dict[str, str]] = [
         {k: _cell(v) for k, v in r.items()}
         for r in destinations.to_dict("records")
