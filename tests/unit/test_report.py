@@ -68,7 +68,9 @@ def frame(neet_2025: int = 8) -> pd.DataFrame:
     )
     for i, (dest, level) in enumerate(plan_2025):
         rows.append(
-            pupil(i, 2025, current_intended=("College", "Level 2"), actual_unvalidated=(dest, level))
+            pupil(
+                i, 2025, current_intended=("College", "Level 2"), actual_unvalidated=(dest, level)
+            )
         )
     plan_2026 = [("Sixth form", "Level 3")] * 40 + [("College", "Level 3")] * 30 + [("", "")] * 10
     for i, (dest, level) in enumerate(plan_2026):
