@@ -166,3 +166,70 @@ def test_text_is_never_a_formula(text: str) -> None:
     assert "formulaValue" not in data.get("userEnteredValue", {})
     if text:
         assert data == {"userEnteredValue": {"stringValue": text}}
+
+
+def _apply_cells(grid: list[list[str]], requests: list[dict]) -> list[list[str]]:
+    """The grid after the plan's updateCells (a tiny stand-in for Sheets, values only)."""
+    out = [list(r) for r in grid]
+    for req in requests:
+        uc = req["updateCells"]
+        r0, c0 = uc["start"]["rowIndex"], uc["start"]["columnIndex"]
+        for i, row in enumerate(uc["rows"]):
+            for j, v in enumerate(row["values"]):
+                out[r0 + i][c0 + j] = v.get("userEnteredValue", {}).get("stringValue", "")
+    return out
+
+
+def test_update_frame_merges_consecutive_rows_with_the_same_changed_span() -> None:
+    header = ["UPN", "Destination", "Staff note"]
+    grid = [header] + [[f"U{i}", "", "n"] for i in range(6)]
+    old = tab_frame(snap(grid), TAB)
+    new = old.frame.copy()
+    for i in (0, 1, 2, 4):  # rows 0-2 change the same column: one block; row 4 is after a gap
+        new.loc[i, "dest"] = f"College {i}"
+    new.loc[5, "upn"] = "U5x"  # a different span on the next row: its own block
+    new.loc[1, "note"] = "staff only"
+    plan = WritePlan(snap(grid))
+    assert plan.update_frame(old, new, writable={"upn", "dest"}) == 5
+    starts = [
+        (r["updateCells"]["start"]["rowIndex"], r["updateCells"]["start"]["columnIndex"],
+         len(r["updateCells"]["rows"]))
+        for r in plan.requests
+    ]  # fmt: skip
+    assert sorted(starts) == [(1, 1, 3), (5, 1, 1), (6, 0, 1)]
+    after = _apply_cells(grid, plan.requests)
+    assert after[2][2] == "n"  # the staff column of an existing row is never written
+    assert [r[1] for r in after[1:]] == ["College 0", "College 1", "College 2", "", "College 4", ""]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "a", "b"]), st.sampled_from(["", "a", "b"])),
+        min_size=1,
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_update_frame_writes_exactly_the_changed_writable_cells(
+    rows: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    grid = [["UPN", "Destination", "Staff note"]] + [[u, d, "n"] for u, d in rows]
+    old = tab_frame(snap(grid), TAB)
+    new = old.frame.copy()
+    for i in range(len(rows)):
+        new.loc[i, "upn"] = data.draw(st.sampled_from(["", "a", "b"]))
+        new.loc[i, "dest"] = data.draw(st.sampled_from(["", "a", "b"]))
+        new.loc[i, "note"] = data.draw(st.sampled_from(["n", "staff"]))
+    plan = WritePlan(snap(grid))
+    written = plan.update_frame(old, new, writable={"upn", "dest"})
+    after = _apply_cells(grid, plan.requests)
+    expected = [grid[0]] + [[u, d, "n"] for u, d in zip(new["upn"], new["dest"], strict=True)]
+    assert after == expected
+    changed = sum(
+        a != b
+        for o, e in zip(grid[1:], expected[1:], strict=True)
+        for a, b in zip(o, e, strict=True)
+    )
+    assert written == changed
+    cells = sum(len(r["values"]) for q in plan.requests for r in q["updateCells"]["rows"])
+    assert cells == written  # merged blocks carry only changed cells (rows share one span)
