@@ -515,8 +515,9 @@ def create_form(
         what = f"the {round_key} form" if round_key else "Form A"
         raise ConfigError(
             f"School {school.name!r} already has {what} ({school.form_id}); not creating another.",
-            fix=f"run `gsync form update --school {school.name}` to bring it to its spec, or "
-            "remove form_id from gsync.toml to create a new form.",
+            fix=f"run `gsync form update --school {school.name}"
+            + (f" --round {round_key}" if round_key else "")
+            + "` to bring it to its spec, or remove form_id from gsync.toml to create a new form.",
         )
     requests = create_requests(spec, email_collection)
     plan = {
@@ -591,11 +592,26 @@ def move_to_folder(ws: Any, file_id: str, folder: str) -> None:
     ws.execute(drive.update(**kwargs), "Drive files.update")
 
 
+def _target(
+    config: Config, school_name: str, round_key: str | None
+) -> tuple[FormSpec, SchoolConfig]:
+    """The spec and form ids of a school's Form A, or of one survey round's form (issue 11)."""
+    school = config.school(school_name)
+    if round_key is None:
+        return spec_for_school(config, school), school
+    from gsync.rounds import round_form_target
+
+    return round_form_target(config, school, round_key)
+
+
 def _require_form(ws: Any, school: SchoolConfig) -> dict[str, Any]:
+    round_key = getattr(school, "round_key", None)  # a round's form (gsync.rounds.RoundTarget)
     if not school.form_id:
+        what = f"no form for the round {round_key!r}" if round_key else "no form_id"
+        flag = f" --round {round_key}" if round_key else ""
         raise ConfigError(
-            f"School {school.name!r} has no form_id in the configuration.",
-            fix=f"run `gsync form create --school {school.name}` first.",
+            f"School {school.name!r} has {what} in the configuration.",
+            fix=f"run `gsync form create --school {school.name}{flag}` first.",
         )
     return get_form(ws, school.form_id)
 
@@ -607,10 +623,11 @@ def update_form(
     *,
     force: bool = False,
     dry_run: bool = False,
+    round_key: str | None = None,
 ) -> dict[str, Any]:
-    """Bring a school's live Form A to its spec in one guarded batchUpdate (none if in spec)."""
-    school = config.school(school_name)
-    spec = spec_for_school(config, school)
+    """Bring a school's live Form A (or `round_key`'s form) to its spec in one guarded
+    batchUpdate (none if in spec); new question ids are recorded where the form's are."""
+    spec, school = _target(config, school_name, round_key)
     live = _require_form(ws, school)
     plan = plan_update(spec, live, school.form_questions)
     answered: dict[str, int] = {}
@@ -625,6 +642,7 @@ def update_form(
         "requests": [summarise_request(r) for r in plan.requests],
         "deletes_answered_questions": len(answered),
         "dry_run": dry_run,
+        "round": round_key,
     }
     if answered and not force and not dry_run:
         raise ConfigError(
@@ -653,7 +671,9 @@ def update_form(
                     "nothing was written)",
                     status=exc.status,
                     reason=exc.reason,
-                    fix=f"run `gsync form update --school {school.name}` again.",
+                    fix=f"run `gsync form update --school {school.name}"
+                    + (f" --round {round_key}" if round_key else "")
+                    + "` again.",
                 ) from None
             raise
         replies = reply.get("replies", [])
@@ -667,16 +687,19 @@ def update_form(
     return result
 
 
-def show_form(ws: Any, config: Config, school_name: str) -> dict[str, Any]:
-    """The live form against its spec, publish state, accepting responses, response count."""
-    school = config.school(school_name)
-    spec = spec_for_school(config, school)
+def show_form(
+    ws: Any, config: Config, school_name: str, *, round_key: str | None = None
+) -> dict[str, Any]:
+    """The live form (Form A, or `round_key`'s form) against its spec, publish state, accepting
+    responses, response count."""
+    spec, school = _target(config, school_name, round_key)
     live = _require_form(ws, school)
     plan = plan_update(spec, live, school.form_questions)
     state = live.get("publishSettings", {}).get("publishState", {})
     responses = list_responses(ws, str(live["formId"]))
     return {
         "school": school.name,
+        "round": round_key,
         "form_id": live.get("formId"),
         "responder_uri": live.get("responderUri"),
         "spec": spec.source,

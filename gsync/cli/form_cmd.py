@@ -92,20 +92,29 @@ def create(
 @form.command("update")
 @click.option("--school", required=True, help="The school (its name in gsync.toml).")
 @click.option("--force", is_flag=True, help="Also delete questions that already have answers.")
+@click.option(
+    "--round",
+    "round_key",
+    metavar="NAME",
+    help="The survey round's form instead of Form A (a key of deadlines.toml [[rounds]]).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; make no write request.")
 @common_options
 @pass_app
-def update(app: AppContext, school: str, force: bool, dry_run: bool) -> None:
-    """Bring a school's Form A to its spec with the fewest requests (none if it matches)."""
+def update(app: AppContext, school: str, round_key: str | None, force: bool, dry_run: bool) -> None:
+    """Bring a school's Form A (or a round's form) to its spec with the fewest requests."""
     from gsync.formsync import update_form
 
     config = app.config
     config.school(school)
-    result = update_form(app.workspace, config, school, force=force, dry_run=dry_run)
+    result = update_form(
+        app.workspace, config, school, force=force, dry_run=dry_run, round_key=round_key
+    )
+    what = f"The {round_key} form" if round_key else "Form A"
 
     def human() -> None:
         if result["in_spec"]:
-            click.echo(f"Form A for {result['school']} matches its spec: nothing to change.")
+            click.echo(f"{what} for {result['school']} matches its spec: nothing to change.")
         else:
             verb = "Would send" if dry_run else "Sent"
             click.echo(
@@ -126,18 +135,26 @@ def update(app: AppContext, school: str, force: bool, dry_run: bool) -> None:
 
 @form.command("show")
 @click.option("--school", required=True, help="The school (its name in gsync.toml).")
+@click.option(
+    "--round",
+    "round_key",
+    metavar="NAME",
+    help="The survey round's form instead of Form A (a key of deadlines.toml [[rounds]]).",
+)
 @common_options
 @pass_app
-def show(app: AppContext, school: str) -> None:
-    """The live form against its spec, publish state and response count."""
+def show(app: AppContext, school: str, round_key: str | None) -> None:
+    """The live form (Form A or a round's) against its spec, publish state and response count."""
     from gsync.formsync import show_form
 
     config = app.config
     config.school(school)
-    result = show_form(app.workspace, config, school)
+    result = show_form(app.workspace, config, school, round_key=round_key)
+    what = f"The {round_key} form" if round_key else "Form A"
+    flag = f" --round {round_key}" if round_key else ""
 
     def human() -> None:
-        click.echo(f"Form A for {result['school']}: {result['form_id']}")
+        click.echo(f"{what} for {result['school']}: {result['form_id']}")
         click.echo(f"  Spec: {result['spec']}")
         click.echo(f"  Responder link: {result['responder_uri']}")
         click.echo(
@@ -152,7 +169,9 @@ def show(app: AppContext, school: str) -> None:
             how = f" ({'; '.join(item['changes'])})" if item["changes"] else ""
             click.echo(f"  {item['state']:<8} {label}: {item['title']}{how}")
         click.echo(
-            "  In spec." if result["in_spec"] else "  Differs: `gsync form update` would fix it."
+            "  In spec."
+            if result["in_spec"]
+            else f"  Differs: `gsync form update --school {result['school']}{flag}` would fix it."
         )
 
     app.emit(result, human)
