@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gsync.matching import match_responses
-from gsync.responses import RESPONSE_COLUMNS, normalise_responses
+from gsync.responses import RESPONSE_COLUMNS, normalise_responses, timestamp
 from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
@@ -179,7 +179,8 @@ def plan_sync(
     )
     changes: list[str] = []
 
-    pool = _pool(normalise_responses(raw_responses, question_map), log, school)
+    fresh = _not_yet_logged(raw_responses, log, school)
+    pool = _pool(normalise_responses(fresh, question_map), log, school)
     matched = match_responses(pool, dest.frame(), school=school)
     responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
     for r in responses:
@@ -263,6 +264,25 @@ def plan_sync(
     if "contacts" not in out:
         out["contacts"] = _Rows(None, template.tab("contacts")).frame()
     return SyncPlan(tabs=out, counts=counts, changes=changes)
+
+
+def _not_yet_logged(raw: list[dict[str, Any]], log: _Rows, school: str) -> list[dict[str, Any]]:
+    """The responses to normalise: new or edited ones. A submission the Responses log already
+    holds (same id, same last-submitted time) is taken from the log, which holds its normalised
+    values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights)."""
+    held = {
+        r["response_id"]: r.get("last_submitted", "")
+        for r in log.rows
+        if r.get("school") == school and r.get("response_id")
+    }
+    if not held:
+        return raw
+    return [
+        r
+        for r in raw
+        if held.get(str(r.get("responseId", "")))
+        != timestamp(r.get("lastSubmittedTime") or r.get("createTime", ""))
+    ]
 
 
 def _pool(fresh: pd.DataFrame, log: _Rows, school: str) -> pd.DataFrame:
