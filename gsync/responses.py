@@ -190,6 +190,10 @@ def normalise_response(
             issues.append(f"bad_{key}")
     if not row["date_of_birth"]:
         issues.append("missing_date_of_birth")
+    elif "bad_date_of_birth" not in issues and row["date_of_birth"] > (
+        row["last_submitted"][:10] or row["date_of_birth"]
+    ):
+        issues.append("future_date_of_birth")  # born after submitting: a typo staff must check
     row["leaving_year"], ok = normalise_year(raw.get("leaving_year", ""))
     if not ok:
         issues.append("bad_leaving_year")

@@ -233,6 +233,17 @@ def test_invalid_date_answer_is_refused_like_googles_date_question(lab: Lab) -> 
     assert lab.rows() == lab.rows0
 
 
+def test_future_date_of_birth_from_a_known_account_is_flagged(lab: Lab) -> None:
+    """Matched by school email, the answer is applied, but the impossible date of birth raises
+    an open `invalid` Exceptions row for staff (regression: it used to pass silently)."""
+    rid = lab.submit(date_of_birth="2031-01-01")
+    row, tabs = _logged(lab, rid)
+    assert row["match_status"] == "matched" and "future_date_of_birth" in row["issues"]
+    exceptions = tabs["exceptions"]
+    mine = exceptions[(exceptions["response_id"] == rid) & (exceptions["kind"] == "invalid")]
+    assert len(mine) == 1 and "future_date_of_birth" in mine.iloc[0]["reason"]
+
+
 def test_future_date_of_birth_goes_to_exceptions(lab: Lab) -> None:
     """A future date of birth matches nobody: logged, and an open Exceptions row for staff."""
     pupil = lab.trust.sample.pupils[8]
@@ -245,7 +256,7 @@ def test_future_date_of_birth_goes_to_exceptions(lab: Lab) -> None:
     assert row["match_status"] == "unmatched"
     exceptions = tabs["exceptions"]
     mine = exceptions[exceptions["response_id"] == rid]
-    assert len(mine) == 1 and mine.iloc[0]["status"] == "open"
+    assert set(mine["kind"]) == {"unmatched", "invalid"} and (mine["status"] == "open").all()
 
 
 # --- the spreadsheet -------------------------------------------------------------------------
