@@ -9,19 +9,25 @@ only category labels, group names, school / cohort / entry names, counts and per
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
+from gsync import disclosure
 from gsync.disclosure import (
+    _SEP,
     ALL_BREAKDOWN,
     ALL_GROUP,
     KEY_COLUMNS,
     TABLE_COLUMNS,
     TOTAL,
     TRUST_SCHOOL,
+    CellKey,
     Link,
     SuppressionPolicy,
+    _joint,
+    _key,
+    _link_equations,
     assert_publishable,
     suppress_tables,
     table_records,
@@ -94,6 +100,7 @@ def vocabulary(taxonomy: Taxonomy) -> list[str]:
     words = [taxonomy.label(k) for k in taxonomy.categories()]
     for kind in TABLES:
         words += _rows(kind, taxonomy)
+    words += [label for rows in ROUND_TABLES.values() for label in rows]
     return words + group_labels() + [TOTAL]
 
 
@@ -213,6 +220,225 @@ def trend_view(
     return view.reindex(order)[sorted(view.columns)]
 
 
+# --- Survey rounds (issue 11) --------------------------------------------------------------
+
+INTENDED_YES, INTENDED_NO = "Intended destination", "No intended destination"
+APPLIED_YES, APPLIED_NO = "At least one application", "No application"
+OFFER_YES, OFFER_NO = "An offer", "No offer"
+CHANGED_YES, CHANGED_NO = "Plan changed on or after results day", "No change recorded"
+RESULTS_ENTRY = "results_day"
+# Round tables (entry = the round's key; results_change's entry is RESULTS_ENTRY): two rows each.
+ROUND_TABLES: dict[str, tuple[str, str]] = {
+    "round_intended": (INTENDED_YES, INTENDED_NO),
+    "round_applied": (APPLIED_YES, APPLIED_NO),
+    "round_offer": (OFFER_YES, OFFER_NO),
+    "results_change": (CHANGED_YES, CHANGED_NO),
+}
+
+
+class _Round(Protocol):
+    """What the round tables need of a round (gsync.deadlines.RoundRule has it)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def phase(self) -> str: ...
+
+
+def _pupil_key(frame: pd.DataFrame) -> pd.Series:
+    return _col(frame, "upn").str.strip() + "\x1f" + _col(frame, "leaving_year").str.strip()
+
+
+def round_tables(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rounds: Sequence[_Round],
+    *,
+    school: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Per school x cohort x round: pupils with an intended destination, with at least one
+    application, with an offer; and pupils whose plan changed on or after results day (unsuppressed).
+
+    Everything is as known by each round (that round and the phase's earlier ones in `rounds`
+    order), as gsync.risk reads it: "Not decided yet" is no intended destination; an application
+    is any Applications row with something in it, and its status is the one its latest round
+    gives it (same provider and course); offer and accepted are offers. A round appears for a
+    cohort once the cohort has an Intentions or Applications row for it; `results_change` (entry
+    `results_day`) once the cohort has any round row. Totals are the whole cohort, as in the
+    destination tables, and every table has the priority-group breakdowns.
+    """
+    from gsync.rounds import OFFER_STATUSES, UNDECIDED
+
+    frame = destinations
+    if school is not None:
+        frame = frame[_col(frame, "school") == school]
+    empty = pd.DataFrame(columns=TABLE_COLUMNS)
+    intents = intentions if intentions is not None else empty
+    apps = applications if applications is not None else empty
+    base = pd.DataFrame(
+        {
+            "school": _col(frame, "school").to_numpy(),
+            "cohort": (
+                _col(frame, "leaving_year").str.strip() + " " + _col(frame, "phase").str.strip()
+            ).to_numpy(),
+            "phase": _col(frame, "phase").str.strip().to_numpy(),
+            "pupil": _pupil_key(frame).to_numpy(),
+        }
+    )
+    for key, column, test, _yes, _no in BREAKDOWNS:
+        base[key] = [test(v) for v in _col(frame, column)]
+    cohort_of = dict(
+        zip(base["pupil"], zip(base["school"], base["cohort"], strict=True), strict=True)
+    )
+
+    order = [r.key for r in rounds]
+    rank = {k: i for i, k in enumerate(order)}
+    # Per pupil: the earliest round with an intended destination / an application, and for each
+    # application (provider, course) its status per round.
+    intended_at: dict[str, int] = {}
+    applied_at: dict[str, int] = {}
+    statuses: dict[tuple[str, str, str], dict[int, str]] = {}
+    present: dict[str, set[tuple[str, str]]] = {}  # round -> (school, cohort) with rows
+    for pupil, rnd, dest in zip(
+        _pupil_key(intents), _col(intents, "round"), _col(intents, "destination"), strict=True
+    ):
+        if rnd not in rank or pupil not in cohort_of:
+            continue
+        present.setdefault(rnd, set()).add(cohort_of[pupil])
+        if dest.strip() and dest.strip() != UNDECIDED:
+            intended_at[pupil] = min(intended_at.get(pupil, rank[rnd]), rank[rnd])
+    for pupil, rnd, provider, course, level, status in zip(
+        _pupil_key(apps),
+        _col(apps, "round"),
+        _col(apps, "provider"),
+        _col(apps, "course"),
+        _col(apps, "level"),
+        _col(apps, "status"),
+        strict=True,
+    ):
+        if rnd not in rank or pupil not in cohort_of:
+            continue
+        present.setdefault(rnd, set()).add(cohort_of[pupil])
+        if not any(v.strip() for v in (provider, course, level, status)):
+            continue  # a row a newer submission no longer lists (gsync.rounds blanks it)
+        applied_at[pupil] = min(applied_at.get(pupil, rank[rnd]), rank[rnd])
+        ident = (pupil, provider.strip().casefold(), course.strip().casefold())
+        statuses.setdefault(ident, {})[rank[rnd]] = status.strip().casefold()
+    changed = {
+        p
+        for p, v in zip(_pupil_key(intents), _col(intents, "results_change"), strict=True)
+        if v.strip()
+    }
+
+    def offer_by(pupil_rank: int) -> set[str]:
+        held: set[str] = set()
+        for (pupil, _p, _c), by_round in statuses.items():
+            known = [r for r in by_round if r <= pupil_rank]
+            if known and by_round[max(known)] in OFFER_STATUSES:
+                held.add(pupil)
+        return held
+
+    parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in ROUND_TABLES}
+    cohorts_with_rows: set[tuple[str, str]] = set()
+    for rnd in rounds:
+        blocks = present.get(rnd.key, set())
+        cohorts_with_rows |= blocks
+        here = base[
+            (base["phase"] == rnd.phase)
+            & pd.Series(
+                [(s, c) in blocks for s, c in zip(base["school"], base["cohort"], strict=True)],
+                index=base.index,
+                dtype=bool,
+            )
+        ].copy()
+        if here.empty:
+            continue
+        r = rank[rnd.key]
+        held = {
+            "round_intended": {p for p, at in intended_at.items() if at <= r},
+            "round_applied": {p for p, at in applied_at.items() if at <= r},
+            "round_offer": offer_by(r),
+        }
+        for kind, who in held.items():
+            yes, no = ROUND_TABLES[kind]
+            here["row"] = [yes if p in who else no for p in here["pupil"]]
+            parts[kind].append(_count(here, [yes, no], rnd.key))
+    here = base[
+        pd.Series(
+            [
+                (s, c) in cohorts_with_rows
+                for s, c in zip(base["school"], base["cohort"], strict=True)
+            ],
+            index=base.index,
+            dtype=bool,
+        )
+    ].copy()
+    if not here.empty:
+        here["row"] = [CHANGED_YES if p in changed else CHANGED_NO for p in here["pupil"]]
+        parts["results_change"].append(_count(here, [CHANGED_YES, CHANGED_NO], RESULTS_ENTRY))
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items() if v}
+
+
+def _round_total_links(joint: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
+    """Equations a round table's Total equals the destinations table's (the same cohort group).
+
+    The Links of gsync.disclosure join cells of the same entry; a round's entry is its key, so
+    these cross-entry equalities are given to the suppression directly: a group size hidden in
+    one table is hidden in every table.
+    """
+    first: dict[tuple[str, str, str], CellKey] = {}
+    others: list[CellKey] = []
+    for r in table_records(joint[joint["category"] == TOTAL][KEY_COLUMNS]):
+        k = _key(r)
+        name = k[2].partition(_SEP)[0]
+        if k[0] == TRUST_SCHOOL:
+            continue  # the trust's round figures cover only schools with round data
+        if name == "destinations":
+            first.setdefault((k[0], k[1], k[3]), k)
+        elif name in ROUND_TABLES:
+            others.append(k)
+    return [(first[(k[0], k[1], k[3])], [k]) for k in others if (k[0], k[1], k[3]) in first]
+
+
+def _suppress(
+    tables: Mapping[str, pd.DataFrame], policy: SuppressionPolicy, shared: Sequence[Link]
+) -> dict[str, pd.DataFrame]:
+    """`suppress_tables`, plus the round tables' Totals tied to the destinations table's."""
+    if not any(name in ROUND_TABLES for name in tables):
+        return suppress_tables(tables, policy, shared)
+    joint = _joint(tables)
+    extra = _link_equations(joint, shared) + _round_total_links(joint)
+    done = disclosure.apply_suppression(joint, policy, _extra=extra)
+    names = done["entry"].str.partition(_SEP)
+    out: dict[str, pd.DataFrame] = {}
+    for name in tables:
+        part = done[names[0] == name].copy()
+        part["entry"] = names[2][names[0] == name]
+        out[name] = part.reset_index(drop=True)
+    return out
+
+
+def _checked_pupils(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The pupil rows the disclosure check compares tables with: Destinations, and the round
+    tabs' free text under names the checker treats as free text."""
+    frames = [destinations]
+    for prefix, frame in (("intention", intentions), ("application", applications)):
+        if frame is None or frame.empty:
+            continue
+        cols = [c for c in ("other", "provider", "course", "previous_destination") if c in frame]
+        names = {
+            c: f"{prefix}_{'previous_other' if c == 'previous_destination' else c}" for c in cols
+        }
+        frames.append(frame[cols].rename(columns=names))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else destinations
+
+
 # --- Summary tabs for the sync -------------------------------------------------------------
 
 SUMMARY_TAB_PREFIX = "Summary - "
@@ -235,17 +461,25 @@ def summary_tabs(
     *,
     entries: Iterable[str] = ENTRIES,
     trust: bool = True,
+    intentions: pd.DataFrame | None = None,
+    applications: pd.DataFrame | None = None,
+    rounds: Sequence[_Round] = (),
 ) -> dict[str, list[list[str | int | float]]]:
     """Rows (header first) for one Summary tab per school plus a trust tab, suppressed and checked.
 
     Each tab starts with the chart block (category x cohort percentages of all pupils for the most
-    advanced entry with data; see `chart_block`), then a blank row, then the long table. Raises
-    DisclosureError (nothing to write) if the disclosure check finds any breach.
+    advanced entry with data; see `chart_block`), then a blank row, then the long table. Given the
+    Intentions / Applications frames and the rules' `rounds`, the long table also holds the round
+    tables (`round_tables`), suppressed together with the rest. Raises DisclosureError (nothing to
+    write) if the disclosure check finds any breach.
     """
     per_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in TABLES}
     for entry in entries:
         for kind, table in summary_tables(destinations, taxonomy, entry=entry).items():
             per_kind[kind].append(table)
+    if rounds and (intentions is not None or applications is not None):
+        for kind, table in round_tables(destinations, intentions, applications, rounds).items():
+            per_kind[kind] = [table]
     raw_tables: dict[str, pd.DataFrame] = {}
     for kind, frames in per_kind.items():
         raw = pd.concat(frames, ignore_index=True)
@@ -254,9 +488,10 @@ def summary_tabs(
             raw = pd.concat([raw, aggregate([raw])], ignore_index=True)
         raw_tables[kind] = raw
     shared = links(taxonomy)
-    tables = suppress_tables(raw_tables, policy, shared)
+    tables = _suppress(raw_tables, policy, shared)
     words = [*vocabulary(taxonomy), *set(tables["destinations"]["school"])]
-    assert_publishable(tables, policy, destinations, vocabulary=words, links=shared)
+    pupils = _checked_pupils(destinations, intentions, applications)
+    assert_publishable(tables, policy, pupils, vocabulary=words, links=shared)
 
     chart_entry = _chart_entry(destinations, taxonomy)
     tabs: dict[str, list[list[str | int | float]]] = {}

@@ -396,7 +396,16 @@ def run_sync(
     )
     # The years 1-3 checks live in the long Sustained tab; the derived tabs read them as entries.
     pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
-    write_derived_tabs(plan, config, template, rules, pupils, as_of)
+    write_derived_tabs(
+        plan,
+        config,
+        template,
+        rules,
+        pupils,
+        as_of,
+        intentions=tabs["intentions"],
+        applications=tabs["applications"],
+    )
     risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
     if any(s.spreadsheet_id for s in config.schools):
         # Schools that keep their own spreadsheet: one read each, aggregated into this same write.
@@ -432,8 +441,12 @@ def write_derived_tabs(
     rules: deadlines.Rules,
     destinations: pd.DataFrame,
     as_of: dt.date,
+    *,
+    intentions: pd.DataFrame | None = None,
+    applications: pd.DataFrame | None = None,
 ) -> None:
-    """Tabs the sync owns whole and recomputes every run (no personal data): Deadlines, Summary."""
+    """Tabs the sync owns whole and recomputes every run (no personal data): Deadlines, Summary
+    (with the survey rounds' figures when given the Intentions / Applications frames)."""
     status = deadlines.entry_status(destinations, rules, config.term_dates, as_of)
     # Days left change every day; the tab keeps due dates and states, so an idle night writes nothing.
     tab = deadlines.deadlines_tab(status).drop(columns=["days_left"], errors="ignore")
@@ -443,4 +456,6 @@ def write_derived_tabs(
     # Summary tabs (issue 6): suppressed and disclosure-checked before this write, with charts.
     from gsync.trust import write_summary_tabs
 
-    write_summary_tabs(plan, config, destinations)
+    write_summary_tabs(
+        plan, config, destinations, intentions=intentions, applications=applications, rules=rules
+    )

@@ -140,15 +140,31 @@ def plan_tabs_with_charts(
 # --- the sync's summary tabs -------------------------------------------------------------------
 
 
-def write_summary_tabs(plan: WritePlan, config: Config, destinations: pd.DataFrame) -> list[str]:
+def write_summary_tabs(
+    plan: WritePlan,
+    config: Config,
+    destinations: pd.DataFrame,
+    *,
+    intentions: pd.DataFrame | None = None,
+    applications: pd.DataFrame | None = None,
+    rules: deadlines.Rules | None = None,
+) -> list[str]:
     """Plan `Summary - <school>` tabs and `Summary - Trust` for the sync's atomic write.
 
     Suppressed and disclosure-checked first: a breach raises DisclosureError and the sync writes
     nothing. Figures carry no timestamp, so an unchanged Destinations tab means no request.
-    Returns the tab titles.
+    With the Intentions / Applications frames and the rules, the tabs carry the survey rounds'
+    figures too (gsync.summary.round_tables). Returns the tab titles.
     """
     taxonomy, policy = load_specs(config)
-    tabs = summary_tabs(destinations, taxonomy, policy)
+    tabs = summary_tabs(
+        destinations,
+        taxonomy,
+        policy,
+        intentions=intentions,
+        applications=applications,
+        rounds=rules.rounds if rules is not None else (),
+    )
     plan_tabs_with_charts(plan, tabs)
     return list(tabs)
 
