@@ -185,14 +185,19 @@ def run_night(
         plan.update_frame(current[key], tabs[key], writable=sync_mod.owned(tab, "sync"))
     lap("update_frame")
     pupils = deadlines.with_sustained(tabs["destinations"], tabs["sustained"], rules)
-    status = deadlines.entry_status(pupils, rules, config.term_dates, as_of)
-    tab = deadlines.deadlines_tab(status).drop(columns=["days_left"], errors="ignore")
-    plan.replace_tab("Deadlines", sync_mod.frame_rows(tab))
-    lap("deadlines")
-    from gsync.trust import write_summary_tabs
-
-    write_summary_tabs(plan, config, pupils)
-    lap("summary + disclosure")
+    lap("with_sustained")
+    # Deadlines, then the Summary tabs (suppression + disclosure check), as the sync writes them.
+    sync_mod.write_derived_tabs(
+        plan,
+        config,
+        template,
+        rules,
+        pupils,
+        as_of,
+        intentions=tabs.get("intentions"),
+        applications=tabs.get("applications"),
+    )
+    lap("deadlines + summary + disclosure")
     risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
     lap("risk")
     return tabs, plan, stages
