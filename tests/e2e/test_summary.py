@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from gsync import summary as summary_mod
+from gsync import disclosure as disclosure_mod
 from gsync import sync as sync_mod
 from gsync.cli import main
 from gsync.config import load_config
@@ -221,12 +221,12 @@ def test_disclosure_breach_exits_8_and_writes_nothing(
     sid = str(trust.config.trust.spreadsheet_id)
     before = read_snapshot(trust.ws, sid).grids
 
-    def no_suppression(table: pd.DataFrame, policy: Any) -> pd.DataFrame:
+    def no_suppression(table: pd.DataFrame, policy: Any, **_kw: Any) -> pd.DataFrame:
         out = table.copy()
         out["percent"] = out["percent"].round(0)
         return out
 
-    monkeypatch.setattr(summary_mod, "apply_suppression", no_suppression)
+    monkeypatch.setattr(disclosure_mod, "apply_suppression", no_suppression)
     trust.client.clear_log()
     res = _cli(trust, monkeypatch, "sync", "--as-of", "2026-07-10")
     assert res.exit_code == 8, res.output
