@@ -29,7 +29,7 @@ import pandas as pd
 
 from gsync.errors import DataError
 from gsync.matching import name_key
-from gsync.roster import RowProblem, _decode, _delimiter, parse_date, upn_valid
+from gsync.roster import RowProblem, _decode, _delimiter, match_columns, parse_date, upn_valid
 from gsync.taxonomy import Taxonomy
 
 # Column names seen in LA exports, by LA key (matching ignores case, spaces and punctuation).
@@ -144,10 +144,6 @@ class LAResult:
     columns: dict[str, str] = field(default_factory=dict)  # LA key -> the file's header used
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.casefold())
-
-
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
@@ -189,17 +185,7 @@ def resolve_columns(
     header: Sequence[str], mapping: Mapping[str, str] | None = None
 ) -> dict[str, int]:
     """LA key -> column index: the explicit mapping first, then the aliases (first match wins)."""
-    by_norm: dict[str, int] = {}
-    for idx, name in enumerate(header):
-        by_norm.setdefault(_norm(name), idx)
-    found: dict[str, int] = {}
-    bad: list[str] = []
-    for key, source in (mapping or {}).items():
-        hit = by_norm.get(_norm(source))
-        if key not in ALIASES or hit is None:
-            bad.append(key)
-        else:
-            found[key] = hit
+    found, bad = match_columns(header, mapping, ALIASES)
     if bad:
         raise DataError(
             "The LA column mapping names unknown fields or headers not in the file: "
@@ -207,16 +193,6 @@ def resolve_columns(
             + ".",
             fix="map a field (" + ", ".join(ALIASES) + ") to a header of the file's first row.",
         )
-    taken = set(found.values())
-    for key, aliases in ALIASES.items():
-        if key in found:
-            continue
-        for alias in (key, *aliases):
-            hit = by_norm.get(_norm(alias))
-            if hit is not None and hit not in taken:
-                found[key] = hit
-                taken.add(hit)
-                break
     return found
 
 

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,10 +152,12 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
-def _resolve_columns(
-    header: list[str], mapping: Mapping[str, str] | None
+def match_columns(
+    header: Sequence[str], mapping: Mapping[str, str] | None, aliases: Mapping[str, Sequence[str]]
 ) -> tuple[dict[str, int], list[str]]:
-    """Roster key -> column index; explicit mapping first, then the aliases. Returns unknown mapping keys."""
+    """Field -> column index of a file's header: an explicit mapping first, then each field's
+    own name and aliases (case, spaces and punctuation ignored; a column is used once).
+    Also returns the mapping's unknown fields or headers not found. Shared by roster and LA files."""
     by_norm: dict[str, int] = {}
     for idx, name in enumerate(header):
         by_norm.setdefault(_norm(name), idx)
@@ -163,21 +165,28 @@ def _resolve_columns(
     bad: list[str] = []
     for key, source in (mapping or {}).items():
         mapped = by_norm.get(_norm(source))
-        if key not in ALIASES or mapped is None:
+        if key not in aliases or mapped is None:
             bad.append(key)
         else:
             found[key] = mapped
     taken = set(found.values())
-    for key, aliases in ALIASES.items():
+    for key, names in aliases.items():
         if key in found:
             continue
-        for alias in (key, *aliases):
+        for alias in (key, *names):
             hit = by_norm.get(_norm(alias))
             if hit is not None and hit not in taken:
                 found[key] = hit
                 taken.add(hit)
                 break
     return found, bad
+
+
+def _resolve_columns(
+    header: list[str], mapping: Mapping[str, str] | None
+) -> tuple[dict[str, int], list[str]]:
+    """Roster key -> column index; explicit mapping first, then the aliases. Returns unknown mapping keys."""
+    return match_columns(header, mapping, ALIASES)
 
 
 # --- value parsers (each returns the clean value, or raises ValueError with a data-free reason) ---
