@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gsync.errors import ConfigError
+from gsync.validation import error_lines
 
 DEFAULT_CONFIG = "gsync.toml"
 
@@ -201,30 +202,12 @@ class Config(_Strict):
         return self.path.parent / p
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts)
-
-
 def parse_config(data: dict[str, Any], source: str = DEFAULT_CONFIG) -> Config:
     """Validate a config mapping; every error names the source, the key and the fix."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = _location(err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                lines.append(f"{source}: unknown key '{key}' (remove it or check its spelling)")
-            elif err["type"] == "missing":
-                lines.append(f"{source}: missing key '{key}' (add it)")
-            else:
-                lines.append(f"{source}: key '{key}': {err['msg']}")
+        lines = error_lines(exc, source)
         raise ConfigError(
             "Invalid configuration:\n  " + "\n  ".join(lines),
             fix=f"edit {source}; `gsync init` writes a valid starting file.",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gsync.config import TermDates
 from gsync.errors import SpecError
 from gsync.paths import templates_dir
+from gsync.validation import error_lines
 
 log = logging.getLogger(__name__)
 
@@ -249,15 +250,7 @@ def parse_rules(data: Mapping[str, Any], source: str = RULES_FILE) -> Rules:
     try:
         return Rules.model_validate(dict(data))
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = _location(err["loc"], data) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                lines.append(f"{source}: unknown key '{key}' (remove it or check its spelling)")
-            elif err["type"] == "missing":
-                lines.append(f"{source}: missing key '{key}' (add it)")
-            else:
-                lines.append(f"{source}: key '{key}': {err['msg']}")
+        lines = error_lines(exc, source, lambda loc: _location(loc, data))
         raise SpecError(
             "Invalid deadline rules:\n  " + "\n  ".join(lines),
             fix=f"edit {source}; the shipped sheets_templates/{RULES_FILE} is a valid example.",

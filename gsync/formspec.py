@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from gsync.errors import SpecError
 from gsync.paths import forms_dir
+from gsync.validation import key_path
 
 ItemKind = Literal["short_text", "paragraph", "date", "radio", "drop_down", "checkbox"]
 CHOICE_KINDS: dict[str, str] = {"radio": "RADIO", "drop_down": "DROP_DOWN", "checkbox": "CHECKBOX"}
@@ -134,16 +135,6 @@ class _Variant(_Strict):
     add_options: dict[str, list[str]] = Field(default_factory=dict)
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for piece in loc:
-        if isinstance(piece, int):
-            parts[-1] = f"{parts[-1]}[{piece}]" if parts else f"[{piece}]"
-        else:
-            parts.append(str(piece))
-    return ".".join(parts)
-
-
 def _item_lines(text: str) -> list[int]:
     """1-based line numbers of each `[[items]]` header, so errors can point at the item's line."""
     return [
@@ -158,7 +149,7 @@ def _errors(exc: ValidationError, source: str, text: str) -> SpecError:
     lines: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key = _location(loc) or "(top level)"
+        key = key_path(loc) or "(top level)"
         where = f"{source}: {key}"
         if (
             len(loc) >= 2

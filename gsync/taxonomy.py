@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gsync.errors import SpecError
 from gsync.paths import templates_dir
+from gsync.validation import error_lines
 
 TAXONOMY_FILE = "taxonomy.toml"
 
@@ -232,16 +233,12 @@ def _norm(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
 def parse_taxonomy(data: dict[str, Any], source: str = TAXONOMY_FILE) -> Taxonomy:
     """Validate a parsed taxonomy file; errors name the file and the key."""
     try:
         spec = TaxonomySpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{source}: {_location(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        lines = error_lines(exc, source)
         raise SpecError(
             "Invalid destination taxonomy:\n  " + "\n  ".join(lines),
             fix=f"edit {source}; the shipped sheets_templates/{TAXONOMY_FILE} is a valid example.",
