@@ -306,8 +306,11 @@ def run_sync(
     school: str | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    on_school: Callable[[str], None] | None = None,
 ) -> SyncReport:
-    """The nightly job: every school's Form A responses into the trust spreadsheet."""
+    """The nightly job: every school's Form A responses into the trust spreadsheet.
+
+    `on_school(name)` is called as each school is done (the CLI's progress bar)."""
     now = now or dt.datetime.now(dt.UTC)
     template = load_template(config)
     rules = load_rules(config)
@@ -345,6 +348,8 @@ def run_sync(
         )
         tabs = dict(result.tabs)
         report.schools[sch.name] = {k: int(v) for k, v in result.counts.items()}
+        if on_school is not None:
+            on_school(sch.name)
         report.changes.extend(result.changes)
     # Pre-leaving survey rounds (issue 11): each school's round forms into Intentions / Applications.
     for sch in schools:

@@ -168,11 +168,19 @@ def sync(app: AppContext, school: str | None, dry_run: bool, as_of: str | None) 
     batchUpdate); a run with nothing new writes nothing. Exit code 5 if another run wrote
     in the meantime (run again; nothing is lost).
     """
+    from gsync.progress import Progress
     from gsync.sync import run_sync
 
-    report = run_sync(
-        app.workspace, app.config, school=school, dry_run=dry_run, now=parse_as_of(as_of)
-    )
+    total = 1 if school else len(app.config.schools)
+    with Progress("Syncing", total=total, unit="schools", quiet=app.json) as bar:
+        report = run_sync(
+            app.workspace,
+            app.config,
+            school=school,
+            dry_run=dry_run,
+            now=parse_as_of(as_of),
+            on_school=lambda name: bar.advance(detail=name),
+        )
 
     def human() -> None:
         for name, counts in report.schools.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -277,6 +278,8 @@ def test_cli_sync_json_dry_run_and_exit_codes(
         main, ["--config", str(trust.config_path), "sync", "--as-of", "2026-07-10"]
     )
     assert human.exit_code == 0 and "nothing written" in human.output
+    # Not on a terminal (cron): one progress summary line on stderr, no bar.
+    assert re.search(r"Syncing: 1/2 schools in \d+\.\d s", human.stderr)
     bad = runner.invoke(main, ["--config", str(trust.config_path), "sync", "--school", "Nowhere"])
     assert bad.exit_code == 2 and "Northfield" in bad.output
 
