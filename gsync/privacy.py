@@ -5,10 +5,13 @@
   `gsync purge --tracking-years N`) their names, date of birth, emails, phone and staff notes; for
   pupils who withdrew consent (consent "N") their personal email and phone, in Destinations and in
   every logged response. Columns that feed the anonymised figures (destinations, cohort, SEND,
-  disadvantage...) are kept, so the Summary tabs do not change.
+  disadvantage...) are kept, so the Summary tabs do not change. The round, LA and
+  Reconciliation tabs lose their names, dates of birth and free text the same way (`TAB_PERSONAL`;
+  rows by pupil, or by cohort for LA rows matched to nobody).
 - **Subject export** gathers everything held about one pupil (right of access).
 - **Subject erase** deletes the pupil's rows from every pupil-level tab (any template tab with a
-  `upn` column, so tabs added later are covered) (right to erasure).
+  `upn` column, so tabs added later are covered; LA rows also by the LA's UPN) (right to erasure).
+  Their survey-round responses are listed for staff to delete in the round forms.
 
 Logged responses that were purged or erased keep only their response id, and their `school` cell
 gets the ` (erased)` marker: the sync then never reads those responses from the form again
@@ -52,6 +55,19 @@ LEAVER_DEST_COLUMNS = (*NAME_COLUMNS, "school_email", *CONTACT_COLUMNS, "notes")
 RESPONSE_PERSONAL = ("full_name", "date_of_birth", "respondent_email", *CONTACT_COLUMNS)
 #: Free-text columns staff fill in on pupil-level tabs, which may name people.
 NOTE_COLUMNS = ("note", "notes")
+#: Personal columns of the other pupil-level tabs (issues 9 and 11), cleared with the leavers'
+#: own: (names and dates of birth, kept with `names=False`; free text a pupil typed or that is
+#: built from it). What feeds a figure stays (round, destination, level, status, results_change).
+#: Reconciliation and Risk are rewritten by the sync from Destinations / LA data, which are
+#: purged too, so nothing comes back.
+TAB_PERSONAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "intentions": ((), ("other", "provider", "course", "previous_destination")),
+    "applications": ((), ("provider", "course")),
+    # Risk's intended destination is rebuilt from Destinations' (kept) by every sync.
+    "risk": (("forename", "surname"), ()),
+    "la_data": (("forename", "surname", "date_of_birth"), ()),
+    "reconciliation": (("name",), ()),
+}
 
 
 @dataclass
@@ -170,9 +186,18 @@ def plan_purge(
     for key, frame in out.items():
         if key in ("destinations", "responses") or frame.empty or "upn" not in frame:
             continue
-        # Staff's free-text notes on any other pupil-level tab may name people.
-        notes = tuple(c for c in frame.columns if c in NOTE_COLUMNS)
-        cells += _blank(frame, frame["upn"].astype(str).isin(leavers), notes)
+        # Staff's free-text notes on any other pupil-level tab may name people; the round and LA
+        # tabs hold names, dates of birth and free text too. A row goes with its pupil, or with
+        # its cohort's tracking period (LA rows matched to nobody have no UPN).
+        rows = frame["upn"].astype(str).isin(leavers)
+        if "leaving_year" in frame:
+            row_years = pd.to_numeric(frame["leaving_year"], errors="coerce")
+            rows = rows | row_years.map(
+                lambda y: bool(pd.notna(y) and as_of > tracking_end(int(y), tracking_years))
+            ).astype(bool)
+        held, free = TAB_PERSONAL.get(key, ((), ()))
+        columns = tuple(c for c in frame.columns if c in NOTE_COLUMNS) + free
+        cells += _blank(frame, rows, columns + (held if names else ()))
     before = tabs["destinations"].fillna("").astype(str)
     changed = (before != dest.fillna("").astype(str)).any(axis=1)
     report.pupils = len(affected | set(dest.loc[changed, "upn"].astype(str)))
@@ -273,6 +298,8 @@ def _pupil_rows(current: dict[str, TabFrame], upn: str) -> dict[str, pd.Series]:
             if "upn" in frame
             else pd.Series(False, index=frame.index)
         )
+        if "la_upn" in frame:  # LA rows carry the LA's UPN even when matched to nobody
+            masks[key] = masks[key] | (frame["la_upn"].astype(str).str.strip().str.upper() == upn)
     log = current["responses"].frame
     ids = set(log.loc[masks["responses"], "response_id"].astype(str))
     if "exceptions" in current:
@@ -300,12 +327,28 @@ def subject_data(ws: Workspace, config: Config, upn: str) -> dict[str, Any]:
         rows = tf.frame.loc[masks[key]].fillna("").astype(str)
         out["tabs"][tf.title] = rows.to_dict("records")
     ids = set(current["responses"].frame.loc[masks["responses"], "response_id"].astype(str))
+    round_ids = _round_response_ids(current, masks)
     forms: list[dict[str, Any]] = []
     for school in config.schools:
         if school.form_id and ids:
             forms += [r for r in list_responses(ws, school.form_id) if r.get("responseId") in ids]
+        for held in school.rounds.values():  # survey rounds' forms (issue 11)
+            if held.form_id and round_ids:
+                forms += [
+                    r for r in list_responses(ws, held.form_id) if r.get("responseId") in round_ids
+                ]
     out["form_responses"] = forms
     return out
+
+
+def _round_response_ids(current: dict[str, TabFrame], masks: dict[str, pd.Series]) -> set[str]:
+    """The pupil's responses to the survey rounds' forms (Intentions / Applications rows)."""
+    ids: set[str] = set()
+    for key in ("intentions", "applications"):
+        if key in current and "response_id" in current[key].frame:
+            frame = current[key].frame
+            ids |= set(frame.loc[masks[key], "response_id"].astype(str)) - {""}
+    return ids
 
 
 def erase_subject(
@@ -343,6 +386,8 @@ def erase_subject(
     _mark_erased(log, rows)
     report.responses = int(rows.sum())
     report.form_responses_to_delete = list(log.loc[rows, "response_id"].astype(str))
+    # Round forms' responses: the Forms API cannot delete them either; staff do (listed).
+    report.form_responses_to_delete += sorted(_round_response_ids(current, masks))
     plan.update_frame(log_tf, log)
     deletions: list[dict[str, Any]] = []
     for key, tf in current.items():

@@ -299,7 +299,7 @@ def round_tables(
     # application (provider, course) its status per round.
     intended_at: dict[str, int] = {}
     applied_at: dict[str, int] = {}
-    statuses: dict[tuple[str, str, str], dict[int, str]] = {}
+    statuses: dict[tuple[str, str, str], dict[int, set[str]]] = {}
     present: dict[str, set[tuple[str, str]]] = {}  # round -> (school, cohort) with rows
     for pupil, rnd, dest in zip(
         _pupil_key(intents), _col(intents, "round"), _col(intents, "destination"), strict=True
@@ -309,9 +309,10 @@ def round_tables(
         present.setdefault(rnd, set()).add(cohort_of[pupil])
         if dest.strip() and dest.strip() != UNDECIDED:
             intended_at[pupil] = min(intended_at.get(pupil, rank[rnd]), rank[rnd])
-    for pupil, rnd, provider, course, level, status in zip(
+    for pupil, rnd, number, provider, course, level, status in zip(
         _pupil_key(apps),
         _col(apps, "round"),
+        _col(apps, "number"),
         _col(apps, "provider"),
         _col(apps, "course"),
         _col(apps, "level"),
@@ -324,8 +325,12 @@ def round_tables(
         if not any(v.strip() for v in (provider, course, level, status)):
             continue  # a row a newer submission no longer lists (gsync.rounds blanks it)
         applied_at[pupil] = min(applied_at.get(pupil, rank[rnd]), rank[rnd])
-        ident = (pupil, provider.strip().casefold(), course.strip().casefold())
-        statuses.setdefault(ident, {})[rank[rnd]] = status.strip().casefold()
+        # An application is its provider and course; once purged (gsync.privacy blanks both),
+        # its number on the form stands in, so the figures do not change.
+        what = (provider.strip().casefold(), course.strip().casefold())
+        ident = (pupil, *(what if any(what) else ("#", number.strip())))
+        said = statuses.setdefault(ident, {}).setdefault(rank[rnd], set())
+        said.add(status.strip().casefold())
     changed = {
         p
         for p, v in zip(_pupil_key(intents), _col(intents, "results_change"), strict=True)
@@ -336,7 +341,7 @@ def round_tables(
         held: set[str] = set()
         for (pupil, _p, _c), by_round in statuses.items():
             known = [r for r in by_round if r <= pupil_rank]
-            if known and by_round[max(known)] in OFFER_STATUSES:
+            if known and by_round[max(known)] & OFFER_STATUSES:
                 held.add(pupil)
         return held
 
