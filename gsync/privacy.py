@@ -386,8 +386,22 @@ def erase_subject(
     _mark_erased(log, rows)
     report.responses = int(rows.sum())
     report.form_responses_to_delete = list(log.loc[rows, "response_id"].astype(str))
-    # Round forms' responses: the Forms API cannot delete them either; staff do (listed).
-    report.form_responses_to_delete += sorted(_round_response_ids(current, masks))
+    # Round forms' responses: the Forms API cannot delete them either; staff do (listed). Each
+    # gets an id-only "erased" row in the Responses log, so the sync never reads them back.
+    round_ids = sorted(_round_response_ids(current, masks))
+    report.form_responses_to_delete += round_ids
+    dest = current["destinations"].frame
+    schools = dest.loc[masks["destinations"], "school"].astype(str).tolist()
+    logged = set(log["response_id"].astype(str))
+    markers = [
+        {**dict.fromkeys(log.columns, ""), "response_id": rid, "school": (schools or [""])[0]}
+        for rid in round_ids
+        if rid not in logged
+    ]
+    if markers:
+        added = pd.DataFrame(markers, columns=log.columns)
+        _mark_erased(added, pd.Series(True, index=added.index))
+        log = pd.concat([log, added], ignore_index=True)
     plan.update_frame(log_tf, log)
     deletions: list[dict[str, Any]] = []
     for key, tf in current.items():

@@ -354,6 +354,10 @@ def run_sync(
     # Pre-leaving survey rounds (issue 11): each school's round forms into Intentions / Applications.
     for sch in schools:
         round_raw, round_maps = read_round_forms(ws, config, sch, rules)
+        # Erased pupils' round responses stay in the forms until staff delete them: skip them.
+        round_raw = {
+            k: [r for r in v if r.get("responseId") not in withheld] for k, v in round_raw.items()
+        }
         if round_raw:
             merged = rounds_mod.merge_rounds(
                 tabs,

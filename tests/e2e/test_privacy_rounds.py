@@ -165,6 +165,17 @@ def test_subject_erase_removes_the_pupil_from_every_new_tab(trust: Trust) -> Non
     for key in ("intentions", "applications", "risk", "reconciliation", "la_data"):
         assert p0.upn not in set(f[key]["upn"]), key
     assert LA_FORENAME not in set(f["la_data"]["forename"])
+    # The next sync reads the round forms again: the erased responses are skipped, not merged
+    # back in or raised as exceptions.
+    exceptions_before = len(f["exceptions"])
+    run_sync(trust.ws, trust.config, now=MAY)
+    f = trust.frames()
+    assert p0.upn not in set(f["intentions"]["upn"]) and p0.upn not in set(f["applications"]["upn"])
+    # ...nor matched to anyone else (pupil 0 has a twin with the same name and date of birth).
+    assert not (set(f["intentions"]["response_id"]) & ids)
+    assert not (set(f["applications"]["response_id"]) & ids)
+    assert not (set(f["exceptions"]["response_id"]) & ids)
+    assert len(f["exceptions"]) == exceptions_before
     # Erasing pupil 1 takes the LA row matched to nobody that carries their UPN.
     erase_subject(trust.ws, trust.config, p1.upn, now=MAY)
     la = trust.frames()["la_data"]
