@@ -1,0 +1,603 @@
+"""REFERENCE COPY, for tests only: gsync/disclosure.py as of commit 891fd1e, before the speed-up.
+
+Kept frozen so tests/unit/test_summary_equivalence.py can prove the optimised gsync.disclosure
+(through gsync.summary) gives identical rows. Not used by gsync itself.
+
+Original docstring: small-number suppression and the disclosure checker for every published
+summary.
+
+Tables are long frames with the columns in `TABLE_COLUMNS` (built by gsync.summary). Within one
+school, cohort and entry, each group's categories add up to its "Total" row, and for each breakdown
+(SEND, disadvantaged, EAL, looked-after) the group and everyone else add up to "All pupils". When a
+table also holds the trust (school == TRUST_SCHOOL), each trust cell is the sum of the schools'
+cells. Those equations are what an attacker could solve, so suppression and checking use them.
+The policy (threshold, symbols, rounding) follows the DfE's destination measures: see
+sheets_templates/suppression.toml.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gsync.errors import DisclosureError, SpecError
+from gsync.paths import templates_dir
+
+POLICY_FILE = "suppression.toml"
+TABLE_COLUMNS = ["school", "cohort", "entry", "breakdown", "group", "category", "count", "percent"]
+KEY_COLUMNS = ["school", "cohort", "entry", "breakdown", "group", "category"]
+ALL_BREAKDOWN = "all"
+ALL_GROUP = "All pupils"
+TOTAL = "Total"
+TRUST_SCHOOL = "Trust"
+
+CellKey = tuple[str, str, str, str, str]  # school, cohort, entry, group, category
+
+
+class SuppressionPolicy(BaseModel):
+    """The suppression policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    threshold: int = Field(ge=1)
+    min_base: int = Field(ge=0)
+    suppress_zeros: bool = False
+    secondary: bool = True
+    symbol: str = Field(min_length=1)
+    small_percent_symbol: str = Field(min_length=1)
+    percent_decimals: int = Field(ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _symbols_not_numbers(self) -> SuppressionPolicy:
+        for name in ("symbol", "small_percent_symbol"):
+            if re.fullmatch(r"[-+]?\d+(\.\d*)?", getattr(self, name)):
+                raise ValueError(f"{name} must not look like a number")
+        return self
+
+
+def load_policy(path: str | Path | None = None) -> SuppressionPolicy:
+    """Load the suppression policy (default: the shipped sheets_templates/suppression.toml)."""
+    p = Path(path) if path is not None else templates_dir() / POLICY_FILE
+    if not p.is_file():
+        raise SpecError(f"Suppression policy {p} not found.", fix="pass an existing file.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{p}: not valid TOML: {exc}.", fix="correct the line named.") from None
+    return parse_policy(data, str(p))
+
+
+def parse_policy(data: dict[str, Any], source: str = POLICY_FILE) -> SuppressionPolicy:
+    """Validate a parsed policy; errors name the file and the key."""
+    try:
+        return SuppressionPolicy.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        raise SpecError(
+            "Invalid suppression policy:\n  " + "\n  ".join(lines),
+            fix=f"edit {source}; the shipped sheets_templates/{POLICY_FILE} is a valid example.",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One reason a summary may not be published. Never carries the offending personal value."""
+
+    kind: str  # small_count | small_group | recoverable | percent | identifying_value | column
+    table: str
+    where: str  # cell coordinates (school / cohort / entry / group / category) or column name
+    detail: str
+
+    def render(self) -> str:
+        return f"[{self.kind}] {self.table}: {self.where}: {self.detail}"
+
+
+# --- the linear structure of a table -------------------------------------------------------
+
+
+def table_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts (much faster than DataFrame.to_dict on object columns)."""
+    cols = [str(c) for c in table.columns]
+    return [
+        dict(zip(cols, vals, strict=True))
+        for vals in zip(*(table[c].tolist() for c in cols), strict=True)
+    ]
+
+
+def _key(row: Mapping[str, Any]) -> CellKey:
+    return (
+        str(row["school"]),
+        str(row["cohort"]),
+        str(row["entry"]),
+        str(row["group"]),
+        str(row["category"]),
+    )
+
+
+def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
+    """Every (total, parts) relation between the table's cells: total == sum(parts)."""
+    cells = {_key(r) for r in table_records(table[KEY_COLUMNS])}
+    eqs: list[tuple[CellKey, list[CellKey]]] = []
+    groups: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    for r in table_records(table[KEY_COLUMNS].drop_duplicates()):
+        s, c, e, b, g, cat = (str(r[k]) for k in KEY_COLUMNS)
+        groups[(s, c, e, g)].add(cat)
+        if b != ALL_BREAKDOWN:
+            pairs[(s, c, e, b)].add(g)
+    # 1. each group's categories add up to its Total row.
+    for (s, c, e, g), cats in groups.items():
+        if TOTAL in cats:
+            parts = [(s, c, e, g, cat) for cat in sorted(cats) if cat != TOTAL]
+            eqs.append(((s, c, e, g, TOTAL), parts))
+    # 2. a breakdown's two groups add up to All pupils, category by category.
+    for (s, c, e, _b), gs in pairs.items():
+        for cat in groups.get((s, c, e, ALL_GROUP), set()):
+            parts = [(s, c, e, g, cat) for g in sorted(gs)]
+            if all(p in cells for p in parts):
+                eqs.append(((s, c, e, ALL_GROUP, cat), parts))
+    # 3. the trust's cells are the sums of the schools' cells.
+    schools = {k[0] for k in cells} - {TRUST_SCHOOL}
+    for k in cells:
+        if k[0] == TRUST_SCHOOL and schools:
+            parts = [(s, *k[1:]) for s in sorted(schools) if (s, *k[1:]) in cells]
+            if parts:
+                eqs.append((k, parts))
+    return eqs
+
+
+def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
+    """Hidden cells whose value follows from the published cells through the equations.
+
+    A hidden cell x_i is determined iff e_i lies in the row space of A, the equations restricted
+    to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
+    connected component is solved on its own (they are small next to a whole trust table).
+    """
+    rows = [
+        [k for k in (t, *ps) if k in hidden]
+        for t, ps in eqs
+        if t in hidden or any(p in hidden for p in ps)
+    ]
+    signs = [
+        {
+            k: (1.0 if k == t else 0.0) - sum(1.0 for p in ps if p == k)
+            for k in (t, *ps)
+            if k in hidden
+        }
+        for t, ps in eqs
+        if t in hidden or any(p in hidden for p in ps)
+    ]
+    # Union-find over hidden cells linked by an equation.
+    parent: dict[CellKey, CellKey] = {}
+
+    def find(k: CellKey) -> CellKey:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for members in rows:
+        for other in members[1:]:
+            parent[find(other)] = find(members[0])
+    components: dict[CellKey, list[int]] = defaultdict(list)
+    for r, members in enumerate(rows):
+        components[find(members[0])].append(r)
+    found: set[CellKey] = set()
+    for eq_rows in components.values():
+        cells = sorted({k for r in eq_rows for k in rows[r]})
+        index = {k: i for i, k in enumerate(cells)}
+        a = np.zeros((len(eq_rows), len(cells)))
+        for i, r in enumerate(eq_rows):
+            for k, sign in signs[r].items():
+                a[i, index[k]] += sign
+        found |= {cells[i] for i in _pinned_columns(a)}
+    return found
+
+
+def _pinned_columns(a: np.ndarray) -> list[int]:
+    """Columns i with e_i in the row space of `a`: the unknowns A x = b fixes uniquely.
+
+    Gauss-Jordan elimination with partial pivoting, in elementwise numpy (no threaded BLAS call:
+    the nightly job shares small machines). In the reduced form, a pivot column is pinned when its
+    row has no entry left in any free column.
+    """
+    m = a.astype(float).copy()
+    rows, cols = m.shape
+    pivots: list[tuple[int, int]] = []
+    r = 0
+    for c in range(cols):
+        if r >= rows:
+            break
+        p = r + int(np.argmax(np.abs(m[r:, c])))
+        if abs(m[p, c]) < 1e-9:
+            continue
+        m[[r, p]] = m[[p, r]]
+        m[r] /= m[r, c]
+        # The matrix is sparse: only rows with an entry in this column need updating.
+        touched = np.nonzero(np.abs(m[:, c]) > 1e-12)[0]
+        touched = touched[touched != r]
+        if touched.size:
+            m[touched] -= np.outer(m[touched, c], m[r])
+        pivots.append((r, c))
+        r += 1
+    pivot_cols = {c for _, c in pivots}
+    free = [c for c in range(cols) if c not in pivot_cols]
+    if not free:
+        return sorted(pivot_cols)
+    return [c for row, c in pivots if np.abs(m[row, free]).max() < 1e-7]
+
+
+# --- suppression ---------------------------------------------------------------------------
+
+
+def _round_half_up(value: float, decimals: int) -> float:
+    q = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+# Two tables that share a cell: (table, category) in one equals (table, category) in the other at
+# the same school / cohort / entry / group (e.g. every table's "Total" rows are the same pupils).
+Link = tuple[tuple[str, str], tuple[str, str]]
+_SEP = "\x1f"
+
+
+def _joint(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """All tables in one frame; the table name travels inside `entry` so cell keys stay unique."""
+    frames = []
+    for name, table in tables.items():
+        t = table[TABLE_COLUMNS].copy()
+        t["entry"] = name + _SEP + t["entry"].astype(str)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS)
+
+
+def _link_equations(
+    joint: pd.DataFrame, links: Iterable[Link]
+) -> list[tuple[CellKey, list[CellKey]]]:
+    cells = {_key(r) for r in table_records(joint[KEY_COLUMNS])}
+    eqs: list[tuple[CellKey, list[CellKey]]] = []
+    for (ta, ca), (tb, cb) in links:
+        for s, c, e, g, cat in cells:
+            name, _, entry = e.partition(_SEP)
+            if name == ta and cat == ca:
+                other = (s, c, tb + _SEP + entry, g, cb)
+                if other in cells:
+                    eqs.append(((s, c, e, g, cat), [other]))
+    return eqs
+
+
+def suppress_tables(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    links: Iterable[Link] = (),
+) -> dict[str, pd.DataFrame]:
+    """Suppress several tables together, so a cell they share is hidden in all or none."""
+    joint = apply_suppression(_joint(tables), policy, _extra=_link_equations(_joint(tables), links))
+    out: dict[str, pd.DataFrame] = {}
+    names = joint["entry"].str.partition(_SEP)
+    for name in tables:
+        part = joint[names[0] == name].copy()
+        part["entry"] = names[2][names[0] == name]
+        out[name] = part.reset_index(drop=True)
+    return out
+
+
+def apply_suppression(
+    table: pd.DataFrame,
+    policy: SuppressionPolicy,
+    _extra: list[tuple[CellKey, list[CellKey]]] | None = None,
+) -> pd.DataFrame:
+    """Suppress small counts (primary) and enough others (secondary); round percentages.
+
+    Returns a copy whose `count` and `percent` columns hold numbers or the policy's symbols.
+    Tables that share cells must go through `suppress_tables` together.
+    """
+    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"summary table lacks columns {missing}")
+    out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
+    counts: dict[CellKey, int] = {}
+    for r in table_records(out):
+        value = r["count"]
+        if isinstance(value, str):
+            raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
+        counts[_key(r)] = int(value)
+
+    hidden = _primary(counts, policy)
+    if policy.secondary:
+        hidden = _secondary(equations(out) + (_extra or []), counts, hidden)
+
+    totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
+    count_col: list[int | str] = []
+    pct_col: list[float | str] = []
+    for r in table_records(out):
+        k = _key(r)
+        if k in hidden:
+            count_col.append(policy.symbol)
+            pct_col.append(policy.symbol)
+            continue
+        count_col.append(counts[k])
+        base_key = (*k[:4], TOTAL)
+        base = totals.get(k[:4], 0)
+        if base_key in hidden or base <= 0:
+            # A percentage against a hidden base would give the base away.
+            pct_col.append(policy.symbol)
+            continue
+        pct = 100.0 * counts[k] / base
+        rounded = _round_half_up(pct, policy.percent_decimals)
+        pct_col.append(policy.small_percent_symbol if pct > 0 and rounded == 0 else rounded)
+    out["count"] = pd.Series(count_col, dtype=object)
+    out["percent"] = pd.Series(pct_col, dtype=object)
+    return out
+
+
+def _primary(counts: dict[CellKey, int], policy: SuppressionPolicy) -> set[CellKey]:
+    hidden = {
+        k
+        for k, n in counts.items()
+        if (0 < n < policy.threshold) or (n == 0 and policy.suppress_zeros)
+    }
+    # DfE: "where cohorts are less than 6, all data are suppressed" - per group (column).
+    small_groups = {k[:4] for k, n in counts.items() if k[4] == TOTAL and n < policy.min_base}
+    hidden |= {k for k in counts if k[:4] in small_groups}
+    return hidden
+
+
+def _secondary(
+    eqs: list[tuple[CellKey, list[CellKey]]],
+    counts: dict[CellKey, int],
+    hidden: set[CellKey],
+) -> set[CellKey]:
+    """Hide more cells until no hidden cell is solvable from the published ones."""
+    hidden = set(hidden)
+
+    def cost(k: CellKey) -> tuple[bool, bool, bool, bool, int, CellKey]:
+        # Keep the most used figures (trust, all pupils, group sizes) where possible; among the
+        # rest hide the smallest non-zero cell (a hidden zero protects little).
+        n = counts[k]
+        return (k[0] == TRUST_SCHOOL, k[3] == ALL_GROUP, k[4] == TOTAL, n == 0, n, k)
+
+    while True:
+        # Fast rule: an equation with exactly one hidden cell gives that cell away.
+        progressed = False
+        for total, parts in eqs:
+            members = [total, *parts]
+            n_hidden = sum(m in hidden for m in members)
+            if n_hidden == 1:
+                candidates = [m for m in members if m not in hidden]
+                if candidates:
+                    hidden.add(min(candidates, key=cost))
+                    progressed = True
+        if progressed:
+            continue
+        # Exact rule: linear algebra over all equations together.
+        solvable = _determined(eqs, hidden)
+        if not solvable:
+            return hidden
+        # Blocks (cohort, entry) are independent: fix one solvable cell in each per pass.
+        fixed: set[tuple[str, str]] = set()
+        for target in sorted(solvable):
+            if target[1:3] in fixed:
+                continue
+            options = [
+                m
+                for total, parts in eqs
+                if target in (total, *parts)
+                for m in (total, *parts)
+                if m not in hidden
+            ]
+            if (
+                not options
+            ):  # cannot happen: a determined cell shares an equation with a published one
+                raise AssertionError("secondary suppression found no cell to hide")
+            hidden.add(min(options, key=cost))
+            fixed.add(target[1:3])
+
+
+# --- checking ------------------------------------------------------------------------------
+
+# Pupil-frame columns whose values must never reach a summary (ARCHITECTURE.md Destinations).
+_STRONG_ID = re.compile(r"upn|uln|email|phone|telephone|mobile|date_of_birth|dob|postcode|address")
+_NAME = re.compile(r"name")
+_FREE_TEXT = re.compile(r"_other$|_course$|_provider$|note|comment")
+
+
+def _identifying_columns(pupils: pd.DataFrame) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for col in pupils.columns:
+        name = str(col).casefold()
+        if name in ("school", "school_name"):
+            continue
+        if _STRONG_ID.search(name):
+            kinds[str(col)] = "strong"
+        elif _NAME.search(name):
+            kinds[str(col)] = "name"
+        elif _FREE_TEXT.search(name):
+            kinds[str(col)] = "free_text"
+    return kinds
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def check_disclosure(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    pupil_frame: pd.DataFrame,
+    *,
+    vocabulary: Iterable[str] = (),
+    links: Iterable[Link] = (),
+) -> list[Breach]:
+    """Every reason the (suppressed) tables may not be published; empty when they are safe.
+
+    Recoverability is judged over all the tables at once, through their own totals and the
+    `links` between them (the same cell published in two tables).
+
+    `vocabulary` lists the summary's own labels (category, group and school names): a free-text
+    answer or a name that is exactly one of them ("Apprenticeship", a pupil surnamed like the
+    school) is not taken as having leaked. UPNs, emails, phones and dates of birth never are.
+    """
+    breaches: list[Breach] = []
+    vocab = {_norm(v) for v in vocabulary}
+    strong: dict[str, str] = {}
+    names: dict[str, str] = {}
+    free: dict[str, str] = {}
+    for col, kind in _identifying_columns(pupil_frame).items():
+        for raw in pupil_frame[col].dropna().astype(str):
+            v = _norm(raw)
+            if len(v) < 2:
+                continue
+            if kind == "strong":
+                strong.setdefault(v, col)
+            elif kind == "name":
+                if v not in vocab:
+                    names.setdefault(v, col)
+            elif v not in vocab:
+                free.setdefault(v, col)
+
+    for tname, table in tables.items():
+        extra = [c for c in table.columns if c not in TABLE_COLUMNS]
+        for c in extra:
+            breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
+        breaches.extend(_check_counts(tname, table, policy))
+        breaches.extend(_check_values(tname, table, strong, names, free))
+    usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
+    if usable:
+        joint = _joint(usable)
+        hidden = {_key(r) for r in table_records(joint) if isinstance(r["count"], str)}
+        eqs = equations(joint) + _link_equations(joint, list(links))
+        for k in sorted(_determined(eqs, hidden)):
+            name, _, entry = k[2].partition(_SEP)
+            breaches.append(
+                Breach(
+                    "recoverable",
+                    name,
+                    _where((k[0], k[1], entry, k[3], k[4])),
+                    "suppressed count can be solved from published totals",
+                )
+            )
+    return breaches
+
+
+def _where(k: CellKey) -> str:
+    return " / ".join(k)
+
+
+def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> list[Breach]:
+    if not set(TABLE_COLUMNS) <= set(table.columns):
+        return [Breach("column", name, ",".join(TABLE_COLUMNS), "summary columns missing")]
+    out: list[Breach] = []
+    published: dict[CellKey, int] = {}
+    hidden: set[CellKey] = set()
+    for r in table_records(table[TABLE_COLUMNS]):
+        k = _key(r)
+        value = r["count"]
+        if isinstance(value, str):
+            if value != policy.symbol:
+                out.append(
+                    Breach("small_count", name, _where(k), "count is neither number nor symbol")
+                )
+            hidden.add(k)
+            pct = r["percent"]
+            if not isinstance(pct, str):
+                out.append(Breach("percent", name, _where(k), "percentage of a suppressed count"))
+            continue
+        n = int(value)
+        published[k] = n
+        if 0 < n < policy.threshold or (n == 0 and policy.suppress_zeros):
+            out.append(
+                Breach("small_count", name, _where(k), f"published count below {policy.threshold}")
+            )
+        if k[4] == TOTAL and n < policy.min_base:
+            out.append(
+                Breach(
+                    "small_group",
+                    name,
+                    _where(k),
+                    f"group of fewer than {policy.min_base} published",
+                )
+            )
+    percents = {_key(r): r["percent"] for r in table_records(table[TABLE_COLUMNS])}
+    for k in published:
+        base_k = (*k[:4], TOTAL)
+        pct = percents[k]
+        if base_k in hidden and not isinstance(pct, str) and k[4] != TOTAL:
+            out.append(
+                Breach("percent", name, _where(k), "percentage against a suppressed group size")
+            )
+        if isinstance(pct, float) and math.isnan(pct):
+            out.append(Breach("percent", name, _where(k), "percentage missing"))
+    return out
+
+
+def _check_values(
+    name: str,
+    table: pd.DataFrame,
+    strong: dict[str, str],
+    names: dict[str, str],
+    free: dict[str, str],
+) -> list[Breach]:
+    out: list[Breach] = []
+    cache: dict[str, str | None] = {}
+
+    def match(cell: str) -> str | None:
+        if cell not in cache:
+            hit = names.get(cell) or free.get(cell)
+            if hit is None:
+                hit = next((c for v, c in strong.items() if v in cell), None)
+            if hit is None:
+                hit = next((c for v, c in names.items() if " " in v and v in cell), None)
+            cache[cell] = hit
+        return cache[cell]
+
+    for col in table.columns:
+        for i, raw in enumerate(table[col].tolist()):
+            cell = _norm(raw)
+            hit = match(cell) if cell else None
+            if hit is not None:
+                # Name the pupil column, never the value (errors carry no personal data).
+                out.append(
+                    Breach(
+                        "identifying_value",
+                        name,
+                        f"row {i}, column {col}",
+                        f"matches a value of the pupil column {hit!r}",
+                    )
+                )
+    return out
+
+
+def assert_publishable(
+    tables: Mapping[str, pd.DataFrame],
+    policy: SuppressionPolicy,
+    pupil_frame: pd.DataFrame,
+    *,
+    vocabulary: Iterable[str] = (),
+    links: Iterable[Link] = (),
+) -> None:
+    """Raise DisclosureError when check_disclosure finds any breach (nothing gets written)."""
+    breaches = check_disclosure(tables, policy, pupil_frame, vocabulary=vocabulary, links=links)
+    if breaches:
+        shown = "\n  ".join(b.render() for b in breaches[:20])
+        more = f"\n  ... and {len(breaches) - 20} more" if len(breaches) > 20 else ""
+        raise DisclosureError(
+            f"The summary failed the disclosure check ({len(breaches)} breach(es)):\n  {shown}{more}",
+            fix="nothing was written; check sheets_templates/suppression.toml and the summary code.",
+        )
