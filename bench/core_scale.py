@@ -2,7 +2,7 @@
 
 The spreadsheet is built as a `Snapshot` from `gsync.sample` rosters and answers for a trust of
 `SCHOOLS` schools x three cohorts, then the same functions `gsync.sync.run_sync` calls run on it, in
-its order: `merge.plan_sync` per school, the three-attempts rules, `WritePlan.update_frame` per pupil
+its order: `merge.plan_sync_many` (every school in one pass), the three-attempts rules, `WritePlan.update_frame` per pupil
 tab, `deadlines.with_sustained`, the derived tabs (Deadlines, Summary with its disclosure check) and
 the Risk tab. Building the data is not measured. Two nights are measured:
 
@@ -158,19 +158,17 @@ def run_night(
     entry_for = deadlines.entry_resolver(rules, config.term_dates)
     withheld = withheld_response_ids(tabs["responses"])
     lap("read frames")
-    for sch in config.schools:
-        responses = [r for r in raw[sch.name] if r.get("responseId") not in withheld]
-        result = merge.plan_sync(
-            tabs,
-            responses,
-            school=sch.name,
-            question_map=DEFAULT_QUESTION_MAP,
-            entry_for=entry_for,
-            now=NOW,
-            template=template,
+    inputs = [
+        merge.SchoolInput(
+            sch.name,
+            [r for r in raw[sch.name] if r.get("responseId") not in withheld],
+            DEFAULT_QUESTION_MAP,
         )
-        tabs = dict(result.tabs)
-    lap("merge.plan_sync")
+        for sch in config.schools
+    ]
+    result = merge.plan_sync_many(tabs, inputs, entry_for=entry_for, now=NOW, template=template)
+    tabs = dict(result.tabs)
+    lap("merge")
     as_of = NOW.date()
     tabs["destinations"] = apply_three_attempts(
         tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of

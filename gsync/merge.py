@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,11 +66,14 @@ def default_entry_for(submitted: dt.datetime, leaving_year: int) -> str | None:
 
 @dataclass(frozen=True)
 class SyncPlan:
-    """The new frames (every tab passed in, changed or not), counts, and a readable change list."""
+    """The new frames (every tab passed in, changed or not), counts, and a readable change list.
+
+    `by_school`: each school's counts (`plan_sync_many`); `counts` is their total."""
 
     tabs: dict[str, pd.DataFrame]
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
+    by_school: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # --- frames as rows ---------------------------------------------------------------------------------
@@ -107,11 +110,15 @@ class _Rows:
         return row
 
     def frame(self) -> pd.DataFrame:
-        if not self.rows:
-            return pd.DataFrame(self.rows, columns=self.columns, dtype=object)
-        # Column-wise: the frame `pd.DataFrame(self.rows, columns=...)` gives, built faster.
-        data = {c: [r.get(c, np.nan) for r in self.rows] for c in self.columns}
-        return pd.DataFrame(data, columns=self.columns, dtype=object)
+        return self.frame_of(self.rows, self.columns)
+
+    @staticmethod
+    def frame_of(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:
+        """`pd.DataFrame(rows, columns=columns, dtype=object)`, built column-wise (faster)."""
+        if not rows:
+            return pd.DataFrame(rows, columns=columns, dtype=object)
+        data = {c: [r.get(c, np.nan) for r in rows] for c in columns}
+        return pd.DataFrame(data, columns=columns, dtype=object)
 
 
 def _texts(values: list[Any]) -> list[str]:
@@ -137,6 +144,28 @@ def _parse_time(text: str) -> dt.datetime | None:
 # --- the plan ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SchoolInput:
+    """One school's part of a run: its name, Form A responses as listed, and question map."""
+
+    school: str
+    raw_responses: list[dict[str, Any]]
+    question_map: Mapping[str, str]
+
+
+_COUNT_KEYS = (
+    "new",
+    "updated",
+    "unchanged",
+    "applied",
+    "conflicts",
+    "exceptions",
+    "unmatched",
+    "ambiguous",
+    "invalid",
+)
+
+
 def plan_sync(
     tabs: Mapping[str, pd.DataFrame],
     raw_responses: list[dict[str, Any]],
@@ -151,77 +180,171 @@ def plan_sync(
 
     `question_map` maps Form A keys to the form's question ids. Responses already in the Responses
     log but missing from `raw_responses` still count (so a partial read never undoes a newer one).
+    A one-school `plan_sync_many`.
     """
-    template = template or load_template()
-    dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
-    # Years 1-3 checks go to the Sustained tab, but only when the caller passed it in (and will
-    # write it back): otherwise such a response stays a `no_entry` exception, never lost.
-    sustained = (
-        _Rows(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
-        if SUSTAINED_TAB in tabs and any(t.key == SUSTAINED_TAB for t in template.tabs)
-        else None
+    return plan_sync_many(
+        tabs,
+        [SchoolInput(school, raw_responses, question_map)],
+        entry_for=entry_for,
+        now=now,
+        template=template,
     )
-    log = _Rows(tabs.get("responses"), template.tab("responses"))
-    exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
-    counts = dict.fromkeys(
-        (
-            "new",
-            "updated",
-            "unchanged",
-            "applied",
-            "conflicts",
-            "exceptions",
-            "unmatched",
-            "ambiguous",
-            "invalid",
-        ),
-        0,
-    )
+
+
+def plan_sync_many(
+    tabs: Mapping[str, pd.DataFrame],
+    schools: Sequence[SchoolInput],
+    *,
+    entry_for: EntryFor = default_entry_for,
+    now: dt.datetime,
+    template: Template | None = None,
+) -> SyncPlan:
+    """Merge several schools' responses, school after school, in one pass over the tabs.
+
+    The same tabs, counts and changes as calling `plan_sync` school by school (each on the
+    previous one's tabs), but the trust's tabs are turned into rows once and back into frames
+    once (issue 7: per-school conversions made the merge O(schools x rows)). `counts` holds the
+    totals and `by_school` each school's.
+    """
+    run = _Run(tabs, template or load_template())
+    counts = dict.fromkeys(_COUNT_KEYS, 0)
     changes: list[str] = []
+    by_school: dict[str, dict[str, int]] = {}
+    for sch in schools:
+        got = run.merge(sch, entry_for, now, changes)
+        by_school[sch.school] = got
+        for key, value in got.items():
+            counts[key] = counts.get(key, 0) + value
+    return SyncPlan(tabs=run.frames(tabs), counts=counts, changes=changes, by_school=by_school)
 
-    fresh = _not_yet_logged(raw_responses, log, school)
-    pool = _pool(normalise_responses(fresh, question_map), log, school)
-    matched = match_responses(pool, dest.frame(), school=school)
-    responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
-    for r in responses:
-        r["entry"] = _entry(r, entry_for, sustained is not None)
 
-    _log_responses(log, responses, school, counts)
-    if counts["new"] or counts["updated"]:
-        changes.append(
-            f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
-            f"({counts['unchanged']} unchanged)"
+class _Run:
+    """The tabs as rows for one run, with the indexes the merge looks rows up by.
+
+    Each index gives what a fresh scan of the rows would at that moment: rows are only ever
+    appended (and the indexes updated with them), and the merge never rewrites a key cell.
+    """
+
+    def __init__(self, tabs: Mapping[str, pd.DataFrame], template: Template) -> None:
+        self.template = template
+        self.dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
+        # Years 1-3 checks go to the Sustained tab, but only when the caller passed it in (and
+        # will write it back): otherwise such a response stays a `no_entry` exception, never lost.
+        self.sustained = (
+            _Rows(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
+            if SUSTAINED_TAB in tabs and any(t.key == SUSTAINED_TAB for t in template.tabs)
+            else None
         )
+        self.log = _Rows(tabs.get("responses"), template.tab("responses"))
+        self.exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
+        # Destinations rows are never appended by the merge: pupil -> row, school -> rows.
+        self.pupil_at = {
+            (r["upn"], r["leaving_year"]): i for i, r in enumerate(self.dest.rows) if r["upn"]
+        }
+        self.school_rows: dict[str, list[int]] = {}
+        for i, r in enumerate(self.dest.rows):
+            self.school_rows.setdefault(r["school"], []).append(i)
+        # Later rows win, as in a dict built over the rows in order.
+        self.log_at = {
+            r["response_id"]: i for i, r in enumerate(self.log.rows) if r.get("response_id")
+        }
+        self.exc_at = {
+            r["exception_id"]: i for i, r in enumerate(self.exc.rows) if r.get("exception_id")
+        }
+        # The first Sustained row per (upn, leaving_year, check), as a scan from the top finds it.
+        self.check_at: dict[tuple[str, str, str], int] = {}
+        if self.sustained is not None:
+            for i, r in enumerate(self.sustained.rows):
+                self.check_at.setdefault(_check_key(r), i)
 
-    wanted: list[dict[str, str]] = []  # exceptions this run would raise
-    for r in responses:
-        status = r["match_status"]
-        if status in ("unmatched", "ambiguous"):
-            counts[status] += 1
-            wanted.append(_exception(school, status, r, r["reason"]))
-        if r["issues"]:
-            counts["invalid"] += 1
-            wanted.append(_exception(school, "invalid", r, "problems: " + r["issues"]))
-        if status == "matched" and r["destination"] and not r["entry"]:
-            wanted.append(
-                _exception(school, "no_entry", r, "the submission time falls in no entry's window")
+    def frames(self, tabs: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Every tab passed in, the merged ones as new frames (Contacts added when missing)."""
+        out = dict(tabs)
+        out["destinations"] = self.dest.frame()
+        out["responses"] = self.log.frame()
+        out["exceptions"] = self.exc.frame()
+        if self.sustained is not None:
+            out[SUSTAINED_TAB] = self.sustained.frame()
+        if "contacts" not in out:
+            out["contacts"] = _Rows(None, self.template.tab("contacts")).frame()
+        return out
+
+    def school_frame(self, school: str) -> pd.DataFrame:
+        """The school's Destinations rows as a frame (all matching reads: gsync.matching)."""
+        rows = [self.dest.rows[i] for i in self.school_rows.get(school, [])]
+        return _Rows.frame_of(rows, self.dest.columns)
+
+    def merge(
+        self, sch: SchoolInput, entry_for: EntryFor, now: dt.datetime, changes: list[str]
+    ) -> dict[str, int]:
+        """One school's responses into the rows; returns its counts, appends its changes."""
+        school = sch.school
+        dest, sustained, log, exc = self.dest, self.sustained, self.log, self.exc
+        counts = dict.fromkeys(_COUNT_KEYS, 0)
+
+        fresh = _not_yet_logged(sch.raw_responses, log, school)
+        pool = _pool(normalise_responses(fresh, sch.question_map), log, school)
+        matched = match_responses(pool, self.school_frame(school), school=school)
+        responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
+        for r in responses:
+            r["entry"] = _entry(r, entry_for, sustained is not None)
+
+        _log_responses(log, responses, school, counts, self.log_at)
+        if counts["new"] or counts["updated"]:
+            changes.append(
+                f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
+                f"({counts['unchanged']} unchanged)"
             )
 
-    index = {(r["upn"], r["leaving_year"]): i for i, r in enumerate(dest.rows) if r["upn"]}
-    ours = [r for r in responses if r["match_status"] == "matched"]
-    for (upn, year, group), winner in sorted(_winners(ours).items()):
-        row_no = index.get((upn, year))
-        if row_no is None:
-            continue
-        if group.startswith("s:"):
-            assert sustained is not None
-            outcome = _write_sustained(sustained, dest.rows[row_no], winner, school)
-            check = winner["entry"]
+        wanted: list[dict[str, str]] = []  # exceptions this run would raise
+        for r in responses:
+            status = r["match_status"]
+            if status in ("unmatched", "ambiguous"):
+                counts[status] += 1
+                wanted.append(_exception(school, status, r, r["reason"]))
+            if r["issues"]:
+                counts["invalid"] += 1
+                wanted.append(_exception(school, "invalid", r, "problems: " + r["issues"]))
+            if status == "matched" and r["destination"] and not r["entry"]:
+                wanted.append(
+                    _exception(
+                        school, "no_entry", r, "the submission time falls in no entry's window"
+                    )
+                )
+
+        ours = [r for r in responses if r["match_status"] == "matched"]
+        for (upn, year, group), winner in sorted(_winners(ours).items()):
+            row_no = self.pupil_at.get((upn, year))
+            if row_no is None:
+                continue
+            if group.startswith("s:"):
+                assert sustained is not None
+                outcome = self._write_sustained(dest.rows[row_no], winner, school)
+                check = winner["entry"]
+                if outcome == "written":
+                    counts["applied"] += 1
+                    changes.append(
+                        f"{school}: Sustained: {check} check of row {row_no + 2} from the form"
+                    )
+                elif outcome == "conflict":
+                    counts["conflicts"] += 1
+                    wanted.append(
+                        _exception(
+                            school,
+                            "conflict",
+                            winner,
+                            f"staff edited the {check} check; the form's newer answer was not written",
+                            extra=(group, winner["last_submitted"]),
+                        )
+                    )
+                continue
+            row = dest.rows[row_no]
+            cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
+            label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
+            outcome = _write_group(row, group, cells, _source_token(winner))
             if outcome == "written":
                 counts["applied"] += 1
-                changes.append(
-                    f"{school}: Sustained: {check} check of row {row_no + 2} from the form"
-                )
+                changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
             elif outcome == "conflict":
                 counts["conflicts"] += 1
                 wanted.append(
@@ -229,41 +352,33 @@ def plan_sync(
                         school,
                         "conflict",
                         winner,
-                        f"staff edited the {check} check; the form's newer answer was not written",
+                        f"staff edited the {label}; the form's newer answer was not written",
+                        entry=winner["entry"] if group != CONTACT else "contact",
                         extra=(group, winner["last_submitted"]),
                     )
                 )
-            continue
-        row = dest.rows[row_no]
-        cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
-        label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-        outcome = _write_group(row, group, cells, _source_token(winner))
-        if outcome == "written":
-            counts["applied"] += 1
-            changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
-        elif outcome == "conflict":
-            counts["conflicts"] += 1
-            wanted.append(
-                _exception(
-                    school,
-                    "conflict",
-                    winner,
-                    f"staff edited the {label}; the form's newer answer was not written",
-                    entry=winner["entry"] if group != CONTACT else "contact",
-                    extra=(group, winner["last_submitted"]),
-                )
-            )
 
-    _raise_exceptions(exc, wanted, school, responses, now, counts, changes)
-    out = dict(tabs)
-    out["destinations"] = dest.frame()
-    out["responses"] = log.frame()
-    out["exceptions"] = exc.frame()
-    if sustained is not None:
-        out[SUSTAINED_TAB] = sustained.frame()
-    if "contacts" not in out:
-        out["contacts"] = _Rows(None, template.tab("contacts")).frame()
-    return SyncPlan(tabs=out, counts=counts, changes=changes)
+        _raise_exceptions(exc, wanted, school, responses, now, counts, changes, self.exc_at)
+        return counts
+
+    def _write_sustained(self, pupil: dict[str, str], winner: dict[str, str], school: str) -> str:
+        """Write a response into the pupil's Sustained row for its check (appended if none)."""
+        assert self.sustained is not None
+        key = (pupil["upn"], pupil["leaving_year"], winner["entry"])
+        at = self.check_at.get(key)
+        if at is None:
+            row = self.sustained.append(
+                {"school": school, "upn": key[0], "leaving_year": key[1], "check": key[2]}
+            )
+            self.check_at.setdefault(_check_key(row), len(self.sustained.rows) - 1)
+        else:
+            row = self.sustained.rows[at]
+        return _write_group(row, SUSTAINED, _entry_values(winner), _source_token(winner))
+
+
+def _check_key(row: Mapping[str, str]) -> tuple[str, str, str]:
+    """A Sustained row's (upn, leaving_year, check), read as staff may have typed them."""
+    return (row["upn"].strip().upper(), row["leaving_year"].strip(), row["check"].strip())
 
 
 def _not_yet_logged(raw: list[dict[str, Any]], log: _Rows, school: str) -> list[dict[str, Any]]:
@@ -324,16 +439,24 @@ def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
 
 
 def _log_responses(
-    log: _Rows, responses: list[dict[str, str]], school: str, counts: dict[str, int]
+    log: _Rows,
+    responses: list[dict[str, str]],
+    school: str,
+    counts: dict[str, int],
+    at: dict[str, int],
 ) -> None:
-    at = {r["response_id"]: i for i, r in enumerate(log.rows) if r.get("response_id")}
+    """Log each response: append it, or update its row in place (`at`: response id -> row,
+    kept up to date here for the schools after this one)."""
     keys = [c for c in log.columns if c in _LOG_KEYS]
+    # Rows appended for this school join the index after it (one school's ids are distinct).
+    pending: dict[str, int] = {}
     for response in responses:
         wanted = _log_row(response, school)
         i = at.get(response["response_id"])
         if i is None:
             log.append(wanted)
             counts["new"] += 1
+            pending[response["response_id"]] = len(log.rows) - 1
             continue
         row = log.rows[i]
         if all(row[c] == wanted.get(c, "") for c in keys):
@@ -342,6 +465,7 @@ def _log_responses(
         for c in keys:
             row[c] = wanted.get(c, "")
         counts["updated"] += 1
+    at.update(pending)
 
 
 _LOG_KEYS = frozenset(
@@ -383,26 +507,6 @@ def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict
 def _entry_cells(r: dict[str, str]) -> dict[str, str]:
     values = _entry_values(r)
     return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
-
-
-def _write_sustained(
-    sustained: _Rows, pupil: dict[str, str], winner: dict[str, str], school: str
-) -> str:
-    """Write a response into the pupil's Sustained row for its check (appended if none)."""
-    key = (pupil["upn"], pupil["leaving_year"], winner["entry"])
-    row = next(
-        (
-            r
-            for r in sustained.rows
-            if (r["upn"].strip().upper(), r["leaving_year"].strip(), r["check"].strip()) == key
-        ),
-        None,
-    )
-    if row is None:
-        row = sustained.append(
-            {"school": school, "upn": key[0], "leaving_year": key[1], "check": key[2]}
-        )
-    return _write_group(row, SUSTAINED, _entry_values(winner), _source_token(winner))
 
 
 def _entry_values(r: dict[str, str]) -> dict[str, str]:
@@ -490,8 +594,10 @@ def _raise_exceptions(
     now: dt.datetime,
     counts: dict[str, int],
     changes: list[str],
+    at: dict[str, int],
 ) -> None:
-    at = {r["exception_id"]: i for i, r in enumerate(exc.rows) if r.get("exception_id")}
+    """Append new exceptions, refresh held ones, mark resolved ones (`at`: exception id -> row,
+    kept up to date)."""
     wanted_ids = {w["exception_id"] for w in wanted}
     seen_responses = {r["response_id"] for r in responses}
     # Exceptions about a response that no longer has the problem: say so (rows are never deleted).

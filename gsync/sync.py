@@ -310,7 +310,7 @@ def run_sync(
 ) -> SyncReport:
     """The nightly job: every school's Form A responses into the trust spreadsheet.
 
-    `on_school(name)` is called as each school is done (the CLI's progress bar)."""
+    `on_school(name)` is called as each school's form is read (the CLI's progress bar)."""
     now = now or dt.datetime.now(dt.UTC)
     template = load_template(config)
     rules = load_rules(config)
@@ -322,6 +322,7 @@ def run_sync(
     report = SyncReport(dry_run=dry_run)
     entry_for = deadlines.entry_resolver(rules, config.term_dates)
     withheld = withheld_response_ids(tabs["responses"])
+    inputs: list[merge.SchoolInput] = []
     for sch in schools:
         if not sch.form_id:
             report.skipped[sch.name] = "no form yet: run `gsync form create --school NAME`"
@@ -337,19 +338,15 @@ def run_sync(
         responses = list_responses(ws, sch.form_id)
         # Purged or erased responses (gsync.privacy) are never read back from the form.
         responses = [r for r in responses if r.get("responseId") not in withheld]
-        result = merge.plan_sync(
-            tabs,
-            responses,
-            school=sch.name,
-            question_map=qmap,
-            entry_for=entry_for,
-            now=now,
-            template=template,
-        )
-        tabs = dict(result.tabs)
-        report.schools[sch.name] = {k: int(v) for k, v in result.counts.items()}
-        if on_school is not None:
+        inputs.append(merge.SchoolInput(sch.name, responses, qmap))
+        if on_school is not None:  # the reads are the slow part; the merge below takes moments
             on_school(sch.name)
+    if inputs:
+        # One run-level merge (issue 7): the trust's tabs become rows once, not once per school.
+        result = merge.plan_sync_many(tabs, inputs, entry_for=entry_for, now=now, template=template)
+        tabs = dict(result.tabs)
+        for name, school_counts in result.by_school.items():
+            report.schools[name] = {k: int(v) for k, v in school_counts.items()}
         report.changes.extend(result.changes)
     # Pre-leaving survey rounds (issue 11): each school's round forms into Intentions / Applications.
     for sch in schools:
