@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from gsync import disclosure
@@ -157,30 +158,57 @@ def summary_tables(
 
 
 def _count(base: pd.DataFrame, rows: list[str], entry: str) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    for (school, cohort), block in base.groupby(["school", "cohort"], sort=True):
-        groups: list[tuple[str, str, pd.DataFrame]] = [(ALL_BREAKDOWN, ALL_GROUP, block)]
-        for key, _column, _test, yes, no in BREAKDOWNS:
-            groups.append((key, yes, block[block[key]]))
-            groups.append((key, no, block[~block[key]]))
-        for breakdown, group, members in groups:
-            counts = members["row"].value_counts()
-            total = len(members)
-            for label in [*rows, TOTAL]:
-                n = total if label == TOTAL else int(counts.get(label, 0))
-                records.append(
-                    {
-                        "school": str(school),
-                        "cohort": str(cohort),
-                        "entry": entry,
-                        "breakdown": breakdown,
-                        "group": group,
-                        "category": label,
-                        "count": n,
-                        "percent": 100.0 * n / total if total else float("nan"),
-                    }
-                )
-    return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS).astype({"count": "int64"})
+    """Counts per (school, cohort) block x group x row label, with each group's Total.
+
+    One `bincount` per group over the whole frame (not a `value_counts` per block and group):
+    blocks in sorted (school, cohort) order, then All pupils, then each breakdown's yes / no
+    group, then `rows` and Total, as the long table has always listed them.
+    """
+    n_pupils = len(base)
+    if n_pupils == 0:
+        return pd.DataFrame.from_records([], columns=TABLE_COLUMNS).astype({"count": "int64"})
+    pairs = list(zip(base["school"].tolist(), base["cohort"].tolist(), strict=True))
+    blocks = sorted(set(pairs))
+    block_of = {b: i for i, b in enumerate(blocks)}
+    block = np.fromiter((block_of[p] for p in pairs), dtype=np.int64, count=n_pupils)
+    labels = [*rows, TOTAL]
+    width = len(labels)
+    row_of = {label: i for i, label in enumerate(rows)}
+    # A row label outside `rows` counts in its group's Total only (index `len(rows)`, overwritten).
+    row = np.fromiter(
+        (row_of.get(v, len(rows)) for v in base["row"].tolist()), dtype=np.int64, count=n_pupils
+    )
+    cell = block * width + row
+    groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
+    for key, _column, _test, yes, no in BREAKDOWNS:
+        mask = base[key].to_numpy(dtype=bool)
+        groups.append((key, yes, mask))
+        groups.append((key, no, ~mask))
+    n_blocks, n_groups = len(blocks), len(groups)
+    counts = np.zeros((n_blocks, n_groups, width), dtype=np.int64)
+    for g, (_b, _g, mask) in enumerate(groups):
+        sel_cell, sel_block = (cell, block) if mask is None else (cell[mask], block[mask])
+        per_cell = np.bincount(sel_cell, minlength=n_blocks * width).reshape(n_blocks, width)
+        counts[:, g, :] = per_cell
+        counts[:, g, len(rows)] = np.bincount(sel_block, minlength=n_blocks)
+    totals = np.repeat(counts[:, :, len(rows)], width, axis=1).reshape(-1)
+    flat = counts.reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.where(totals > 0, 100.0 * flat / totals, np.nan)
+    n = n_blocks * n_groups * width
+    return pd.DataFrame(
+        {
+            "school": [str(b[0]) for b in blocks for _ in range(n_groups * width)],
+            "cohort": [str(b[1]) for b in blocks for _ in range(n_groups * width)],
+            "entry": [entry] * n,
+            "breakdown": [g[0] for g in groups for _ in range(width)] * n_blocks,
+            "group": [g[1] for g in groups for _ in range(width)] * n_blocks,
+            "category": labels * (n_blocks * n_groups),
+            "count": flat,
+            "percent": percent,
+        },
+        columns=TABLE_COLUMNS,
+    )
 
 
 def aggregate(frames: Sequence[pd.DataFrame], *, name: str = TRUST_SCHOOL) -> pd.DataFrame:

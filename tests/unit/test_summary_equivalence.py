@@ -43,10 +43,11 @@ def _rows(tabs: dict[str, list[list[Any]]]) -> dict[str, list[list[tuple[str, st
     return {name: [[_norm(v) for v in row] for row in rows] for name, rows in tabs.items()}
 
 
-def _frame(table: pd.DataFrame) -> tuple[list[str], list[list[tuple[str, str]]]]:
+def _frame(table: pd.DataFrame) -> tuple[list[str], list[str], list[list[tuple[str, str]]]]:
     cols = [str(c) for c in table.columns]
+    dtypes = [str(t) for t in table.dtypes]
     body = [[_norm(v) for v in row] for row in zip(*(table[c].tolist() for c in cols), strict=True)]
-    return cols, body
+    return cols, dtypes, body
 
 
 def _destinations(
