@@ -9,6 +9,7 @@ over the Contacts and Destinations frames (all cells text, dates ISO). Warnings 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,11 +20,11 @@ from gsync.deadlines import (
     UNKNOWN_DESTINATION,
     UNKNOWN_SOURCE,
     Rules,
+    completion_vector,
     due_date,
     entry_for_date,
     live_cohorts,
     parse_iso,
-    pupil_completion,
     sustained_checks,
     window_of,
 )
@@ -114,10 +115,19 @@ def attempts(
     """
     unsuccessful = {o.casefold() for o in rules.contacts.unsuccessful_outcomes}
     schools: dict[tuple[str, int], str] = {}
-    for record in destinations.to_dict("records"):
-        key = _key(record.get("upn"), record.get("leaving_year"))
+    # Three columns, not every Destinations cell (issue 7: `to_dict("records")` dominated).
+    for upn, year, school in zip(
+        _column(destinations, "upn"),
+        _column(destinations, "leaving_year"),
+        _column(destinations, "school"),
+        strict=True,
+    ):
+        key = _key(upn, year)
         if key is not None:
-            schools[key] = _text(record.get("school"))
+            schools[key] = _text(school)
+    # Windows per (entry or day, cohort) resolved once; their warnings repeat as before.
+    found_for = functools.cache(lambda day, year: entry_for_date(rules, term_dates, day, year))
+    window_for = functools.cache(lambda entry, year: window_of(rules.rule(entry), year, term_dates))
     skipped = {"date": 0, "entry": 0, "pupil": 0, "window": 0}
     seen: set[tuple[str, int, str, dt.date, str]] = set()
     counts: dict[tuple[str, int, str], list[dt.date]] = {}
@@ -139,7 +149,7 @@ def attempts(
             continue
         entry = _text(record.get("entry"))
         if not entry:
-            found, w = entry_for_date(rules, term_dates, day, key[1])
+            found, w = found_for(day, key[1])
             warnings.extend(w)
             if found is None:
                 skipped["window"] += 1
@@ -149,7 +159,7 @@ def attempts(
             skipped["entry"] += 1
             continue
         else:
-            window, w = window_of(rules.rule(entry), key[1], term_dates)
+            window, w = window_for(entry, key[1])
             warnings.extend(w)
             if window is not None and not window[0] <= day <= window[1]:
                 skipped["window"] += 1
@@ -186,6 +196,11 @@ def attempts(
     result = pd.DataFrame(rows, columns=ATTEMPTS_COLUMNS)
     result.attrs["warnings"] = list(dict.fromkeys(warnings))
     return result
+
+
+def _column(frame: pd.DataFrame, column: str) -> list[Any]:
+    """A column's values (None for every row when the frame lacks it, as `record.get` gives)."""
+    return frame[column].tolist() if column in frame.columns else [None] * len(frame)
 
 
 def apply_three_attempts(
@@ -259,6 +274,15 @@ def apply_three_attempts_sustained(
     """
     checks = set(sustained_checks(rules, destinations))
     counted = attempts(contacts, destinations, rules, term_dates, as_of=as_of)
+    if not any(
+        str(e) in checks
+        and "unknown_after_attempts" in rules.rule(str(e)).completed_by
+        and int(n) >= rules.rule(str(e)).attempts
+        for e, n in zip(counted["entry"], counted["attempts"], strict=True)
+    ):
+        result = sustained.copy()  # nothing to mark: the tab as it is
+        result.attrs = dict(sustained.attrs)
+        return result
     columns = [str(c) for c in sustained.columns]
     needed = [*SUSTAINED_KEYS, "destination", "source", "recorded", "sync_hash"]
     columns += [c for c in needed if c not in columns]
@@ -337,12 +361,18 @@ def contacts_due(
     live = set(live_cohorts(as_of, rules.live_years))
     warnings = list(counted.attrs.get("warnings", []))
     now_due: dict[int, str | None] = {}
+    # Completion of the entry due now, per entry for all rows at once (issue 7), read by position.
+    done: dict[str, Any] = {}
+    dnc = _column(frame, "do_not_contact")
+    cells = {c: _column(frame, c) for c in ("school", "phase", *extra)}
     rows: list[dict[str, Any]] = []
-    for record in frame.to_dict("records"):
-        key = _key(record.get("upn"), record.get("leaving_year"))
+    for pos, (upn, year) in enumerate(
+        zip(_column(frame, "upn"), _column(frame, "leaving_year"), strict=True)
+    ):
+        key = _key(upn, year)
         if key is None or key[1] not in live:
             continue
-        if _text(record.get("do_not_contact")).upper() == "Y":
+        if _text(dnc[pos]).upper() == "Y":
             continue
         if key[1] not in now_due:
             found, w = entry_for_date(rules, term_dates, as_of, key[1])
@@ -352,16 +382,18 @@ def contacts_due(
         if entry is None or f"{entry}_destination" not in frame.columns:
             continue
         rule = rules.rule(entry)
-        if pupil_completion(record, rule, as_of)[0]:
+        if entry not in done:
+            done[entry] = completion_vector(frame, rule, as_of)[0]
+        if done[entry][pos]:
             continue
         due, w = due_date(rule, key[1], term_dates)
         warnings.extend(w)
         count, last, tried = so_far.get((key[0], key[1], entry), (0, "", ""))
         row: dict[str, Any] = {
-            "school": _text(record.get("school")),
+            "school": _text(cells["school"][pos]),
             "upn": key[0],
             "leaving_year": key[1],
-            "phase": _text(record.get("phase")),
+            "phase": _text(cells["phase"][pos]),
             "entry": entry,
             "label": rule.label,
             "due": due.isoformat(),
@@ -369,7 +401,7 @@ def contacts_due(
             "last_attempt": last,
             "channels": tried,
         }
-        row.update({c: _text(record.get(c)) for c in extra})
+        row.update({c: _text(cells[c][pos]) for c in extra})
         rows.append(row)
     result = pd.DataFrame(rows, columns=[*DUE_COLUMNS, *extra])
     if not result.empty:

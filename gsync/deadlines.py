@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -531,6 +532,62 @@ def pupil_completion(
     return True, recorded
 
 
+_NO_DATE = -1  # `completion_vector`'s ordinal for "no readable recorded date"
+
+
+def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """`_cell(row, column)` for every row at once (stripped text; "" for a missing column).
+
+    Each distinct value is converted once. Frames of text (the usual case) go through
+    `pd.factorize`; others cell by cell, since factorize would merge 1 and 1.0.
+    """
+    n = len(frame)
+    if column not in frame.columns:
+        return np.full(n, "", dtype=object)
+    values = frame[column].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        return np.array([_cell({column: v}, column) for v in values] or [], dtype=object)
+    codes, uniques = pd.factorize(values)
+    texts = np.array([u.strip() for u in uniques] + [""], dtype=object)
+    return texts[codes]
+
+
+def _recorded_ordinals(texts: np.ndarray) -> np.ndarray:
+    """`parse_iso` of each (stripped) text as a day ordinal, `_NO_DATE` where unreadable."""
+    codes, uniques = pd.factorize(texts)
+    days = [parse_iso(u) for u in uniques]
+    table = np.array([d.toordinal() if d is not None else _NO_DATE for d in days] + [_NO_DATE])
+    return table[codes].astype(np.int64)
+
+
+def completion_vector(
+    frame: pd.DataFrame, rule: Rule, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """`pupil_completion` for every row of `frame` at once (issue 7: the per-pupil loop was slow).
+
+    Returns (done: bool array, recorded: day ordinals, `_NO_DATE` where unknown), row for row
+    the same as `pupil_completion(row, rule, as_of)`.
+    """
+    dest = cell_texts(frame, f"{rule.key}_destination") != ""
+    unknown = np.array(
+        [t.casefold() == UNKNOWN_SOURCE for t in cell_texts(frame, f"{rule.key}_source")],
+        dtype=bool,
+    )
+    if "recorded" in rule.completed_by:
+        known_ok = np.ones(len(frame), dtype=bool)
+    elif "recorded_and_validated" in rule.completed_by:
+        known_ok = np.array(
+            [t.upper() == "Y" for t in cell_texts(frame, f"{rule.key}_validated")], dtype=bool
+        )
+    else:
+        known_ok = np.zeros(len(frame), dtype=bool)
+    complete = dest & np.where(unknown, "unknown_after_attempts" in rule.completed_by, known_ok)
+    recorded = _recorded_ordinals(cell_texts(frame, f"{rule.key}_recorded"))
+    # Point in time: a record dated after `as_of` did not exist yet.
+    done = complete & ~((recorded != _NO_DATE) & (recorded > as_of.toordinal()))
+    return done, np.where(done, recorded, _NO_DATE)
+
+
 def cohort_state(
     *,
     due: dt.date,
@@ -593,24 +650,27 @@ def entry_status(
     rows: list[dict[str, Any]] = []
     if not frame.empty:
         years = frame["leaving_year"].map(lambda v: int(v) if str(v).strip().isdigit() else -1)
-        work = frame.assign(_year=years)
-        work = work[work["_year"].isin(live)]
-        groups = work.groupby(
-            [work.get("school", pd.Series("", index=work.index)), "_year", _phase(work)],
-            sort=True,
+        work = frame[years.isin(live).to_numpy()]
+        # Completion per rule for every live row at once; the groups then only sum positions.
+        done = {r.key: completion_vector(work, r, as_of) for r in rules_present}
+        keys = pd.DataFrame(
+            {
+                "school": work["school"].to_numpy(dtype=object) if "school" in work else "",
+                "_year": years[years.isin(live)].to_numpy(),
+                "phase": _phase(work).to_numpy(dtype=object),
+                "_pos": np.arange(len(work)),
+            }
         )
+        groups = keys.groupby(["school", "_year", "phase"], sort=True)
         for (school_name, year, phase), group in groups:
-            records = group.to_dict("records")
+            pos = group["_pos"].to_numpy()
             for rule in rules_present:
                 due, w = due_date(rule, int(year), term_dates)
                 warnings.extend(w)
-                complete = late = 0
-                for record in records:
-                    done, when = pupil_completion(record, rule, as_of)
-                    if done:
-                        complete += 1
-                        late += int(when is not None and when > due)
-                total = len(records)
+                finished, when = done[rule.key][0][pos], done[rule.key][1][pos]
+                complete = int(finished.sum())
+                late = int(((when != _NO_DATE) & (when > due.toordinal())).sum())
+                total = len(pos)
                 rows.append(
                     {
                         "school": str(school_name),

@@ -33,6 +33,7 @@ from gsync.deadlines import (
     SUSTAINED_FIELDS,
     UNKNOWN_DESTINATION,
     UNKNOWN_SOURCE,
+    _entry_present,
     Rule,
     Rules,
     cohort_state,

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from gsync import deadlines, merge
+from gsync import contacts, deadlines, merge
 from gsync.config import TermDates
 from gsync.roster import apply_roster, read_roster
 from gsync.sample import DEFAULT_QUESTION_MAP, Sample, make_sample
@@ -128,6 +128,17 @@ def _make_trust(seed: int, *, sustained: bool = True) -> Trust:
             contact_rows.append(row)
             if rng.random() < 0.2:  # one attempt logged twice
                 contact_rows.append(dict(row))
+    # Three failed attempts inside an entry's window for a few pupils: the rule must fire.
+    for upn, year, school in rng.sample(pupils, 4):
+        for key in ("actual_unvalidated", "y1_summer", "current_intended"):
+            window, _ = deadlines.window_of(RULES.rule(key), int(year), TERMS)
+            assert window is not None
+            for k in range(3):
+                row = dict.fromkeys(TEMPLATE.tab("contacts").keys, "")
+                row.update(school=school, upn=upn, leaving_year=year, entry=key if k else "",
+                           date=(window[0] + dt.timedelta(days=k)).isoformat(),
+                           channel=CHANNELS[k], outcome="No reply")  # fmt: skip
+                contact_rows.append(row)
     stranger = dict.fromkeys(TEMPLATE.tab("contacts").keys, "")
     stranger.update(upn="A000000000000", leaving_year="2025", date="2026-01-10", outcome="No reply")
     contact_rows.append(stranger)
@@ -213,3 +224,109 @@ def test_plan_sync_wrapper_equals_the_old_plan_sync() -> None:
     _assert_same_tabs(new.tabs, old.tabs)
     assert (new.counts, new.changes) == (old.counts, old.changes)
     assert new.by_school == {sample.school: old.counts}
+
+
+# --- deadlines and contacts --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def merged(request: pytest.FixtureRequest) -> dict[str, pd.DataFrame]:
+    """A trust after two nights (as the rules see it), plus loose cells: blanks as NaN/None."""
+    seed = int(request.param)
+    trust = _make_trust(seed)
+    inputs = [merge.SchoolInput(s.school, s.form_responses(edited=True), DEFAULT_QUESTION_MAP) for s in trust.samples]  # fmt: skip
+    tabs = merge.plan_sync_many(trust.tabs, inputs, entry_for=_entry_for, now=NOW, template=TEMPLATE).tabs  # fmt: skip
+    tabs = {k: v.copy() for k, v in tabs.items()}
+    if seed % 2:  # cells read from a hand-made frame rather than the sheet: not all text
+        dest = tabs["destinations"]
+        rng = random.Random(seed)
+        for col in ("current_intended_recorded", "intended_destination", "phase", "do_not_contact"):
+            for i in rng.sample(list(dest.index), 5):
+                dest.loc[i, col] = rng.choice((None, float("nan")))
+        dest.loc[dest.index[3], "current_intended_recorded"] = "2026-05-04T10:00:00Z"
+        dest.loc[dest.index[4], "current_intended_recorded"] = " 2026-13-40 "
+    return tabs
+
+
+def _same(new: pd.DataFrame, old: pd.DataFrame) -> None:
+    assert_frame_equal(new, old)
+    assert new.attrs == old.attrs
+
+
+@pytest.mark.parametrize("as_of", AS_OF)
+def test_entry_status_and_with_sustained_equal_the_old(merged: dict[str, pd.DataFrame], as_of: dt.date) -> None:  # fmt: skip
+    wide_old = ref.with_sustained(merged["destinations"], merged["sustained"], RULES)
+    wide = deadlines.with_sustained(merged["destinations"], merged["sustained"], RULES)
+    _same(wide, wide_old)
+    status = deadlines.entry_status(wide, RULES, TERMS, as_of)
+    _same(status, ref.entry_status(wide_old, RULES, TERMS, as_of))
+    assert status["complete"].sum() > 0 and len(status) > 0  # the trust has something to count
+    school = str(wide["school"].iloc[0])
+    _same(
+        deadlines.entry_status(wide, RULES, TERMS, as_of, school=school, due_soon_days=40),
+        ref.entry_status(wide_old, RULES, TERMS, as_of, school=school, due_soon_days=40),
+    )
+    for rule in RULES.entries[:4]:
+        done, when = deadlines.completion_vector(wide, rule, as_of)
+        old = [ref.pupil_completion(r, rule, as_of) for r in wide_old.to_dict("records")]
+        assert done.tolist() == [d for d, _ in old]
+        assert [w if w >= 0 else None for w in when.tolist()] == [
+            d.toordinal() if d is not None else None for _, d in old
+        ]
+
+
+@pytest.mark.parametrize("as_of", AS_OF)
+def test_contacts_rules_equal_the_old(merged: dict[str, pd.DataFrame], as_of: dt.date) -> None:
+    dest, contacts_tab, sus = merged["destinations"], merged["contacts"], merged["sustained"]
+    _same(
+        contacts.attempts(contacts_tab, dest, RULES, TERMS, as_of=as_of),
+        ref.attempts(contacts_tab, dest, RULES, TERMS, as_of=as_of),
+    )
+    _same(
+        contacts.attempts(contacts_tab, dest, RULES, TERMS),
+        ref.attempts(contacts_tab, dest, RULES, TERMS),
+    )
+    marked = contacts.apply_three_attempts(dest, contacts_tab, RULES, TERMS, as_of)
+    _same(marked, ref.apply_three_attempts(dest, contacts_tab, RULES, TERMS, as_of))
+    _same(
+        contacts.apply_three_attempts_sustained(sus, marked, contacts_tab, RULES, TERMS, as_of),
+        ref.apply_three_attempts_sustained(sus, marked, contacts_tab, RULES, TERMS, as_of),
+    )
+    wide = deadlines.with_sustained(marked, sus, RULES)
+    due = contacts.contacts_due(wide, contacts_tab, RULES, TERMS, as_of)
+    _same(due, ref.contacts_due(wide, contacts_tab, RULES, TERMS, as_of))
+    school = str(wide["school"].iloc[-3])
+    _same(
+        contacts.contacts_due(
+            wide,
+            contacts_tab,
+            RULES,
+            TERMS,
+            as_of,
+            school,
+            contact_columns=("telephone", "school_email", "nope"),
+        ),
+        ref.contacts_due(
+            wide,
+            contacts_tab,
+            RULES,
+            TERMS,
+            as_of,
+            school,
+            contact_columns=("telephone", "school_email", "nope"),
+        ),
+    )
+
+
+def test_the_trusts_exercise_the_three_attempts_rule(merged: dict[str, pd.DataFrame]) -> None:
+    """Guards the equivalence above against a trust where no rule ever fires."""
+    dest, contacts_tab, sus = merged["destinations"], merged["contacts"], merged["sustained"]
+    fired = listed = 0
+    for as_of in AS_OF:
+        marked = contacts.apply_three_attempts(dest, contacts_tab, RULES, TERMS, as_of)
+        checks = contacts.apply_three_attempts_sustained(sus, marked, contacts_tab, RULES, TERMS, as_of)  # fmt: skip
+        fired += int((marked == deadlines.UNKNOWN_DESTINATION).to_numpy().sum())
+        fired += int((checks["destination"] == deadlines.UNKNOWN_DESTINATION).sum())
+        due = contacts.contacts_due(marked, contacts_tab, RULES, TERMS, as_of)
+        listed += len(due)
+    assert fired > 0 and listed > 0
