@@ -123,14 +123,23 @@ def _key(row: Mapping[str, Any]) -> CellKey:
     )
 
 
+def _keys(table: pd.DataFrame) -> list[CellKey]:
+    """Every row's cell key, in row order (`_key` per row, column by column: far fewer calls)."""
+    cols = [[str(v) for v in table[c].tolist()] for c in ("school", "cohort", "entry", "group")]
+    cols.append([str(v) for v in table["category"].tolist()])
+    return list(zip(*cols, strict=True))
+
+
 def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
     """Every (total, parts) relation between the table's cells: total == sum(parts)."""
-    cells = {_key(r) for r in table_records(table[KEY_COLUMNS])}
+    cells = set(_keys(table))
     eqs: list[tuple[CellKey, list[CellKey]]] = []
     groups: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
     pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
-    for r in table_records(table[KEY_COLUMNS].drop_duplicates()):
-        s, c, e, b, g, cat = (str(r[k]) for k in KEY_COLUMNS)
+    unique = table[KEY_COLUMNS].drop_duplicates()
+    for s, c, e, b, g, cat in zip(
+        *([str(v) for v in unique[k].tolist()] for k in KEY_COLUMNS), strict=True
+    ):
         groups[(s, c, e, g)].add(cat)
         if b != ALL_BREAKDOWN:
             pairs[(s, c, e, b)].add(g)
@@ -162,20 +171,19 @@ def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) 
     to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
     connected component is solved on its own (they are small next to a whole trust table).
     """
-    rows = [
-        [k for k in (t, *ps) if k in hidden]
-        for t, ps in eqs
-        if t in hidden or any(p in hidden for p in ps)
-    ]
-    signs = [
-        {
-            k: (1.0 if k == t else 0.0) - sum(1.0 for p in ps if p == k)
-            for k in (t, *ps)
-            if k in hidden
-        }
-        for t, ps in eqs
-        if t in hidden or any(p in hidden for p in ps)
-    ]
+    rows: list[list[CellKey]] = []
+    signs: list[dict[CellKey, float]] = []
+    for t, ps in eqs:
+        members = [k for k in (t, *ps) if k in hidden]
+        if not members:
+            continue
+        rows.append(members)
+        # Coefficient of each hidden cell: 1 if it is the total, minus once per time it is a part.
+        coef: dict[CellKey, float] = {}
+        for k in members:
+            if k not in coef:
+                coef[k] = (1.0 if k == t else 0.0) - float(ps.count(k))
+        signs.append(coef)
     # Union-find over hidden cells linked by an equation.
     parent: dict[CellKey, CellKey] = {}
 
@@ -264,15 +272,19 @@ def _joint(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def _link_equations(
     joint: pd.DataFrame, links: Iterable[Link]
 ) -> list[tuple[CellKey, list[CellKey]]]:
-    cells = {_key(r) for r in table_records(joint[KEY_COLUMNS])}
+    cells = set(_keys(joint))
+    # Cells by (table, category), each list in the set's own order (the order the equations
+    # were always listed in), so every link looks only at its own cells.
+    by_name: dict[tuple[str, str], list[tuple[CellKey, str]]] = defaultdict(list)
+    for k in cells:
+        name, _, entry = k[2].partition(_SEP)
+        by_name[(name, k[4])].append((k, entry))
     eqs: list[tuple[CellKey, list[CellKey]]] = []
     for (ta, ca), (tb, cb) in links:
-        for s, c, e, g, cat in cells:
-            name, _, entry = e.partition(_SEP)
-            if name == ta and cat == ca:
-                other = (s, c, tb + _SEP + entry, g, cb)
-                if other in cells:
-                    eqs.append(((s, c, e, g, cat), [other]))
+        for (s, c, e, g, cat), entry in by_name.get((ta, ca), []):
+            other = (s, c, tb + _SEP + entry, g, cb)
+            if other in cells:
+                eqs.append(((s, c, e, g, cat), [other]))
     return eqs
 
 
@@ -282,7 +294,8 @@ def suppress_tables(
     links: Iterable[Link] = (),
 ) -> dict[str, pd.DataFrame]:
     """Suppress several tables together, so a cell they share is hidden in all or none."""
-    joint = apply_suppression(_joint(tables), policy, _extra=_link_equations(_joint(tables), links))
+    both = _joint(tables)
+    joint = apply_suppression(both, policy, _extra=_link_equations(both, links))
     out: dict[str, pd.DataFrame] = {}
     names = joint["entry"].str.partition(_SEP)
     for name in tables:
@@ -306,12 +319,12 @@ def apply_suppression(
     if missing:
         raise ValueError(f"summary table lacks columns {missing}")
     out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
+    keys = _keys(out)
     counts: dict[CellKey, int] = {}
-    for r in table_records(out):
-        value = r["count"]
+    for k, value in zip(keys, out["count"].tolist(), strict=True):
         if isinstance(value, str):
             raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
-        counts[_key(r)] = int(value)
+        counts[k] = int(value)
 
     hidden = _primary(counts, policy)
     if policy.secondary:
@@ -320,8 +333,7 @@ def apply_suppression(
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
     count_col: list[int | str] = []
     pct_col: list[float | str] = []
-    for r in table_records(out):
-        k = _key(r)
+    for k in keys:
         if k in hidden:
             count_col.append(policy.symbol)
             pct_col.append(policy.symbol)
@@ -475,7 +487,11 @@ def check_disclosure(
     usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
     if usable:
         joint = _joint(usable)
-        hidden = {_key(r) for r in table_records(joint) if isinstance(r["count"], str)}
+        hidden = {
+            k
+            for k, n in zip(_keys(joint), joint["count"].tolist(), strict=True)
+            if isinstance(n, str)
+        }
         eqs = equations(joint) + _link_equations(joint, list(links))
         for k in sorted(_determined(eqs, hidden)):
             name, _, entry = k[2].partition(_SEP)
@@ -550,6 +566,7 @@ def _check_values(
 ) -> list[Breach]:
     out: list[Breach] = []
     cache: dict[str, str | None] = {}
+    full_names = [(v, c) for v, c in names.items() if " " in v]  # in the names' order
 
     def match(cell: str) -> str | None:
         if cell not in cache:
@@ -557,14 +574,20 @@ def _check_values(
             if hit is None:
                 hit = next((c for v, c in strong.items() if v in cell), None)
             if hit is None:
-                hit = next((c for v, c in names.items() if " " in v and v in cell), None)
+                hit = next((c for v, c in full_names if v in cell), None)
             cache[cell] = hit
         return cache[cell]
 
     for col in table.columns:
+        # Judge each distinct text once (`_norm` reads only str(value)).
+        verdict: dict[str, str | None] = {}
         for i, raw in enumerate(table[col].tolist()):
-            cell = _norm(raw)
-            hit = match(cell) if cell else None
+            text = str(raw)
+            if text in verdict:
+                hit = verdict[text]
+            else:
+                cell = _norm(text)
+                hit = verdict[text] = match(cell) if cell else None
             if hit is not None:
                 # Name the pupil column, never the value (errors carry no personal data).
                 out.append(
