@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gsync.config import TermDates
@@ -112,6 +113,24 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, str]]:
     return [{str(k): _text(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
+def _candidates(frame: pd.DataFrame, school: str | None) -> pd.DataFrame:
+    """The rows `assess` may flag: the school's (if given), with a UPN and a numeric leaving year.
+
+    The same test as on each row's text, done on three columns before the rows are read whole.
+    """
+    if frame is None or frame.empty:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for column, test in (
+        ("school", lambda t: school is None or t.casefold() == school.casefold()),
+        ("upn", bool),
+        ("leaving_year", str.isdigit),
+    ):
+        values = frame[column].tolist() if column in frame.columns else [None] * len(frame)
+        keep &= np.fromiter((test(_text(v)) for v in values), dtype=bool, count=len(frame))
+    return frame[keep]
+
+
 def _on_or_before(day_text: str, as_of: dt.date) -> bool:
     day = parse_iso(day_text)
     return day is None or day <= as_of
@@ -147,17 +166,24 @@ def assess(
         ):
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     entries: list[RiskEntry] = []
-    for pupil in _records(destinations):
-        if school is not None and pupil.get("school", "").casefold() != school.casefold():
-            continue
+    # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
+    # per cohort, and only those pupils' rows are read in full (issue 7: reading every row was slow).
+    cohorts: dict[tuple[str, str], tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = {}  # fmt: skip
+    for pupil in _records(_candidates(destinations, school)):
         year = pupil.get("leaving_year", "")
         if not pupil.get("upn") or not year.isdigit():
             continue
-        rounds = [r for r in rules.rounds if r.phase == pupil.get("phase")]
-        windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
-        opened = [r for r in rounds if windows[r.key][0] <= as_of]
-        if not opened or as_of > max(w[1] for w in windows.values()):
+        cohort = (pupil.get("phase", ""), year)
+        if cohort not in cohorts:
+            rounds = [r for r in rules.rounds if r.phase == pupil.get("phase")]
+            windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
+            opened = [r for r in rounds if windows[r.key][0] <= as_of]
+            in_rounds = opened and as_of <= max(w[1] for w in windows.values())
+            cohorts[cohort] = (opened, windows) if in_rounds else None
+        found = cohorts[cohort]
+        if found is None:
             continue  # the cohort is not in its survey rounds
+        opened, windows = found
         key = (pupil["upn"], year)
         entry = _assess_pupil(
             pupil, opened, windows, intents.get(key, []), apps.get(key, []), order, as_of

@@ -1,8 +1,8 @@
 """A frozen copy of the per-school merge and the per-pupil deadlines/contacts rules (before issue 7's
 run-level merge and vectorisation): a reference for tests/unit/test_core_equivalence.py only.
 
-Copied from gsync/merge.py, gsync/deadlines.py and gsync/contacts.py at commit 6346ea1 (only
-names changed where two modules' helpers clash). Never imported by gsync; do not "fix" it, or the
+Copied from gsync/merge.py, gsync/deadlines.py, gsync/contacts.py and gsync/risk.py (`assess`) at
+commit 6346ea1 (only names changed where two modules' helpers clash). Never imported by gsync; do not "fix" it, or the
 equivalence test stops proving the new code gives the old output.
 """
 
@@ -45,6 +45,8 @@ from gsync.deadlines import (
     window_of,
 )
 from gsync.matching import match_responses
+from gsync.risk import RiskEntry, _assess_pupil, round_window
+from gsync.risk import _text as _risk_text
 from gsync.responses import RESPONSE_COLUMNS, normalise_responses, timestamp
 from gsync.template import (
     CONTACT,
@@ -1016,3 +1018,67 @@ def contacts_due(
         result = result.reset_index(drop=True)
     result.attrs["warnings"] = list(dict.fromkeys(warnings))
     return result
+
+
+# --- risk (frozen) ---
+
+
+def _risk_records(frame: pd.DataFrame | None) -> list[dict[str, str]]:
+    if frame is None or frame.empty:
+        return []
+    return [{str(k): _risk_text(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def _risk_on_or_before(day_text: str, as_of: dt.date) -> bool:
+    day = parse_iso(day_text)
+    return day is None or day <= as_of
+
+
+def risk_assess(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date,
+    *,
+    school: str | None = None,
+) -> list[RiskEntry]:
+    """Every pupil at risk as of `as_of`, highest risk first (see the module docstring)."""
+    order = [r.key for r in rules.rounds]
+    intents: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in _risk_records(intentions):
+        if (
+            row.get("round") in order
+            and row.get("response_id")
+            and row.get("submitted")
+            and _risk_on_or_before(row["submitted"], as_of)
+        ):
+            intents.setdefault((row["upn"], row["leaving_year"]), []).append(row)
+    apps: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in _risk_records(applications):
+        if (
+            row.get("round") in order
+            and (row.get("provider") or row.get("course"))
+            and _risk_on_or_before(row.get("recorded", ""), as_of)
+        ):
+            apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
+    entries: list[RiskEntry] = []
+    for pupil in _risk_records(destinations):
+        if school is not None and pupil.get("school", "").casefold() != school.casefold():
+            continue
+        year = pupil.get("leaving_year", "")
+        if not pupil.get("upn") or not year.isdigit():
+            continue
+        rounds = [r for r in rules.rounds if r.phase == pupil.get("phase")]
+        windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
+        opened = [r for r in rounds if windows[r.key][0] <= as_of]
+        if not opened or as_of > max(w[1] for w in windows.values()):
+            continue  # the cohort is not in its survey rounds
+        key = (pupil["upn"], year)
+        entry = _assess_pupil(
+            pupil, opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
+        )
+        if entry is not None:
+            entries.append(entry)
+    return sorted(entries, key=RiskEntry.sort_key)

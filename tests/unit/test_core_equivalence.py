@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from gsync import contacts, deadlines, merge
+from gsync import contacts, deadlines, merge, risk
 from gsync.config import TermDates
 from gsync.roster import apply_roster, read_roster
 from gsync.sample import DEFAULT_QUESTION_MAP, Sample, make_sample
@@ -330,3 +330,22 @@ def test_the_trusts_exercise_the_three_attempts_rule(merged: dict[str, pd.DataFr
         due = contacts.contacts_due(marked, contacts_tab, RULES, TERMS, as_of)
         listed += len(due)
     assert fired > 0 and listed > 0
+
+
+@pytest.mark.parametrize("as_of", AS_OF)
+def test_risk_assessment_equals_the_old(merged: dict[str, pd.DataFrame], as_of: dt.date) -> None:
+    dest = deadlines.with_sustained(merged["destinations"], merged["sustained"], RULES)
+    new = risk.assess(dest, None, None, RULES, TERMS, as_of)
+    assert new == ref.risk_assess(dest, None, None, RULES, TERMS, as_of)
+    school = str(dest["school"].iloc[-1])
+    assert risk.assess(dest, None, None, RULES, TERMS, as_of, school=school) == ref.risk_assess(
+        dest, None, None, RULES, TERMS, as_of, school=school
+    )
+
+
+def test_risk_assessment_flags_someone(merged: dict[str, pd.DataFrame]) -> None:
+    """Guards the risk equivalence against trusts where no cohort is in its survey rounds."""
+    flagged = sum(
+        len(risk.assess(merged["destinations"], None, None, RULES, TERMS, d)) for d in AS_OF
+    )
+    assert flagged > 0
