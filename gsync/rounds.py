@@ -226,9 +226,16 @@ def merge_rounds(
     apps = _Rows(tabs.get("applications"), template.tab("applications"))
     exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
     dest = tabs.get("destinations", pd.DataFrame())
+    # Three columns, not every Destinations cell (issue 7: `to_dict("records")` per school was slow).
     phase_of = {
-        (str(r.get("upn", "")), str(r.get("leaving_year", ""))): str(r.get("phase", ""))
-        for r in dest.to_dict("records")
+        (str(upn), str(year)): str(phase)
+        for upn, year, phase in zip(
+            *(
+                dest[c].tolist() if c in dest.columns else [""] * len(dest)
+                for c in ("upn", "leaving_year", "phase")
+            ),
+            strict=True,
+        )
     }
     counts = dict.fromkeys(
         ("responses", "applied", "applications", "conflicts", "exceptions", "results_changes"), 0
