@@ -504,8 +504,10 @@ def summary_tabs(
     advanced entry with data; see `chart_block`), then a blank row, then the long table. Given the
     Intentions / Applications frames and the rules' `rounds`, the long table also holds the round
     tables (`round_tables`), suppressed together with the rest. Raises DisclosureError (nothing to
-    write) if the disclosure check finds any breach.
+    write) if the disclosure check finds any breach. No pupils (a new trust): no tabs.
     """
+    if destinations.empty:
+        return {}
     per_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in TABLES}
     for entry in entries:
         for kind, table in summary_tables(destinations, taxonomy, entry=entry).items():

@@ -90,3 +90,16 @@ def test_dry_run_writes_nothing(cli: Any, emulator: Any) -> None:
     assert json.loads(result.output)["created"] is True
     assert emulator.client.count(api="sheets") == 0
     assert emulator.client.count(api="drive") == 0
+
+
+def test_first_sync_on_a_new_empty_trust_works(cli: Any, emulator: Any) -> None:
+    """Right after `sheet init` (no roster, no forms yet) the nightly job runs and says so."""
+    sheet_init(cli)
+    first = cli("sync", "--json", "--as-of", "2026-07-10")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert set(data["skipped"]) == {"Northfield", "Southgate"}
+    emulator.client.clear_log()
+    again = cli("sync", "--json", "--as-of", "2026-07-10")
+    assert again.exit_code == 0 and not json.loads(again.output)["written"]
+    assert emulator.client.count(method="sheets.spreadsheets.batchUpdate") == 0

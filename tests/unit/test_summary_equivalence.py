@@ -219,6 +219,12 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_summary_tabs_identical(case: str) -> None:
     dest = CASES[case]()
+    if case == "no_pupils":
+        # The one deliberate difference: the old code crashed on a trust with no pupils yet
+        # (a first sync right after `sheet init`); now there is simply nothing to publish.
+        assert isinstance(_outcome(ref_summary, dest), tuple)
+        assert _outcome(summary, dest) == {}
+        return
     expected = _outcome(ref_summary, dest)
     assert _outcome(summary, dest) == expected
     if case.startswith("sample"):
