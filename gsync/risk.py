@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gsync.config import TermDates
@@ -113,22 +112,47 @@ def _records(frame: pd.DataFrame | None) -> list[dict[str, str]]:
     return [{str(k): _text(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
-def _candidates(frame: pd.DataFrame, school: str | None) -> pd.DataFrame:
-    """The rows `assess` may flag: the school's (if given), with a UPN and a numeric leaving year.
+class _Columns:
+    """A frame's cells as `_text`, converted column by column the first time one is read."""
 
-    The same test as on each row's text, done on three columns before the rows are read whole.
-    """
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.names = {str(c): c for c in frame.columns}
+        self.cache: dict[str, list[str]] = {}
+
+    def column(self, name: str) -> list[str]:
+        if name not in self.cache:
+            self.cache[name] = [_text(v) for v in self.frame[self.names[name]].tolist()]
+        return self.cache[name]
+
+
+class _Row(Mapping[str, str]):
+    """One row of `_Columns` as a read-only mapping: the same as its `_records` dict, but only
+    the cells read are converted (issue 7: a dict of every cell per pupil was slow)."""
+
+    def __init__(self, table: _Columns, pos: int) -> None:
+        self.table, self.pos = table, pos
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.table.names:
+            raise KeyError(key)
+        return self.table.column(key)[self.pos]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table.names)
+
+    def __len__(self) -> int:
+        return len(self.table.names)
+
+
+def _rows(frame: pd.DataFrame | None) -> Sequence[Mapping[str, str]]:
+    """`_records(frame)`, lazily (falls back to `_records` if column names repeat)."""
     if frame is None or frame.empty:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    for column, test in (
-        ("school", lambda t: school is None or t.casefold() == school.casefold()),
-        ("upn", bool),
-        ("leaving_year", str.isdigit),
-    ):
-        values = frame[column].tolist() if column in frame.columns else [None] * len(frame)
-        keep &= np.fromiter((test(_text(v)) for v in values), dtype=bool, count=len(frame))
-    return frame[keep]
+        return []
+    if len({str(c) for c in frame.columns}) != len(frame.columns):
+        return _records(frame)
+    table = _Columns(frame)
+    return [_Row(table, i) for i in range(len(frame))]
 
 
 def _on_or_before(day_text: str, as_of: dt.date) -> bool:
@@ -167,9 +191,11 @@ def assess(
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     entries: list[RiskEntry] = []
     # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
-    # per cohort, and only those pupils' rows are read in full (issue 7: reading every row was slow).
+    # per cohort; rows are read lazily, cell by cell (issue 7: reading every cell was slow).
     cohorts: dict[tuple[str, str], tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = {}  # fmt: skip
-    for pupil in _records(_candidates(destinations, school)):
+    for pupil in _rows(destinations):
+        if school is not None and pupil.get("school", "").casefold() != school.casefold():
+            continue
         year = pupil.get("leaving_year", "")
         if not pupil.get("upn") or not year.isdigit():
             continue

@@ -245,6 +245,9 @@ def merged(request: pytest.FixtureRequest) -> dict[str, pd.DataFrame]:
                 dest.loc[i, col] = rng.choice((None, float("nan")))
         dest.loc[dest.index[3], "current_intended_recorded"] = "2026-05-04T10:00:00Z"
         dest.loc[dest.index[4], "current_intended_recorded"] = " 2026-13-40 "
+        for i in rng.sample(list(dest.index), 8):  # typed with stray spaces and in lower case
+            dest.loc[i, "send"] = " k "
+            dest.loc[i, "phase"] = f" {dest.loc[i, 'phase']} "
     return tabs
 
 
