@@ -28,7 +28,7 @@ from gsync.deadlines import (
     sustained_checks,
     window_of,
 )
-from gsync.template import ENTRY_GROUP, SUSTAINED, set_group_hash
+from gsync.template import ENTRY_GROUP, HASH_GROUPS, SUSTAINED, set_group_hash
 
 # The source token recorded with the placeholder's hash (see gsync.template.set_group_hash): the
 # placeholder counts as sync-written, so a later Form A response replaces it without a conflict.
@@ -248,7 +248,9 @@ def apply_three_attempts(
             result.at[label, rec_col] = as_of.isoformat()
             group = ENTRY_GROUP.get(rule.key)
             if group is not None and "sync_hash" in result.columns:
-                row = {str(c): _text(v) for c, v in result.loc[label].items()}
+                # The hash reads only the group's cells and sync_hash (gsync.template.group_hash).
+                cells = [c for c in (*HASH_GROUPS[group], "sync_hash") if c in result.columns]
+                row = {c: _text(result.at[label, c]) for c in cells}
                 set_group_hash(row, group, PLACEHOLDER_TOKEN)
                 result.at[label, "sync_hash"] = row["sync_hash"]
     return result
