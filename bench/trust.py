@@ -14,7 +14,7 @@ from typing import Any
 
 from gsync import sync as sync_mod
 from gsync.config import Config, load_config
-from gsync.demo import submit_sample
+from gsync.demo import SAMPLE_TERM_DATES, submit_sample
 from gsync.emulator.server import EmulatorServer
 from gsync.emulator.testing import EmulatorClient
 from gsync.formsync import create_form
@@ -30,7 +30,8 @@ COHORTS = (2024, 2025, 2026)
 #: Share of each cohort that answered Form A (older cohorts were asked more often).
 RESPONSE_RATES = (0.95, 0.9, 0.75)
 
-TERM_DATES = """
+TERM_DATES = (
+    """
 [term_dates.2023-24]
 autumn_start = 2023-09-05
 autumn_end = 2023-12-20
@@ -39,30 +40,9 @@ spring_end = 2024-03-28
 summer_start = 2024-04-15
 summer_end = 2024-07-23
 
-[term_dates.2024-25]
-autumn_start = 2024-09-04
-autumn_end = 2024-12-20
-spring_start = 2025-01-06
-spring_end = 2025-04-04
-summer_start = 2025-04-22
-summer_end = 2025-07-22
-
-[term_dates.2025-26]
-autumn_start = 2025-09-03
-autumn_end = 2025-12-19
-spring_start = 2026-01-05
-spring_end = 2026-03-27
-summer_start = 2026-04-13
-summer_end = 2026-07-21
-
-[term_dates.2026-27]
-autumn_start = 2026-09-02
-autumn_end = 2026-12-18
-spring_start = 2027-01-04
-spring_end = 2027-03-26
-summer_start = 2027-04-12
-summer_end = 2027-07-21
 """
+    + SAMPLE_TERM_DATES
+)
 
 
 def school_name(i: int) -> str:

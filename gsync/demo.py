@@ -17,14 +17,9 @@ from typing import Any
 from gsync.config import load_config
 from gsync.sample import Sample, make_sample
 
-DEMO_CONFIG = """\
-# gsync demo: a trust of two schools on the embedded local workspace (no Google account).
-# Every command the demo runs works on this file: gsync --config {path} <command>
-
-[trust]
-name = "Demo Learning Trust"
-domains = ["northfield.sch.uk", "southgate.sch.uk"]
-
+#: The two sample schools (a Year 11 and a Year 13 school), shared by the demo, the tests and
+#: the benchmark so their configurations cannot drift apart.
+SAMPLE_SCHOOLS = """\
 [[schools]]
 name = "Northfield"
 urn = "100001"
@@ -41,9 +36,10 @@ careers_leader = "Ali Leader"
 careers_email = "careers@southgate.sch.uk"
 email_domain = "pupils.southgate.sch.uk"
 
-[workspace]
-state_dir = ".gsync/workspace"
+"""
 
+#: Term dates of the academic years the samples cover (2024-25 to 2026-27).
+SAMPLE_TERM_DATES = """\
 [term_dates.2024-25]
 autumn_start = 2024-09-04
 autumn_end = 2024-12-20
@@ -68,6 +64,25 @@ spring_end = 2027-03-26
 summer_start = 2027-04-12
 summer_end = 2027-07-21
 """
+
+DEMO_CONFIG = (
+    """\
+# gsync demo: a trust of two schools on the embedded local workspace (no Google account).
+# Every command the demo runs works on this file: gsync --config {path} <command>
+
+[trust]
+name = "Demo Learning Trust"
+domains = ["northfield.sch.uk", "southgate.sch.uk"]
+
+"""
+    + SAMPLE_SCHOOLS
+    + """\
+[workspace]
+state_dir = ".gsync/workspace"
+
+"""
+    + SAMPLE_TERM_DATES
+)
 
 
 def _answers(body: dict[str, Any]) -> dict[str, list[str]]:

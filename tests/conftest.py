@@ -12,56 +12,23 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from gsync.demo import SAMPLE_SCHOOLS, SAMPLE_TERM_DATES
+
 # Retries in tests wait milliseconds, not seconds.
 os.environ.setdefault("GSYNC_RETRY_BASE_S", "0.01")
 os.environ.pop("GSYNC_EMULATOR_HOST", None)
 
-SAMPLE_CONFIG = """\
+SAMPLE_CONFIG = (
+    """\
 # A trust of two schools, used by the tests.
 [trust]
 name = "Test Learning Trust"
 domains = ["northfield.sch.uk", "southgate.sch.uk"]
 
-[[schools]]
-name = "Northfield"
-urn = "100001"
-phase = "Y11"
-careers_leader = "Sam Careers"
-careers_email = "careers@northfield.sch.uk"
-email_domain = "pupils.northfield.sch.uk"
-
-[[schools]]
-name = "Southgate"
-urn = "100002"
-phase = "Y13"
-careers_leader = "Ali Leader"
-careers_email = "careers@southgate.sch.uk"
-email_domain = "pupils.southgate.sch.uk"
-
-[term_dates.2024-25]
-autumn_start = 2024-09-04
-autumn_end = 2024-12-20
-spring_start = 2025-01-06
-spring_end = 2025-04-04
-summer_start = 2025-04-22
-summer_end = 2025-07-22
-
-[term_dates.2025-26]
-autumn_start = 2025-09-03
-autumn_end = 2025-12-19
-spring_start = 2026-01-05
-spring_end = 2026-03-27
-summer_start = 2026-04-13
-summer_end = 2026-07-21
-
-[term_dates.2026-27]
-autumn_start = 2026-09-02
-autumn_end = 2026-12-18
-spring_start = 2027-01-04
-spring_end = 2027-03-26
-summer_start = 2027-04-12
-summer_end = 2027-07-21
 """
+    + SAMPLE_SCHOOLS
+    + SAMPLE_TERM_DATES
+)
 
 
 @dataclass
