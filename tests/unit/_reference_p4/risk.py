@@ -1,0 +1,333 @@
+"""REFERENCE COPY (tests only): gsync/risk.py as of commit 6cea1cc, before P4. Do not edit."""
+
+# ruff: noqa
+# mypy: ignore-errors
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from gsync.config import TermDates
+from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, resolve
+from tests.unit._reference_p4.deadlines import parse_iso
+from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
+
+WEIGHTS: dict[str, int] = {
+    "no_intended_destination": 4,
+    "no_application": 3,
+    "no_offer": 3,
+    "level_above_on_track": 2,
+    "no_response": 1,
+}
+PRIORITY_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("send", "SEND", ("K", "E")),
+    ("disadvantaged", "disadvantaged", ("Y",)),
+    ("eal", "EAL", ("Y",)),
+    ("looked_after", "looked after", ("Y",)),
+)
+
+
+@dataclass(frozen=True)
+class RiskEntry:
+    """One listed pupil: who, why (codes and readable reasons), and what staff need alongside."""
+
+    school: str
+    upn: str
+    leaving_year: str
+    forename: str
+    surname: str
+    priority_groups: tuple[str, ...]
+    reasons: tuple[str, ...]
+    labels: tuple[str, ...]
+    current_round: str
+    intended_destination: str
+    on_track_level: str
+    latest_guidance_interview: str
+
+    @property
+    def score(self) -> int:
+        return sum(WEIGHTS[r] for r in self.reasons)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            -self.score,
+            -len(self.priority_groups),
+            self.latest_guidance_interview,  # "" (never) first, then the oldest
+            self.school,
+            self.leaving_year,
+            self.upn,
+        )
+
+
+def level_number(text: str) -> int | None:
+    """ "Entry level" -> 0, "Level 3" -> 3; None for "Not sure" or anything else."""
+    value = str(text).strip().casefold()
+    if value.startswith("entry"):
+        return 0
+    found = re.fullmatch(r"level\s*(\d)", value)
+    return int(found[1]) if found else None
+
+
+def round_window(
+    rnd: RoundRule, leaving_year: int, term_dates: Mapping[str, TermDates]
+) -> tuple[dt.date, dt.date]:
+    """The round's [opens, closes] days for the cohort leaving in `leaving_year`."""
+    return (
+        resolve(rnd.window.opens, leaving_year, term_dates)[0],
+        resolve(rnd.window.closes, leaving_year, term_dates)[0],
+    )
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, str]]:
+    if frame is None or frame.empty:
+        return []
+    return [{str(k): _text(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+class _Columns:
+    """A frame's cells as `_text`, converted column by column the first time one is read."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.names = {str(c): c for c in frame.columns}
+        self.cache: dict[str, list[str]] = {}
+
+    def column(self, name: str) -> list[str]:
+        if name not in self.cache:
+            self.cache[name] = [_text(v) for v in self.frame[self.names[name]].tolist()]
+        return self.cache[name]
+
+
+class _Row(Mapping[str, str]):
+    """One row of `_Columns` as a read-only mapping: the same as its `_records` dict, but only
+    the cells read are converted (issue 7: a dict of every cell per pupil was slow)."""
+
+    def __init__(self, table: _Columns, pos: int) -> None:
+        self.table, self.pos = table, pos
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self.table.names:
+            raise KeyError(key)
+        return self.table.column(key)[self.pos]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table.names)
+
+    def __len__(self) -> int:
+        return len(self.table.names)
+
+
+def _rows(frame: pd.DataFrame | None) -> Sequence[Mapping[str, str]]:
+    """`_records(frame)`, lazily (falls back to `_records` if column names repeat)."""
+    if frame is None or frame.empty:
+        return []
+    if len({str(c) for c in frame.columns}) != len(frame.columns):
+        return _records(frame)
+    table = _Columns(frame)
+    return [_Row(table, i) for i in range(len(frame))]
+
+
+def _on_or_before(day_text: str, as_of: dt.date) -> bool:
+    day = parse_iso(day_text)
+    return day is None or day <= as_of
+
+
+def assess(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date,
+    *,
+    school: str | None = None,
+) -> list[RiskEntry]:
+    """Every pupil at risk as of `as_of`, highest risk first (see the module docstring)."""
+    order = [r.key for r in rules.rounds]
+    intents: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in _records(intentions):
+        if (
+            row.get("round") in order
+            and row.get("response_id")
+            and row.get("submitted")
+            and _on_or_before(row["submitted"], as_of)
+        ):
+            intents.setdefault((row["upn"], row["leaving_year"]), []).append(row)
+    apps: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in _records(applications):
+        if (
+            row.get("round") in order
+            and (row.get("provider") or row.get("course"))
+            and _on_or_before(row.get("recorded", ""), as_of)
+        ):
+            apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
+    entries: list[RiskEntry] = []
+    # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
+    # per cohort; rows are read lazily, cell by cell (issue 7: reading every cell was slow).
+    cohorts: dict[tuple[str, str], tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = {}  # fmt: skip
+    for pupil in _rows(destinations):
+        if school is not None and pupil.get("school", "").casefold() != school.casefold():
+            continue
+        year = pupil.get("leaving_year", "")
+        if not pupil.get("upn") or not year.isdigit():
+            continue
+        cohort = (pupil.get("phase", ""), year)
+        if cohort not in cohorts:
+            rounds = [r for r in rules.rounds if r.phase == pupil.get("phase")]
+            windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
+            opened = [r for r in rounds if windows[r.key][0] <= as_of]
+            in_rounds = opened and as_of <= max(w[1] for w in windows.values())
+            cohorts[cohort] = (opened, windows) if in_rounds else None
+        found = cohorts[cohort]
+        if found is None:
+            continue  # the cohort is not in its survey rounds
+        opened, windows = found
+        key = (pupil["upn"], year)
+        entry = _assess_pupil(
+            pupil, opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
+        )
+        if entry is not None:
+            entries.append(entry)
+    return sorted(entries, key=RiskEntry.sort_key)
+
+
+def _assess_pupil(
+    pupil: Mapping[str, str],
+    opened: Sequence[RoundRule],
+    windows: Mapping[str, tuple[dt.date, dt.date]],
+    intents: list[dict[str, str]],
+    apps: list[dict[str, str]],
+    order: list[str],
+    as_of: dt.date,
+) -> RiskEntry | None:
+    responded = {r["round"] for r in intents}
+    current = max(opened, key=lambda r: (windows[r.key][0], order.index(r.key)))
+    # The intended destination: the latest round's answer that names one, else Form A's entry.
+    intended: dict[str, str] | None = None
+    for row in sorted(intents, key=lambda r: (order.index(r["round"]), r["submitted"])):
+        if row.get("destination") and row["destination"] != UNDECIDED:
+            intended = row
+    if (
+        intended is None
+        and pupil.get("current_intended_destination")
+        # The three-attempts placeholder ("Unknown") is no plan.
+        and pupil.get("current_intended_source", "").casefold() != UNKNOWN_SOURCE
+        and _on_or_before(pupil.get("current_intended_recorded", ""), as_of)
+    ):
+        intended = {
+            f: pupil.get(f"current_intended_{f}", "")
+            for f in ("destination", "other", "provider", "course", "level")
+        }
+    # Each application's latest status: the latest round's row for the same provider and course.
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    for row in apps:
+        ident = (row.get("provider", "").casefold(), row.get("course", "").casefold())
+        rank = order.index(row["round"])
+        if ident not in latest or rank >= latest[ident][0]:
+            latest[ident] = (rank, row.get("status", ""))
+    has_offer = any(status in OFFER_STATUSES for _, status in latest.values())
+
+    reasons: dict[str, str] = {}
+    final = max(windows, key=lambda k: (windows[k][0], order.index(k)))
+    for rnd in opened:
+        # The final round is the last check before pupils leave: it holds for everyone once open.
+        active = rnd.key in responded or as_of > windows[rnd.key][1] or rnd.key == final
+        if not active:
+            continue
+        if "destination" in rnd.expects and intended is None:
+            reasons["no_intended_destination"] = f"no intended destination ({rnd.label})"
+        if "application" in rnd.expects and not latest:
+            reasons["no_application"] = f"no application ({rnd.label})"
+        if "offer" in rnd.expects and not has_offer:
+            reasons["no_offer"] = f"no offer ({rnd.label})"
+    on_track = pupil.get("on_track_level", "")
+    if intended is not None:
+        want, can = level_number(intended.get("level", "")), level_number(on_track)
+        if want is not None and can is not None and want > can:
+            reasons["level_above_on_track"] = (
+                f"intends {intended['level']} but is on track for {on_track}"
+            )
+    if current.key not in responded:
+        reasons["no_response"] = f"no response to {current.label}"
+    if not reasons:
+        return None
+    codes = tuple(c for c in WEIGHTS if c in reasons)
+    groups = tuple(
+        label
+        for column, label, values in PRIORITY_GROUPS
+        if pupil.get(column, "").upper() in values
+    )
+    return RiskEntry(
+        school=pupil.get("school", ""),
+        upn=pupil["upn"],
+        leaving_year=pupil["leaving_year"],
+        forename=pupil.get("preferred_forename") or pupil.get("legal_forename", ""),
+        surname=pupil.get("preferred_surname") or pupil.get("legal_surname", ""),
+        priority_groups=groups,
+        reasons=codes,
+        labels=tuple(reasons[c] for c in codes),
+        current_round=current.key,
+        intended_destination=destination_label(intended) if intended else "",
+        on_track_level=on_track,
+        latest_guidance_interview=pupil.get("latest_guidance_interview", ""),
+    )
+
+
+def risk_rows(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[dict[str, str]]:
+    """The Risk tab's rows (template column keys -> text), ranked from 1."""
+    rows: list[dict[str, str]] = []
+    for rank, e in enumerate(entries, start=1):
+        values = {
+            "rank": str(rank),
+            "school": e.school,
+            "upn": e.upn,
+            "leaving_year": e.leaving_year,
+            "forename": e.forename,
+            "surname": e.surname,
+            "priority_groups": ", ".join(e.priority_groups),
+            "score": str(e.score),
+            "reasons": "; ".join(e.labels),
+            "reason_codes": " ".join(e.reasons),
+            "current_round": e.current_round,
+            "intended_destination": e.intended_destination,
+            "on_track_level": e.on_track_level,
+            "latest_guidance_interview": e.latest_guidance_interview,
+        }
+        rows.append({c: values.get(c, "") for c in columns})
+    return rows
+
+
+def write_risk_tab(
+    plan: Any,
+    template: Any,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    tabs: Mapping[str, pd.DataFrame],
+    as_of: dt.date,
+) -> list[RiskEntry]:
+    """Recompute the Risk tab whole into `plan` (a sheetio.WritePlan); the list, for reports."""
+    tab = template.tab("risk")
+    entries = assess(
+        tabs["destinations"],
+        tabs.get("intentions"),
+        tabs.get("applications"),
+        rules,
+        term_dates,
+        as_of,
+    )
+    header = [c.header for c in tab.columns]
+    body = [[row[c.key] for c in tab.columns] for row in risk_rows(entries, tab.keys)]
+    plan.replace_tab(tab.title, [header, *body])
+    return entries

@@ -1,0 +1,660 @@
+"""REFERENCE COPY (tests only): gsync/summary.py as of commit 6cea1cc, before P4. Do not edit."""
+
+# ruff: noqa
+# mypy: ignore-errors
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from gsync import disclosure
+from gsync.disclosure import (
+    _SEP,
+    ALL_BREAKDOWN,
+    ALL_GROUP,
+    KEY_COLUMNS,
+    TABLE_COLUMNS,
+    TOTAL,
+    TRUST_SCHOOL,
+    CellKey,
+    Link,
+    SuppressionPolicy,
+    _joint,
+    _key,
+    _link_equations,
+    assert_publishable,
+    suppress_tables,
+    table_records,
+)
+from gsync.taxonomy import Category, Taxonomy
+
+ENTRIES = ("current_intended", "intended", "actual_unvalidated", "actual_validated")
+
+# Priority groups (seed 000 section 2), each against everyone else: (key, column, test, labels).
+BREAKDOWNS: tuple[tuple[str, str, Callable[[str], bool], str, str], ...] = (
+    ("send", "send", lambda v: v.strip().upper() in ("K", "E"), "SEND", "No SEND"),
+    (
+        "disadvantaged",
+        "disadvantaged",
+        lambda v: v.strip().upper() == "Y",
+        "Disadvantaged",
+        "Not disadvantaged",
+    ),
+    ("eal", "eal", lambda v: v.strip().upper() == "Y", "EAL", "Not EAL"),
+    (
+        "looked_after",
+        "looked_after",
+        lambda v: v.strip().upper() == "Y",
+        "Looked after",
+        "Not looked after",
+    ),
+)
+
+LEVEL3_YES, LEVEL3_NO = "Level 3 or above", "Below Level 3 or not known"
+APPR_YES, APPR_NO = "Apprenticeship", "Not an apprenticeship"
+HE_YES, HE_NO = "Higher education (incl. degree apprenticeships)", "Not in higher education"
+
+# The tables summary_tables returns, with how each pupil's category places them in a row.
+TABLES: dict[str, Callable[[Category], str] | None] = {
+    "destinations": None,  # by provider type: the category's own label
+    "level3": lambda c: LEVEL3_YES if c.level3_plus else LEVEL3_NO,
+    "apprenticeship": lambda c: APPR_YES if c.key == "apprenticeship" else APPR_NO,
+    "higher_education": lambda c: HE_YES if c.higher_education else HE_NO,
+}
+
+
+def links(taxonomy: Taxonomy) -> list[Link]:
+    """Cells the tables share: every group's Total, and the apprenticeship count."""
+    shared: list[Link] = [
+        (("destinations", TOTAL), (kind, TOTAL)) for kind in TABLES if kind != "destinations"
+    ]
+    shared.append(
+        (("destinations", taxonomy.label("apprenticeship")), ("apprenticeship", APPR_YES))
+    )
+    return shared
+
+
+def _rows(kind: str, taxonomy: Taxonomy) -> list[str]:
+    if kind == "destinations":
+        return [taxonomy.label(k) for k in taxonomy.categories()]
+    return {
+        "level3": [LEVEL3_YES, LEVEL3_NO],
+        "apprenticeship": [APPR_YES, APPR_NO],
+        "higher_education": [HE_YES, HE_NO],
+    }[kind]
+
+
+def group_labels() -> list[str]:
+    """Every group name a summary can contain (for the disclosure checker's vocabulary)."""
+    return [ALL_GROUP] + [x for b in BREAKDOWNS for x in (b[3], b[4])]
+
+
+def vocabulary(taxonomy: Taxonomy) -> list[str]:
+    """Every label a summary is built from: categories, rows and groups."""
+    words = [taxonomy.label(k) for k in taxonomy.categories()]
+    for kind in TABLES:
+        words += _rows(kind, taxonomy)
+    words += [label for rows in ROUND_TABLES.values() for label in rows]
+    return words + group_labels() + [TOTAL]
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].fillna("").astype(str)
+    return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+
+
+def summary_tables(
+    destinations: pd.DataFrame,
+    taxonomy: Taxonomy,
+    *,
+    entry: str,
+    school: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Counts and percentages per school x cohort for one entry, unsuppressed.
+
+    Keys: "destinations" (by provider type, NEET and unknown included), "level3",
+    "apprenticeship", "higher_education" (seed 000 section 5). Each is broken down by SEND,
+    disadvantaged, EAL and looked-after against everyone else. Cohorts appear side by side, so
+    the same table carries the trend across cohorts (see `trend_view`).
+    """
+    if entry not in ENTRIES:
+        raise ValueError(f"unknown entry {entry!r}; expected one of {', '.join(ENTRIES)}")
+    frame = destinations
+    if school is not None:
+        frame = frame[_col(frame, "school") == school]
+    cats = [
+        taxonomy.categorise(v, level, other)
+        for v, level, other in zip(
+            _col(frame, f"{entry}_destination"),
+            _col(frame, f"{entry}_level"),
+            _col(frame, f"{entry}_other"),
+            strict=True,
+        )
+    ]
+    base = pd.DataFrame(
+        {
+            "school": _col(frame, "school").to_numpy(),
+            "cohort": (
+                _col(frame, "leaving_year").str.strip() + " " + _col(frame, "phase").str.strip()
+            ).to_numpy(),
+        }
+    )
+    for key, column, test, _yes, _no in BREAKDOWNS:
+        base[key] = [test(v) for v in _col(frame, column)]
+
+    out: dict[str, pd.DataFrame] = {}
+    for kind, placer in TABLES.items():
+        base["row"] = [c.label if placer is None else placer(c) for c in cats]
+        out[kind] = _count(base, _rows(kind, taxonomy), entry)
+    return out
+
+
+def _count(base: pd.DataFrame, rows: list[str], entry: str) -> pd.DataFrame:
+    """Counts per (school, cohort) block x group x row label, with each group's Total.
+
+    One `bincount` per group over the whole frame (not a `value_counts` per block and group):
+    blocks in sorted (school, cohort) order, then All pupils, then each breakdown's yes / no
+    group, then `rows` and Total, as the long table has always listed them.
+    """
+    n_pupils = len(base)
+    if n_pupils == 0:
+        return pd.DataFrame.from_records([], columns=TABLE_COLUMNS).astype({"count": "int64"})
+    pairs = list(zip(base["school"].tolist(), base["cohort"].tolist(), strict=True))
+    blocks = sorted(set(pairs))
+    block_of = {b: i for i, b in enumerate(blocks)}
+    block = np.fromiter((block_of[p] for p in pairs), dtype=np.int64, count=n_pupils)
+    labels = [*rows, TOTAL]
+    width = len(labels)
+    row_of = {label: i for i, label in enumerate(rows)}
+    # A row label outside `rows` counts in its group's Total only (index `len(rows)`, overwritten).
+    row = np.fromiter(
+        (row_of.get(v, len(rows)) for v in base["row"].tolist()), dtype=np.int64, count=n_pupils
+    )
+    cell = block * width + row
+    groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
+    for key, _column, _test, yes, no in BREAKDOWNS:
+        mask = base[key].to_numpy(dtype=bool)
+        groups.append((key, yes, mask))
+        groups.append((key, no, ~mask))
+    n_blocks, n_groups = len(blocks), len(groups)
+    counts = np.zeros((n_blocks, n_groups, width), dtype=np.int64)
+    for g, (_b, _g, mask) in enumerate(groups):
+        sel_cell, sel_block = (cell, block) if mask is None else (cell[mask], block[mask])
+        per_cell = np.bincount(sel_cell, minlength=n_blocks * width).reshape(n_blocks, width)
+        counts[:, g, :] = per_cell
+        counts[:, g, len(rows)] = np.bincount(sel_block, minlength=n_blocks)
+    totals = np.repeat(counts[:, :, len(rows)], width, axis=1).reshape(-1)
+    flat = counts.reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.where(totals > 0, 100.0 * flat / totals, np.nan)
+    n = n_blocks * n_groups * width
+    return pd.DataFrame(
+        {
+            "school": [str(b[0]) for b in blocks for _ in range(n_groups * width)],
+            "cohort": [str(b[1]) for b in blocks for _ in range(n_groups * width)],
+            "entry": [entry] * n,
+            "breakdown": [g[0] for g in groups for _ in range(width)] * n_blocks,
+            "group": [g[1] for g in groups for _ in range(width)] * n_blocks,
+            "category": labels * (n_blocks * n_groups),
+            "count": flat,
+            "percent": percent,
+        },
+        columns=TABLE_COLUMNS,
+    )
+
+
+def aggregate(frames: Sequence[pd.DataFrame], *, name: str = TRUST_SCHOOL) -> pd.DataFrame:
+    """Trust-wide table of the same shape: the schools' raw counts summed cell by cell."""
+    if not frames:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    both = pd.concat(frames, ignore_index=True)
+    if both["count"].map(lambda v: isinstance(v, str)).any():
+        raise ValueError("aggregate needs raw counts; suppressed tables cannot be added up")
+    keys = [k for k in KEY_COLUMNS if k != "school"]
+    summed = both.groupby(keys, sort=False, as_index=False)["count"].sum()
+    summed.insert(0, "school", name)
+    totals = summed[summed["category"] == TOTAL].set_index(["cohort", "entry", "group"])["count"]
+    base = summed.set_index(["cohort", "entry", "group"]).index.map(totals.to_dict())
+    base_values = pd.Series(base, index=summed.index).astype(float)
+    summed["percent"] = (100.0 * summed["count"] / base_values).where(base_values > 0)
+    return summed[TABLE_COLUMNS].astype({"count": "int64"})
+
+
+def trend_view(
+    table: pd.DataFrame,
+    *,
+    school: str,
+    entry: str,
+    group: str = ALL_GROUP,
+    value: str = "percent",
+) -> pd.DataFrame:
+    """Category x cohort view of one school's group (the trend across cohorts); Total left out."""
+    sel = table[
+        (table["school"] == school)
+        & (table["entry"] == entry)
+        & (table["group"] == group)
+        & (table["category"] != TOTAL)
+    ]
+    order = list(dict.fromkeys(sel["category"]))
+    view = sel.pivot(index="category", columns="cohort", values=value)
+    return view.reindex(order)[sorted(view.columns)]
+
+
+# --- Survey rounds (issue 11) --------------------------------------------------------------
+
+INTENDED_YES, INTENDED_NO = "Intended destination", "No intended destination"
+APPLIED_YES, APPLIED_NO = "At least one application", "No application"
+OFFER_YES, OFFER_NO = "An offer", "No offer"
+CHANGED_YES, CHANGED_NO = "Plan changed on or after results day", "No change recorded"
+RESULTS_ENTRY = "results_day"
+# Round tables (entry = the round's key; results_change's entry is RESULTS_ENTRY): two rows each.
+ROUND_TABLES: dict[str, tuple[str, str]] = {
+    "round_intended": (INTENDED_YES, INTENDED_NO),
+    "round_applied": (APPLIED_YES, APPLIED_NO),
+    "round_offer": (OFFER_YES, OFFER_NO),
+    "results_change": (CHANGED_YES, CHANGED_NO),
+}
+
+
+class _Round(Protocol):
+    """What the round tables need of a round (gsync.deadlines.RoundRule has it)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def phase(self) -> str: ...
+
+
+def _pupil_key(frame: pd.DataFrame) -> pd.Series:
+    return _col(frame, "upn").str.strip() + "\x1f" + _col(frame, "leaving_year").str.strip()
+
+
+def round_tables(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rounds: Sequence[_Round],
+    *,
+    school: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Per school x cohort x round: pupils with an intended destination, with at least one
+    application, with an offer; and pupils whose plan changed on or after results day (unsuppressed).
+
+    Everything is as known by each round (that round and the phase's earlier ones in `rounds`
+    order), as gsync.risk reads it: "Not decided yet" is no intended destination; an application
+    is any Applications row with something in it, and its status is the one its latest round
+    gives it (same provider and course); offer and accepted are offers. A round appears for a
+    cohort once the cohort has an Intentions or Applications row for it; `results_change` (entry
+    `results_day`) once the cohort has any round row. Totals are the whole cohort, as in the
+    destination tables, and every table has the priority-group breakdowns.
+    """
+    from gsync.rounds import OFFER_STATUSES, UNDECIDED
+
+    frame = destinations
+    if school is not None:
+        frame = frame[_col(frame, "school") == school]
+    empty = pd.DataFrame(columns=TABLE_COLUMNS)
+    intents = intentions if intentions is not None else empty
+    apps = applications if applications is not None else empty
+    base = pd.DataFrame(
+        {
+            "school": _col(frame, "school").to_numpy(),
+            "cohort": (
+                _col(frame, "leaving_year").str.strip() + " " + _col(frame, "phase").str.strip()
+            ).to_numpy(),
+            "phase": _col(frame, "phase").str.strip().to_numpy(),
+            "pupil": _pupil_key(frame).to_numpy(),
+        }
+    )
+    for key, column, test, _yes, _no in BREAKDOWNS:
+        base[key] = [test(v) for v in _col(frame, column)]
+    cohort_of = dict(
+        zip(base["pupil"], zip(base["school"], base["cohort"], strict=True), strict=True)
+    )
+
+    order = [r.key for r in rounds]
+    rank = {k: i for i, k in enumerate(order)}
+    # Per pupil: the earliest round with an intended destination / an application, and for each
+    # application (provider, course) its status per round.
+    intended_at: dict[str, int] = {}
+    applied_at: dict[str, int] = {}
+    statuses: dict[tuple[str, str, str], dict[int, set[str]]] = {}
+    present: dict[str, set[tuple[str, str]]] = {}  # round -> (school, cohort) with rows
+    for pupil, rnd, dest in zip(
+        _pupil_key(intents), _col(intents, "round"), _col(intents, "destination"), strict=True
+    ):
+        if rnd not in rank or pupil not in cohort_of:
+            continue
+        present.setdefault(rnd, set()).add(cohort_of[pupil])
+        if dest.strip() and dest.strip() != UNDECIDED:
+            intended_at[pupil] = min(intended_at.get(pupil, rank[rnd]), rank[rnd])
+    for pupil, rnd, number, provider, course, level, status in zip(
+        _pupil_key(apps),
+        _col(apps, "round"),
+        _col(apps, "number"),
+        _col(apps, "provider"),
+        _col(apps, "course"),
+        _col(apps, "level"),
+        _col(apps, "status"),
+        strict=True,
+    ):
+        if rnd not in rank or pupil not in cohort_of:
+            continue
+        present.setdefault(rnd, set()).add(cohort_of[pupil])
+        if not any(v.strip() for v in (provider, course, level, status)):
+            continue  # a row a newer submission no longer lists (gsync.rounds blanks it)
+        applied_at[pupil] = min(applied_at.get(pupil, rank[rnd]), rank[rnd])
+        # An application is its provider and course; once purged (gsync.privacy blanks both),
+        # its number on the form stands in, so the figures do not change.
+        what = (provider.strip().casefold(), course.strip().casefold())
+        ident = (pupil, *(what if any(what) else ("#", number.strip())))
+        said = statuses.setdefault(ident, {}).setdefault(rank[rnd], set())
+        said.add(status.strip().casefold())
+    changed = {
+        p
+        for p, v in zip(_pupil_key(intents), _col(intents, "results_change"), strict=True)
+        if v.strip()
+    }
+
+    def offer_by(pupil_rank: int) -> set[str]:
+        held: set[str] = set()
+        for (pupil, _p, _c), by_round in statuses.items():
+            known = [r for r in by_round if r <= pupil_rank]
+            if known and by_round[max(known)] & OFFER_STATUSES:
+                held.add(pupil)
+        return held
+
+    parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in ROUND_TABLES}
+    cohorts_with_rows: set[tuple[str, str]] = set()
+    for rnd in rounds:
+        blocks = present.get(rnd.key, set())
+        cohorts_with_rows |= blocks
+        here = base[
+            (base["phase"] == rnd.phase)
+            & pd.Series(
+                [(s, c) in blocks for s, c in zip(base["school"], base["cohort"], strict=True)],
+                index=base.index,
+                dtype=bool,
+            )
+        ].copy()
+        if here.empty:
+            continue
+        r = rank[rnd.key]
+        held = {
+            "round_intended": {p for p, at in intended_at.items() if at <= r},
+            "round_applied": {p for p, at in applied_at.items() if at <= r},
+            "round_offer": offer_by(r),
+        }
+        for kind, who in held.items():
+            yes, no = ROUND_TABLES[kind]
+            here["row"] = [yes if p in who else no for p in here["pupil"]]
+            parts[kind].append(_count(here, [yes, no], rnd.key))
+    here = base[
+        pd.Series(
+            [
+                (s, c) in cohorts_with_rows
+                for s, c in zip(base["school"], base["cohort"], strict=True)
+            ],
+            index=base.index,
+            dtype=bool,
+        )
+    ].copy()
+    if not here.empty:
+        here["row"] = [CHANGED_YES if p in changed else CHANGED_NO for p in here["pupil"]]
+        parts["results_change"].append(_count(here, [CHANGED_YES, CHANGED_NO], RESULTS_ENTRY))
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items() if v}
+
+
+def _round_total_links(joint: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
+    """Equations a round table's Total equals the destinations table's (the same cohort group).
+
+    The Links of gsync.disclosure join cells of the same entry; a round's entry is its key, so
+    these cross-entry equalities are given to the suppression directly: a group size hidden in
+    one table is hidden in every table.
+    """
+    first: dict[tuple[str, str, str], CellKey] = {}
+    others: list[CellKey] = []
+    for r in table_records(joint[joint["category"] == TOTAL][KEY_COLUMNS]):
+        k = _key(r)
+        name = k[2].partition(_SEP)[0]
+        if k[0] == TRUST_SCHOOL:
+            continue  # the trust's round figures cover only schools with round data
+        if name == "destinations":
+            first.setdefault((k[0], k[1], k[3]), k)
+        elif name in ROUND_TABLES:
+            others.append(k)
+    return [(first[(k[0], k[1], k[3])], [k]) for k in others if (k[0], k[1], k[3]) in first]
+
+
+def _suppress(
+    tables: Mapping[str, pd.DataFrame], policy: SuppressionPolicy, shared: Sequence[Link]
+) -> dict[str, pd.DataFrame]:
+    """`suppress_tables`, plus the round tables' Totals tied to the destinations table's."""
+    if not any(name in ROUND_TABLES for name in tables):
+        return suppress_tables(tables, policy, shared)
+    joint = _joint(tables)
+    extra = _link_equations(joint, shared) + _round_total_links(joint)
+    done = disclosure.apply_suppression(joint, policy, _extra=extra)
+    names = done["entry"].str.partition(_SEP)
+    out: dict[str, pd.DataFrame] = {}
+    for name in tables:
+        part = done[names[0] == name].copy()
+        part["entry"] = names[2][names[0] == name]
+        out[name] = part.reset_index(drop=True)
+    return out
+
+
+def _checked_pupils(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The pupil rows the disclosure check compares tables with: Destinations, and the round
+    tabs' free text under names the checker treats as free text."""
+    frames = [destinations]
+    for prefix, frame in (("intention", intentions), ("application", applications)):
+        if frame is None or frame.empty:
+            continue
+        cols = [c for c in ("other", "provider", "course", "previous_destination") if c in frame]
+        names = {
+            c: f"{prefix}_{'previous_other' if c == 'previous_destination' else c}" for c in cols
+        }
+        frames.append(frame[cols].rename(columns=names))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else destinations
+
+
+# --- Summary tabs for the sync -------------------------------------------------------------
+
+SUMMARY_TAB_PREFIX = "Summary - "
+DATA_HEADER = ["table", *TABLE_COLUMNS]
+
+
+def _chart_entry(destinations: pd.DataFrame, taxonomy: Taxonomy) -> str:
+    """The most advanced entry that holds any known destination (the chart's subject)."""
+    for entry in reversed(ENTRIES):
+        values = _col(destinations, f"{entry}_destination")
+        if any(taxonomy.categorise(v).key != "unknown" for v in values):
+            return entry
+    return ENTRIES[0]
+
+
+def summary_tabs(
+    destinations: pd.DataFrame,
+    taxonomy: Taxonomy,
+    policy: SuppressionPolicy,
+    *,
+    entries: Iterable[str] = ENTRIES,
+    trust: bool = True,
+    intentions: pd.DataFrame | None = None,
+    applications: pd.DataFrame | None = None,
+    rounds: Sequence[_Round] = (),
+) -> dict[str, list[list[str | int | float]]]:
+    """Rows (header first) for one Summary tab per school plus a trust tab, suppressed and checked.
+
+    Each tab starts with the chart block (category x cohort percentages of all pupils for the most
+    advanced entry with data; see `chart_block`), then a blank row, then the long table. Given the
+    Intentions / Applications frames and the rules' `rounds`, the long table also holds the round
+    tables (`round_tables`), suppressed together with the rest. Raises DisclosureError (nothing to
+    write) if the disclosure check finds any breach. No pupils (a new trust): no tabs.
+    """
+    if destinations.empty:
+        return {}
+    per_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in TABLES}
+    for entry in entries:
+        for kind, table in summary_tables(destinations, taxonomy, entry=entry).items():
+            per_kind[kind].append(table)
+    if rounds and (intentions is not None or applications is not None):
+        for kind, table in round_tables(destinations, intentions, applications, rounds).items():
+            per_kind[kind] = [table]
+    raw_tables: dict[str, pd.DataFrame] = {}
+    for kind, frames in per_kind.items():
+        raw = pd.concat(frames, ignore_index=True)
+        schools = sorted(set(raw["school"]))
+        if trust and len(schools) > 1:
+            raw = pd.concat([raw, aggregate([raw])], ignore_index=True)
+        raw_tables[kind] = raw
+    shared = links(taxonomy)
+    tables = _suppress(raw_tables, policy, shared)
+    words = [*vocabulary(taxonomy), *set(tables["destinations"]["school"])]
+    pupils = _checked_pupils(destinations, intentions, applications)
+    assert_publishable(tables, policy, pupils, vocabulary=words, links=shared)
+
+    chart_entry = _chart_entry(destinations, taxonomy)
+    tabs: dict[str, list[list[str | int | float]]] = {}
+    names = sorted(set(tables["destinations"]["school"]) - {TRUST_SCHOOL})
+    if TRUST_SCHOOL in set(tables["destinations"]["school"]):
+        names.append(TRUST_SCHOOL)
+    for school in names:
+        rows: list[list[str | int | float]] = []
+        view = trend_view(tables["destinations"], school=school, entry=chart_entry)
+        rows.append([f"Destination ({chart_entry}, % of all pupils)", *map(str, view.columns)])
+        for category, values in view.iterrows():
+            rows.append([str(category), *(_cell(v) for v in values.tolist())])
+        rows.append([])
+        rows.append(list(DATA_HEADER))
+        for kind, table in tables.items():
+            for r in table_records(table[table["school"] == school]):
+                rows.append([kind, *(_cell(r[c]) for c in TABLE_COLUMNS)])
+        tabs[SUMMARY_TAB_PREFIX + school] = rows
+    return tabs
+
+
+def _cell(value: object) -> str | int | float:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float | str):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        item = value.item()
+        if isinstance(item, int | float | str):
+            return item
+    return str(value)
+
+
+def chart_block(rows: Sequence[Sequence[object]]) -> tuple[int, int, int, int]:
+    """(start_row, end_row, start_col, end_col), half-open and 0-based, of a tab's chart block."""
+    end = next((i for i, r in enumerate(rows) if not r), len(rows))
+    width = max((len(r) for r in rows[:end]), default=0)
+    return 0, end, 0, width
+
+
+def chart_spec(
+    sheet_id: int,
+    *,
+    start_row: int,
+    end_row: int,
+    start_col: int,
+    end_col: int,
+    title: str = "Destinations by cohort (% of all pupils)",
+    anchor_col: int | None = None,
+) -> dict[str, Any]:
+    """The Sheets `addChart` request for a chart block (categories down, one series per cohort)."""
+
+    def rng(col: int) -> dict[str, Any]:
+        return {
+            "sources": [
+                {
+                    "sheetId": sheet_id,
+                    "startRowIndex": start_row,
+                    "endRowIndex": end_row,
+                    "startColumnIndex": col,
+                    "endColumnIndex": col + 1,
+                }
+            ]
+        }
+
+    series = [
+        {"series": {"sourceRange": rng(c)}, "targetAxis": "BOTTOM_AXIS"}
+        for c in range(start_col + 1, end_col)
+    ]
+    return {
+        "addChart": {
+            "chart": {
+                "spec": {
+                    "title": title,
+                    "altText": title,
+                    "basicChart": {
+                        "chartType": "BAR",
+                        "legendPosition": "BOTTOM_LEGEND",
+                        "headerCount": 1,
+                        "axis": [
+                            {"position": "BOTTOM_AXIS", "title": "% of pupils"},
+                            {"position": "LEFT_AXIS", "title": "Destination"},
+                        ],
+                        "domains": [{"domain": {"sourceRange": rng(start_col)}}],
+                        "series": series,
+                    },
+                },
+                "position": {
+                    "overlayPosition": {
+                        "anchorCell": {
+                            "sheetId": sheet_id,
+                            "rowIndex": start_row,
+                            "columnIndex": anchor_col if anchor_col is not None else end_col + 1,
+                        },
+                        "widthPixels": 720,
+                        "heightPixels": 420,
+                    }
+                },
+            }
+        }
+    }
+
+
+# --- Reconciliation with the local authority (issue 9) ----------------------------------------
+
+RECONCILIATION_ENTRY = "reconciliation"
+
+
+def reconciliation_table(
+    counts: Mapping[tuple[str, str], Mapping[str, int]], verdicts: Sequence[str]
+) -> pd.DataFrame:
+    """School x cohort: pupils per Reconciliation verdict, with Total = the cohort (unsuppressed).
+
+    Same long shape as the other summaries, so the same suppression applies; the "agree" row's
+    percent is the share of the cohort where the school's and the LA's records agree.
+    """
+    records: list[dict[str, Any]] = []
+    for (school, cohort), per_verdict in sorted(counts.items()):
+        total = sum(int(per_verdict.get(v, 0)) for v in verdicts)
+        for label in [*verdicts, TOTAL]:
+            n = total if label == TOTAL else int(per_verdict.get(label, 0))
+            records.append(
+                {
+                    "school": school,
+                    "cohort": cohort,
+                    "entry": RECONCILIATION_ENTRY,
+                    "breakdown": ALL_BREAKDOWN,
+                    "group": ALL_GROUP,
+                    "category": label,
+                    "count": n,
+                    "percent": 100.0 * n / total if total else float("nan"),
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS).astype({"count": "int64"})
