@@ -11,6 +11,7 @@ sheets_templates/suppression.toml.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import tomllib
@@ -164,6 +165,96 @@ def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
     return eqs
 
 
+class _System:
+    """The equations indexed by cell, and the hidden cells' connected components, kept up to date.
+
+    Cells are only ever added (`hide`), so each equation's count of hidden members only grows and
+    components only merge. `determined` solves again only the components that changed since its
+    last call and reuses the others' answers: a component's matrix (its equations in list order,
+    its cells sorted) is the same as long as its cells are, so the answer is too.
+    """
+
+    def __init__(self, eqs: list[tuple[CellKey, list[CellKey]]]) -> None:
+        self.eqs = eqs
+        # The equations each cell is in, once per time it appears there (ascending).
+        self.where: dict[CellKey, list[int]] = defaultdict(list)
+        for i, (t, ps) in enumerate(eqs):
+            self.where[t].append(i)
+            for p in ps:
+                self.where[p].append(i)
+        self.count = [0] * len(eqs)  # hidden members of each equation, with repeats
+        self.hidden: set[CellKey] = set()
+        self._first: list[CellKey | None] = [None] * len(eqs)  # a hidden member of each
+        self._parent: dict[CellKey, CellKey] = {}
+        self._cells: dict[CellKey, list[CellKey]] = {}  # root -> its component's cells
+        self._pinned: dict[CellKey, list[CellKey]] = {}  # root -> its determined cells
+        self._dirty: set[CellKey] = set()  # roots whose component changed since `determined`
+
+    def _find(self, k: CellKey) -> CellKey:
+        parent = self._parent
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def hide(self, k: CellKey) -> list[int]:
+        """Hide `k`; returns the equations whose count of hidden members just became 1."""
+        if k in self.hidden:
+            return []
+        self.hidden.add(k)
+        slots = self.where.get(k)
+        if not slots:
+            return []  # in no equation: in no component either
+        self._parent[k] = k
+        self._cells[k] = [k]
+        self._dirty.add(k)
+        ones: list[int] = []
+        count, first = self.count, self._first
+        for e in slots:
+            count[e] += 1
+            if count[e] == 1:
+                ones.append(e)
+            other = first[e]
+            if other is None:
+                first[e] = k
+                continue
+            a, b = self._find(k), self._find(other)
+            if a == b:
+                continue
+            if len(self._cells[a]) < len(self._cells[b]):
+                a, b = b, a
+            self._parent[b] = a
+            self._cells[a].extend(self._cells.pop(b))
+            self._pinned.pop(b, None)
+            self._dirty.discard(b)
+            self._dirty.add(a)
+        return ones
+
+    def members(self, e: int) -> tuple[CellKey, ...]:
+        t, ps = self.eqs[e]
+        return (t, *ps)
+
+    def determined(self) -> set[CellKey]:
+        """Hidden cells whose value follows from the published cells (see `_determined`)."""
+        for root in self._dirty:
+            cells = sorted(self._cells[root])
+            eq_rows = sorted({e for k in cells for e in self.where[k]})
+            index = {k: i for i, k in enumerate(cells)}
+            a = np.zeros((len(eq_rows), len(cells)))
+            for i, e in enumerate(eq_rows):
+                t, ps = self.eqs[e]
+                # Coefficient of each hidden cell: 1 if it is the total, minus once per part.
+                coef: dict[CellKey, float] = {}
+                for k in (t, *ps):
+                    if k in self.hidden and k not in coef:
+                        coef[k] = (1.0 if k == t else 0.0) - float(ps.count(k))
+                for k, sign in coef.items():
+                    a[i, index[k]] += sign
+            self._pinned[root] = [cells[i] for i in _pinned_columns(a)]
+        self._dirty.clear()
+        return {k for found in self._pinned.values() for k in found}
+
+
 def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
     """Hidden cells whose value follows from the published cells through the equations.
 
@@ -171,45 +262,10 @@ def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) 
     to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
     connected component is solved on its own (they are small next to a whole trust table).
     """
-    rows: list[list[CellKey]] = []
-    signs: list[dict[CellKey, float]] = []
-    for t, ps in eqs:
-        members = [k for k in (t, *ps) if k in hidden]
-        if not members:
-            continue
-        rows.append(members)
-        # Coefficient of each hidden cell: 1 if it is the total, minus once per time it is a part.
-        coef: dict[CellKey, float] = {}
-        for k in members:
-            if k not in coef:
-                coef[k] = (1.0 if k == t else 0.0) - float(ps.count(k))
-        signs.append(coef)
-    # Union-find over hidden cells linked by an equation.
-    parent: dict[CellKey, CellKey] = {}
-
-    def find(k: CellKey) -> CellKey:
-        parent.setdefault(k, k)
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for members in rows:
-        for other in members[1:]:
-            parent[find(other)] = find(members[0])
-    components: dict[CellKey, list[int]] = defaultdict(list)
-    for r, members in enumerate(rows):
-        components[find(members[0])].append(r)
-    found: set[CellKey] = set()
-    for eq_rows in components.values():
-        cells = sorted({k for r in eq_rows for k in rows[r]})
-        index = {k: i for i, k in enumerate(cells)}
-        a = np.zeros((len(eq_rows), len(cells)))
-        for i, r in enumerate(eq_rows):
-            for k, sign in signs[r].items():
-                a[i, index[k]] += sign
-        found |= {cells[i] for i in _pinned_columns(a)}
-    return found
+    system = _System(eqs)
+    for k in hidden:
+        system.hide(k)
+    return system.determined()
 
 
 def _pinned_columns(a: np.ndarray) -> list[int]:
@@ -371,7 +427,9 @@ def _secondary(
     hidden: set[CellKey],
 ) -> set[CellKey]:
     """Hide more cells until no hidden cell is solvable from the published ones."""
-    hidden = set(hidden)
+    system = _System(eqs)
+    for k in hidden:
+        system.hide(k)
 
     def cost(k: CellKey) -> tuple[bool, bool, bool, bool, int, CellKey]:
         # Keep the most used figures (trust, all pupils, group sizes) where possible; among the
@@ -379,40 +437,52 @@ def _secondary(
         n = counts[k]
         return (k[0] == TRUST_SCHOOL, k[3] == ALL_GROUP, k[4] == TOTAL, n == 0, n, k)
 
+    # Equations that may have exactly one hidden member, for the next pass of the fast rule.
+    pending = [e for e, n in enumerate(system.count) if n == 1]
     while True:
-        # Fast rule: an equation with exactly one hidden cell gives that cell away.
+        # Fast rule: an equation with exactly one hidden cell gives that cell away. A pass goes
+        # through the equations in order, each judged on the cells hidden so far; only those
+        # whose count is 1 can act, so the pass visits just them: an equation reaching 1 ahead
+        # of the pass joins this pass, one behind it the next.
         progressed = False
-        for total, parts in eqs:
-            members = [total, *parts]
-            n_hidden = sum(m in hidden for m in members)
-            if n_hidden == 1:
-                candidates = [m for m in members if m not in hidden]
-                if candidates:
-                    hidden.add(min(candidates, key=cost))
-                    progressed = True
+        queue = pending
+        heapq.heapify(queue)
+        pending = []
+        pos = -1
+        while queue:
+            e = heapq.heappop(queue)
+            if e <= pos:
+                continue
+            pos = e
+            if system.count[e] != 1:
+                continue
+            candidates = [m for m in system.members(e) if m not in system.hidden]
+            if candidates:
+                for f in system.hide(min(candidates, key=cost)):
+                    if f > pos:
+                        heapq.heappush(queue, f)
+                    else:
+                        pending.append(f)
+                progressed = True
         if progressed:
             continue
         # Exact rule: linear algebra over all equations together.
-        solvable = _determined(eqs, hidden)
+        solvable = system.determined()
         if not solvable:
-            return hidden
+            return system.hidden
         # Blocks (cohort, entry) are independent: fix one solvable cell in each per pass.
         fixed: set[tuple[str, str]] = set()
         for target in sorted(solvable):
             if target[1:3] in fixed:
                 continue
             options = [
-                m
-                for total, parts in eqs
-                if target in (total, *parts)
-                for m in (total, *parts)
-                if m not in hidden
+                m for e in system.where[target] for m in system.members(e) if m not in system.hidden
             ]
             if (
                 not options
             ):  # cannot happen: a determined cell shares an equation with a published one
                 raise AssertionError("secondary suppression found no cell to hide")
-            hidden.add(min(options, key=cost))
+            pending.extend(system.hide(min(options, key=cost)))
             fixed.add(target[1:3])
 
 
