@@ -1,0 +1,628 @@
+# REFERENCE COPY, for tests only: gsync/merge.py as of commit 6cea1cc, before brief P3's speed-up of
+# normalise / match / merge / rounds. Only the imports of the four sibling modules point here.
+# Used by tests/unit/test_merge_equivalence.py; never imported by gsync; do not "fix" it.
+# ruff: noqa
+# mypy: ignore-errors
+"""The pure merge: one school's Form A responses into the Responses, Destinations and Exceptions frames.
+
+`plan_sync` takes the tabs as read (frames of text keyed by template column key, see
+docs/ARCHITECTURE.md "Core frames") and returns the new frames; it does no I/O, so the shell can
+write the result in one atomic batchUpdate, print it for --dry-run, or throw it away. Rules:
+
+- every response is logged in Responses (its latest submission; contact details blank without
+  consent); rows are updated in place, never deleted, and new rows appended;
+- per pupil per entry the latest submission wins, and an edited response is applied again;
+- without consent the destination is still recorded, but no personal email or telephone is kept
+  and the pupil is marked do-not-contact;
+- staff-owned cells are never written; a sync-owned group of cells staff edited since the last run
+  (detected through `sync_hash`, see gsync.template) is left alone and raises a `conflict`;
+- unmatched, ambiguous, invalid and conflicting responses go to Exceptions under a stable id, and
+  staff's `status`/`note` there are kept;
+- the same input gives the same output (idempotent), and extra columns and row order are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tests.unit._reference_merge2.matching import match_responses
+from tests.unit._reference_merge2.responses import RESPONSE_COLUMNS, normalise_responses, timestamp
+from gsync.template import (
+    CONTACT,
+    ENTRY_GROUP,
+    HASH_GROUPS,
+    SUSTAINED,
+    SUSTAINED_TAB,
+    SYNC_ENTRY_FIELDS,
+    Tab,
+    Template,
+    group_source,
+    group_state,
+    load_template,
+    set_group_hash,
+)
+
+EntryFor = Callable[[dt.datetime, int], "str | None"]
+FRAME_TABS: tuple[str, ...] = ("destinations", "responses", "contacts", "exceptions")
+RESOLVED = "no longer applies (the response was edited or the roster updated)"
+
+
+def default_entry_for(submitted: dt.datetime, leaving_year: int) -> str | None:
+    """Which entry a Form A submission fills, until the deadlines rules (issue 5) replace this.
+
+    Before 1 September of the leaving year: the current leavers' intended destination; from then
+    to 30 September: the (past leavers') intended destination; later: the actual destination,
+    unvalidated. The validated actual destination comes only from staff or the local authority.
+    """
+    day = submitted.date()
+    if day < dt.date(leaving_year, 9, 1):
+        return "current_intended"
+    if day <= dt.date(leaving_year, 9, 30):
+        return "intended"
+    return "actual_unvalidated"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The new frames (every tab passed in, changed or not), counts, and a readable change list.
+
+    `by_school`: each school's counts (`plan_sync_many`); `counts` is their total."""
+
+    tabs: dict[str, pd.DataFrame]
+    counts: dict[str, int] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+    by_school: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# --- frames as rows ---------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+class _Rows:
+    """A tab's frame as a list of dicts (all text), template columns ensured, extras kept in place."""
+
+    def __init__(self, frame: pd.DataFrame | None, tab: Tab) -> None:
+        frame = frame if frame is not None else pd.DataFrame()
+        self.columns = [str(c) for c in frame.columns]
+        for key in tab.keys:
+            if key not in self.columns:
+                self.columns.append(key)
+        # Column by column, then zipped into dicts: same cells as `to_dict("records")` + `_cell`,
+        # several times faster (plan_sync converts every tab once per school; bench/RESULTS.md).
+        present = set(frame.columns)
+        n = len(frame)
+        values = [_texts(frame[c].tolist()) if c in present else [""] * n for c in self.columns]
+        self.rows: list[dict[str, str]] = [
+            dict(zip(self.columns, r, strict=True)) for r in zip(*values, strict=True)
+        ]
+
+    def append(self, values: Mapping[str, str]) -> dict[str, str]:
+        row = dict.fromkeys(self.columns, "")
+        row.update({k: v for k, v in values.items() if k in row})
+        self.rows.append(row)
+        return row
+
+    def frame(self) -> pd.DataFrame:
+        return self.frame_of(self.rows, self.columns)
+
+    @staticmethod
+    def frame_of(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:
+        """`pd.DataFrame(rows, columns=columns, dtype=object)`, built column-wise (faster)."""
+        if not rows:
+            return pd.DataFrame(rows, columns=columns, dtype=object)
+        data = {c: [r.get(c, np.nan) for r in rows] for c in columns}
+        return pd.DataFrame(data, columns=columns, dtype=object)
+
+
+def _texts(values: list[Any]) -> list[str]:
+    """`_cell` over a column, skipped when every value is already text (the usual case)."""
+    if all(type(v) is str for v in values):
+        return values
+    return [_cell(v) for v in values]
+
+
+def _stable_id(kind: str, *parts: str) -> str:
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=6).hexdigest()
+    return f"{kind}-{digest}"
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --- the plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolInput:
+    """One school's part of a run: its name, Form A responses as listed, and question map."""
+
+    school: str
+    raw_responses: list[dict[str, Any]]
+    question_map: Mapping[str, str]
+
+
+_COUNT_KEYS = (
+    "new",
+    "updated",
+    "unchanged",
+    "applied",
+    "conflicts",
+    "exceptions",
+    "unmatched",
+    "ambiguous",
+    "invalid",
+)
+
+
+def plan_sync(
+    tabs: Mapping[str, pd.DataFrame],
+    raw_responses: list[dict[str, Any]],
+    *,
+    school: str,
+    question_map: Mapping[str, str],
+    entry_for: EntryFor = default_entry_for,
+    now: dt.datetime,
+    template: Template | None = None,
+) -> SyncPlan:
+    """Merge one school's responses into the tabs (keyed by template tab key); pure and idempotent.
+
+    `question_map` maps Form A keys to the form's question ids. Responses already in the Responses
+    log but missing from `raw_responses` still count (so a partial read never undoes a newer one).
+    A one-school `plan_sync_many`.
+    """
+    return plan_sync_many(
+        tabs,
+        [SchoolInput(school, raw_responses, question_map)],
+        entry_for=entry_for,
+        now=now,
+        template=template,
+    )
+
+
+def plan_sync_many(
+    tabs: Mapping[str, pd.DataFrame],
+    schools: Sequence[SchoolInput],
+    *,
+    entry_for: EntryFor = default_entry_for,
+    now: dt.datetime,
+    template: Template | None = None,
+) -> SyncPlan:
+    """Merge several schools' responses, school after school, in one pass over the tabs.
+
+    The same tabs, counts and changes as calling `plan_sync` school by school (each on the
+    previous one's tabs), but the trust's tabs are turned into rows once and back into frames
+    once (issue 7: per-school conversions made the merge O(schools x rows)). `counts` holds the
+    totals and `by_school` each school's.
+    """
+    run = _Run(tabs, template or load_template())
+    counts = dict.fromkeys(_COUNT_KEYS, 0)
+    changes: list[str] = []
+    by_school: dict[str, dict[str, int]] = {}
+    for sch in schools:
+        got = run.merge(sch, entry_for, now, changes)
+        by_school[sch.school] = got
+        for key, value in got.items():
+            counts[key] = counts.get(key, 0) + value
+    return SyncPlan(tabs=run.frames(tabs), counts=counts, changes=changes, by_school=by_school)
+
+
+class _Run:
+    """The tabs as rows for one run, with the indexes the merge looks rows up by.
+
+    Each index gives what a fresh scan of the rows would at that moment: rows are only ever
+    appended (and the indexes updated with them), and the merge never rewrites a key cell.
+    """
+
+    def __init__(self, tabs: Mapping[str, pd.DataFrame], template: Template) -> None:
+        self.template = template
+        self.dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
+        # Years 1-3 checks go to the Sustained tab, but only when the caller passed it in (and
+        # will write it back): otherwise such a response stays a `no_entry` exception, never lost.
+        self.sustained = (
+            _Rows(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
+            if SUSTAINED_TAB in tabs and any(t.key == SUSTAINED_TAB for t in template.tabs)
+            else None
+        )
+        self.log = _Rows(tabs.get("responses"), template.tab("responses"))
+        self.exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
+        # Destinations rows are never appended by the merge: pupil -> row, school -> rows.
+        self.pupil_at = {
+            (r["upn"], r["leaving_year"]): i for i, r in enumerate(self.dest.rows) if r["upn"]
+        }
+        self.school_rows: dict[str, list[int]] = {}
+        for i, r in enumerate(self.dest.rows):
+            self.school_rows.setdefault(r["school"], []).append(i)
+        # Later rows win, as in a dict built over the rows in order.
+        self.log_at = {
+            r["response_id"]: i for i, r in enumerate(self.log.rows) if r.get("response_id")
+        }
+        self.exc_at = {
+            r["exception_id"]: i for i, r in enumerate(self.exc.rows) if r.get("exception_id")
+        }
+        # The first Sustained row per (upn, leaving_year, check), as a scan from the top finds it.
+        self.check_at: dict[tuple[str, str, str], int] = {}
+        if self.sustained is not None:
+            for i, r in enumerate(self.sustained.rows):
+                self.check_at.setdefault(_check_key(r), i)
+
+    def frames(self, tabs: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Every tab passed in, the merged ones as new frames (Contacts added when missing)."""
+        out = dict(tabs)
+        out["destinations"] = self.dest.frame()
+        out["responses"] = self.log.frame()
+        out["exceptions"] = self.exc.frame()
+        if self.sustained is not None:
+            out[SUSTAINED_TAB] = self.sustained.frame()
+        if "contacts" not in out:
+            out["contacts"] = _Rows(None, self.template.tab("contacts")).frame()
+        return out
+
+    def school_frame(self, school: str) -> pd.DataFrame:
+        """The school's Destinations rows as a frame (all matching reads: gsync.matching)."""
+        rows = [self.dest.rows[i] for i in self.school_rows.get(school, [])]
+        return _Rows.frame_of(rows, self.dest.columns)
+
+    def merge(
+        self, sch: SchoolInput, entry_for: EntryFor, now: dt.datetime, changes: list[str]
+    ) -> dict[str, int]:
+        """One school's responses into the rows; returns its counts, appends its changes."""
+        school = sch.school
+        dest, sustained, log, exc = self.dest, self.sustained, self.log, self.exc
+        counts = dict.fromkeys(_COUNT_KEYS, 0)
+
+        fresh = _not_yet_logged(sch.raw_responses, log, school)
+        pool = _pool(normalise_responses(fresh, sch.question_map), log, school)
+        matched = match_responses(pool, self.school_frame(school), school=school)
+        responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
+        for r in responses:
+            r["entry"] = _entry(r, entry_for, sustained is not None)
+
+        _log_responses(log, responses, school, counts, self.log_at)
+        if counts["new"] or counts["updated"]:
+            changes.append(
+                f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
+                f"({counts['unchanged']} unchanged)"
+            )
+
+        wanted: list[dict[str, str]] = []  # exceptions this run would raise
+        for r in responses:
+            status = r["match_status"]
+            if status in ("unmatched", "ambiguous"):
+                counts[status] += 1
+                wanted.append(_exception(school, status, r, r["reason"]))
+            if r["issues"]:
+                counts["invalid"] += 1
+                wanted.append(_exception(school, "invalid", r, "problems: " + r["issues"]))
+            if status == "matched" and r["destination"] and not r["entry"]:
+                wanted.append(
+                    _exception(
+                        school, "no_entry", r, "the submission time falls in no entry's window"
+                    )
+                )
+
+        ours = [r for r in responses if r["match_status"] == "matched"]
+        for (upn, year, group), winner in sorted(_winners(ours).items()):
+            row_no = self.pupil_at.get((upn, year))
+            if row_no is None:
+                continue
+            if group.startswith("s:"):
+                assert sustained is not None
+                outcome = self._write_sustained(dest.rows[row_no], winner, school)
+                check = winner["entry"]
+                if outcome == "written":
+                    counts["applied"] += 1
+                    changes.append(
+                        f"{school}: Sustained: {check} check of row {row_no + 2} from the form"
+                    )
+                elif outcome == "conflict":
+                    counts["conflicts"] += 1
+                    wanted.append(
+                        _exception(
+                            school,
+                            "conflict",
+                            winner,
+                            f"staff edited the {check} check; the form's newer answer was not written",
+                            extra=(group, winner["last_submitted"]),
+                        )
+                    )
+                continue
+            row = dest.rows[row_no]
+            cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
+            label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
+            outcome = _write_group(row, group, cells, _source_token(winner))
+            if outcome == "written":
+                counts["applied"] += 1
+                changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
+            elif outcome == "conflict":
+                counts["conflicts"] += 1
+                wanted.append(
+                    _exception(
+                        school,
+                        "conflict",
+                        winner,
+                        f"staff edited the {label}; the form's newer answer was not written",
+                        entry=winner["entry"] if group != CONTACT else "contact",
+                        extra=(group, winner["last_submitted"]),
+                    )
+                )
+
+        _raise_exceptions(exc, wanted, school, responses, now, counts, changes, self.exc_at)
+        return counts
+
+    def _write_sustained(self, pupil: dict[str, str], winner: dict[str, str], school: str) -> str:
+        """Write a response into the pupil's Sustained row for its check (appended if none)."""
+        assert self.sustained is not None
+        key = (pupil["upn"], pupil["leaving_year"], winner["entry"])
+        at = self.check_at.get(key)
+        if at is None:
+            row = self.sustained.append(
+                {"school": school, "upn": key[0], "leaving_year": key[1], "check": key[2]}
+            )
+            self.check_at.setdefault(_check_key(row), len(self.sustained.rows) - 1)
+        else:
+            row = self.sustained.rows[at]
+        return _write_group(row, SUSTAINED, _entry_values(winner), _source_token(winner))
+
+
+def _check_key(row: Mapping[str, str]) -> tuple[str, str, str]:
+    """A Sustained row's (upn, leaving_year, check), read as staff may have typed them."""
+    return (row["upn"].strip().upper(), row["leaving_year"].strip(), row["check"].strip())
+
+
+def _not_yet_logged(raw: list[dict[str, Any]], log: _Rows, school: str) -> list[dict[str, Any]]:
+    """The responses to normalise: new or edited ones. A submission the Responses log already
+    holds (same id, same last-submitted time) is taken from the log, which holds its normalised
+    values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights)."""
+    held = {
+        r["response_id"]: r.get("last_submitted", "")
+        for r in log.rows
+        if r.get("school") == school and r.get("response_id")
+    }
+    if not held:
+        return raw
+    return [
+        r
+        for r in raw
+        if held.get(str(r.get("responseId", "")))
+        != timestamp(r.get("lastSubmittedTime") or r.get("createTime", ""))
+    ]
+
+
+def _pool(fresh: pd.DataFrame, log: _Rows, school: str) -> pd.DataFrame:
+    """This run's responses plus the school's logged ones (whichever submission is newer wins)."""
+    by_id: dict[str, dict[str, str]] = {}
+    for r in log.rows:
+        if r.get("school") == school and r.get("response_id"):
+            row = {c: r.get(c, "") for c in RESPONSE_COLUMNS}
+            row["leaving_year"] = r.get("stated_leaving_year", "")
+            by_id[r["response_id"]] = row
+    for r in fresh.to_dict("records"):
+        row = {str(k): _cell(v) for k, v in r.items()}
+        held = by_id.get(row["response_id"])
+        if held is None or row["last_submitted"] >= held["last_submitted"]:
+            by_id[row["response_id"]] = row
+    rows = sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object)
+
+
+def _entry(response: dict[str, str], entry_for: EntryFor, sustained: bool = False) -> str:
+    if response["match_status"] != "matched":
+        return ""
+    submitted = _parse_time(response["last_submitted"])
+    if submitted is None or not response["leaving_year"].isdigit():
+        return ""
+    entry = entry_for(submitted, int(response["leaving_year"]))
+    if entry in ENTRY_GROUP or (sustained and entry):
+        return str(entry)
+    return ""
+
+
+def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
+    row = dict(response)
+    row["school"] = school
+    if row.get("consent") != "Y":  # consent: no contact details kept without agreement
+        row["personal_email"] = ""
+        row["telephone"] = ""
+    return row
+
+
+def _log_responses(
+    log: _Rows,
+    responses: list[dict[str, str]],
+    school: str,
+    counts: dict[str, int],
+    at: dict[str, int],
+) -> None:
+    """Log each response: append it, or update its row in place (`at`: response id -> row,
+    kept up to date here for the schools after this one)."""
+    keys = [c for c in log.columns if c in _LOG_KEYS]
+    # Rows appended for this school join the index after it (one school's ids are distinct).
+    pending: dict[str, int] = {}
+    for response in responses:
+        wanted = _log_row(response, school)
+        i = at.get(response["response_id"])
+        if i is None:
+            log.append(wanted)
+            counts["new"] += 1
+            pending[response["response_id"]] = len(log.rows) - 1
+            continue
+        row = log.rows[i]
+        if all(row[c] == wanted.get(c, "") for c in keys):
+            counts["unchanged"] += 1
+            continue
+        for c in keys:
+            row[c] = wanted.get(c, "")
+        counts["updated"] += 1
+    at.update(pending)
+
+
+_LOG_KEYS = frozenset(
+    (
+        *RESPONSE_COLUMNS,
+        "school",
+        "stated_leaving_year",
+        "match_status",
+        "match_method",
+        "upn",
+        "leaving_year",
+        "entry",
+        "reason",
+    )
+)
+
+
+def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict[str, str]]:
+    """Per (upn, leaving_year, group): the latest submission (ties broken by response id)."""
+    best: dict[tuple[str, str, str], dict[str, str]] = {}
+
+    def offer(key: tuple[str, str, str], r: dict[str, str]) -> None:
+        held = best.get(key)
+        if held is None or (r["last_submitted"], r["response_id"]) > (
+            held["last_submitted"],
+            held["response_id"],
+        ):
+            best[key] = r
+
+    for r in responses:
+        pupil = (r["upn"], r["leaving_year"])
+        if r["consent"]:
+            offer((*pupil, CONTACT), r)
+        if r["entry"] and r["destination"]:
+            offer((*pupil, ENTRY_GROUP.get(r["entry"], f"s:{r['entry']}")), r)
+    return best
+
+
+def _entry_cells(r: dict[str, str]) -> dict[str, str]:
+    values = _entry_values(r)
+    return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
+
+
+def _entry_values(r: dict[str, str]) -> dict[str, str]:
+    """One submission's entry cells by field name (destination, other, ...)."""
+    issues = set(r["issues"].split())
+    values = {
+        "destination": r["destination"],
+        "other": r["destination_other"],
+        "provider": r["provider"],
+        "course": r["course"],
+        "level": r["level"],
+        "start_date": "" if "bad_start_date" in issues else r["start_date"],
+        "source": "form",
+        "recorded": r["last_submitted"][:10],
+    }
+    return {f: values[f] for f in SYNC_ENTRY_FIELDS}
+
+
+def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:
+    if r["consent"] != "Y":
+        return {"consent": "N", "do_not_contact": "Y", "personal_email": "", "telephone": ""}
+    issues = set(r["issues"].split())
+    email = row.get("personal_email", "")
+    phone = row.get("telephone", "")
+    if r["personal_email"] and "bad_personal_email" not in issues:
+        email = r["personal_email"]
+    if r["telephone"] and "bad_telephone" not in issues:
+        phone = r["telephone"]
+    return {"consent": "Y", "do_not_contact": "N", "personal_email": email, "telephone": phone}
+
+
+def _source_token(r: dict[str, str]) -> str:
+    """A short digest naming one submission (response id and its last-submitted time)."""
+    return hashlib.blake2b(
+        f"{r['response_id']}\x1f{r['last_submitted']}".encode(), digest_size=3
+    ).hexdigest()
+
+
+def _write_group(row: dict[str, str], group: str, cells: dict[str, str], source: str) -> str:
+    """Write a group's cells from one submission unless staff edited them.
+
+    Returns 'written', 'unchanged', 'kept' (staff corrected what this same submission said:
+    their version stands, quietly) or 'conflict' (staff edited, and a different submission
+    now says something else).
+    """
+    assert set(cells) == set(HASH_GROUPS[group])
+    state = group_state(row, group)
+    if all(row.get(c, "") == v for c, v in cells.items()):
+        if state != "synced" or group_source(row, group) != source:
+            set_group_hash(row, group, source)  # already shows this submission: record it
+        return "unchanged"
+    if state == "edited":
+        return "kept" if group_source(row, group) == source else "conflict"
+    row.update(cells)
+    set_group_hash(row, group, source)
+    return "written"
+
+
+def _exception(
+    school: str,
+    kind: str,
+    r: dict[str, str],
+    reason: str,
+    *,
+    entry: str = "",
+    extra: tuple[str, ...] = (),
+) -> dict[str, str]:
+    return {
+        "exception_id": _stable_id(kind, school, r["response_id"], *extra),
+        "school": school,
+        "kind": kind,
+        "response_id": r["response_id"],
+        "upn": r.get("upn", ""),
+        "leaving_year": r.get("leaving_year", ""),
+        "entry": entry or r.get("entry", ""),
+        "reason": reason,
+    }
+
+
+def _raise_exceptions(
+    exc: _Rows,
+    wanted: list[dict[str, str]],
+    school: str,
+    responses: list[dict[str, str]],
+    now: dt.datetime,
+    counts: dict[str, int],
+    changes: list[str],
+    at: dict[str, int],
+) -> None:
+    """Append new exceptions, refresh held ones, mark resolved ones (`at`: exception id -> row,
+    kept up to date)."""
+    wanted_ids = {w["exception_id"] for w in wanted}
+    seen_responses = {r["response_id"] for r in responses}
+    # Exceptions about a response that no longer has the problem: say so (rows are never deleted).
+    for row in exc.rows:
+        if (
+            row.get("school") == school
+            and row.get("kind") in ("unmatched", "ambiguous", "invalid", "no_entry")
+            and row.get("response_id") in seen_responses
+            and row["exception_id"] not in wanted_ids
+        ):
+            row["reason"] = RESOLVED
+    stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for w in wanted:
+        i = at.get(w["exception_id"])
+        if i is None:
+            exc.append({**w, "first_seen": stamp, "status": "open"})
+            at[w["exception_id"]] = len(exc.rows) - 1
+            counts["exceptions"] += 1
+            changes.append(f"{school}: Exceptions: new {w['kind']} ({w['exception_id']})")
+        else:
+            row = exc.rows[i]
+            for key, value in w.items():  # sync-owned cells only; status/note stay staff's
+                row[key] = value

@@ -1,0 +1,176 @@
+"""Brief P3's fast merge gives the old output: normalise, match, merge and rounds against frozen
+copies of themselves (tests/unit/_reference_merge2, commit 6cea1cc).
+
+The seeded trusts of test_core_equivalence run through both `plan_sync_many`s for two nights;
+the functions are also compared on hand-made edge cases (loose cells, odd timestamps, non-ASCII
+names, duplicate pupils, schools listed twice, staff edits to key cells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from gsync import matching as merge_matching
+from gsync import merge
+from gsync.sample import DEFAULT_QUESTION_MAP
+from tests.unit._reference_merge2 import matching as ref_matching
+from tests.unit._reference_merge2 import merge as ref
+from tests.unit.test_core_equivalence import (
+    NOW,
+    SEEDS,
+    TEMPLATE,
+    _entry_for,
+    _make_trust,
+    _staff_edits,
+)
+
+
+def _same_plan(new: Any, old: Any) -> None:
+    assert sorted(new.tabs) == sorted(old.tabs)
+    for key in old.tabs:
+        assert_frame_equal(new.tabs[key], old.tabs[key], obj=key)
+    assert new.counts == old.counts
+    assert new.changes == old.changes
+    assert new.by_school == old.by_school
+
+
+def _both(tabs: dict[str, pd.DataFrame], inputs: list[tuple[str, list[dict[str, Any]]]],
+          now: dt.datetime = NOW) -> Any:  # fmt: skip
+    new = merge.plan_sync_many(
+        tabs, [merge.SchoolInput(s, r, DEFAULT_QUESTION_MAP) for s, r in inputs],
+        entry_for=_entry_for, now=now, template=TEMPLATE,
+    )  # fmt: skip
+    old = ref.plan_sync_many(
+        tabs, [ref.SchoolInput(s, r, DEFAULT_QUESTION_MAP) for s, r in inputs],
+        entry_for=_entry_for, now=now, template=TEMPLATE,
+    )  # fmt: skip
+    _same_plan(new, old)
+    return new
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_plan_sync_many_equals_the_frozen_one(seed: int) -> None:
+    trust = _make_trust(seed, sustained=seed != 11)
+    first = [(s.school, s.form_responses()) for s in trust.samples]
+    plan = _both(trust.tabs, first)
+    assert plan.counts["new"] > 0 and plan.counts["applied"] > 0
+    edited = _staff_edits(plan.tabs, seed)
+    second = [(s.school, s.form_responses(edited=True)) for s in trust.samples]
+    again = _both(edited, second, NOW + dt.timedelta(days=1))
+    assert again.counts["updated"] + again.counts["unchanged"] > 0
+
+
+def _loosen(tabs: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.DataFrame]:
+    """Frames as a caller might hand-make them: blanks as NaN/None, numbers, a `str`-dtype
+    column, an extra column, a missing template column, a non-range index."""
+    rng = random.Random(seed)
+    out = {k: v.copy() for k, v in tabs.items()}
+    dest = out["destinations"]
+    for col in ("school_email", "preferred_forename", "telephone", "sync_hash", "phase"):
+        for i in rng.sample(list(dest.index), 6):
+            dest.loc[i, col] = rng.choice((None, float("nan")))
+    if "comments" not in dest.columns:
+        dest.insert(3, "comments", [rng.choice(("", "rang", 7)) for _ in range(len(dest))])
+    dest["legal_surname"] = dest["legal_surname"].astype("str")
+    dest.index = [f"x{i}" for i in range(len(dest))]
+    log = out["responses"]
+    if len(log):
+        for i in rng.sample(list(log.index), min(len(log), 5)):
+            log.loc[i, "reason"] = None
+        log.loc[log.index[0], "stated_leaving_year"] = 2026
+    out["exceptions"] = out["exceptions"].drop(columns=["note"], errors="ignore")
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_loose_frames_give_the_same_merge(seed: int) -> None:
+    trust = _make_trust(seed)
+    first = [(s.school, s.form_responses()) for s in trust.samples]
+    plan = _both(_loosen(trust.tabs, seed), first)
+    second = [(s.school, s.form_responses(edited=True)) for s in trust.samples]
+    _both(_loosen(_staff_edits(plan.tabs, seed), seed + 1), second, NOW + dt.timedelta(days=1))
+
+
+def test_missing_tabs_and_empty_inputs() -> None:
+    trust = _make_trust(SEEDS[0], sustained=False)
+    only_dest = {"destinations": trust.tabs["destinations"]}
+    _both(only_dest, [(s.school, s.form_responses()) for s in trust.samples])
+    _both(only_dest, [(s.school, []) for s in trust.samples])
+    _both({}, [("Nowhere", trust.samples[0].form_responses())])
+    _both(trust.tabs, [])
+
+
+def test_a_school_twice_and_a_response_id_moving_school() -> None:
+    """A response id logged under one school and then listed by another moves its log row (and
+    its exceptions) to that school: later schools must see the rows where they now are."""
+    trust = _make_trust(SEEDS[2])
+    a, b = trust.samples[0], trust.samples[1]
+    raw_a, raw_b = a.form_responses(), b.form_responses()
+    later = "2026-07-30T10:00:00Z"
+    stolen = [{**r, "lastSubmittedTime": later} for r in raw_a[:6]]
+    plan = _both(trust.tabs, [(a.school, raw_a), (b.school, raw_b + stolen), (a.school, raw_a)])
+    # Staff move exception and log rows between schools (typos in the school cell).
+    tabs = {k: v.copy() for k, v in plan.tabs.items()}
+    exc, log = tabs["exceptions"], tabs["responses"]
+    for i in exc.index[::3]:
+        exc.loc[i, "school"] = b.school if exc.loc[i, "school"] == a.school else a.school
+    for i in log.index[::4]:
+        log.loc[i, "school"] = b.school if log.loc[i, "school"] == a.school else ""
+    again = [(s.school, s.form_responses(edited=True)) for s in trust.samples]
+    _both(tabs, [*again, again[0], (b.school, stolen)], NOW + dt.timedelta(days=1))
+
+
+NAMES = (
+    "Renée Fernández-Heath", "  JO-ELLEN o'dunmore ", "Zoë", "ﬁona ǅemal", "Ｍａｒｙ", "Łukasz Ørsted",
+    "Straße", "İlkay", "Σίσυφος", "x\tY\n3", "a\u0301b", "", "---", "Anne-Marie 2nd", "\x00~!@#$%^",
+    "Ĳsbrand", "名前", "Dž", "Ǆ", "ß", "ﬀ", "Ωmega", "e\u0308", "Ⅻ", "½",
+)  # fmt: skip
+
+
+def test_name_key_equals_the_frozen_one() -> None:
+    for text in (*NAMES, *(chr(i) for i in range(0x250))):
+        assert merge_matching.name_key(text) == ref_matching.name_key(text), repr(text)
+
+
+def _pupils() -> pd.DataFrame:
+    rows = []
+    for i, name in enumerate(NAMES):
+        fore, _, sur = name.strip().partition(" ")
+        rows.append({"school": "North" if i % 5 else "South", "upn": f"U{i % 17}",
+                     "legal_forename": fore, "legal_surname": sur or "Smith",
+                     "preferred_forename": (fore[:3] if i % 3 == 0 else None),
+                     "preferred_surname": (float("nan") if i % 4 == 0 else sur.upper()),
+                     "date_of_birth": f"2010-01-{1 + i % 3:02d}",
+                     "school_email": (f"u{i % 7}@north.sch.uk" if i % 6 else ""),
+                     "leaving_year": 2025 + i % 2})  # fmt: skip
+    rows.append({"school": "North", "upn": None, "legal_forename": "Zoë", "legal_surname": "Smith",
+                 "date_of_birth": "2010-01-01", "leaving_year": "2026"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _asks() -> pd.DataFrame:
+    rows = []
+    for i, name in enumerate((*NAMES, "zoe smith", "ZOË SMITH")):
+        rows.append({"response_id": f"r{i}", "full_name": name if i % 7 else f" {name} ",
+                     "date_of_birth": f"2010-01-{1 + i % 3:02d}" if i % 9 else "",
+                     "respondent_email": (f"U{i % 9}@NORTH.sch.uk" if i % 2 else None),
+                     "leaving_year": ("2025", "2026", "", None, 2026)[i % 5],
+                     "issues": "bad_date_of_birth" if i % 11 == 0 else "x"})  # fmt: skip
+    return pd.DataFrame(rows, dtype=object)
+
+
+@pytest.mark.parametrize("school", ["North", "South", ""])
+def test_match_responses_equals_the_frozen_one(school: str) -> None:
+    pupils, asks = _pupils(), _asks()
+    for dest in (pupils, pupils.drop(columns=["school"]), pupils.drop(columns=["school_email"])):
+        new = merge_matching.match_responses(asks, dest, school=school)
+        old = ref_matching.match_responses(asks, dest, school=school)
+        assert_frame_equal(new, old)
+    statuses = merge_matching.match_responses(asks, pupils, school="North")["match_status"]
+    assert {"matched", "ambiguous", "unmatched"} <= set(statuses)
