@@ -10,7 +10,9 @@ sits in two cohorts, the leaving year the respondent gave chooses between them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pandas as pd
 
@@ -24,17 +26,19 @@ MATCH_COLUMNS: tuple[str, ...] = (
 )
 
 
+# ASCII text: NFKD leaves it as is, no character is combining, casefold is lower() and the
+# letters and digits are [0-9a-z]; so one translate() gives `name_key` (issue 7: it ran per pupil).
+_ASCII_DROP = str.maketrans("", "", "".join(chr(i) for i in range(128) if not chr(i).isalnum()))
+
+
 def name_key(text: str) -> str:
     """A name folded for comparison: accents removed, case folded, only letters and digits kept."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    text = str(text)
+    if text.isascii():
+        return text.lower().translate(_ASCII_DROP)
+    decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return "".join(ch for ch in bare.casefold() if ch.isalnum())
-
-
-def _name_keys(row: dict[str, str]) -> set[str]:
-    forenames = {row.get("legal_forename", ""), row.get("preferred_forename", "")}
-    surnames = {row.get("legal_surname", ""), row.get("preferred_surname", "")}
-    return {name_key(f + s) for f in forenames if f for s in surnames if s}
 
 
 def _cell(value: object) -> str:
@@ -43,15 +47,94 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _pick(candidates: list[dict[str, str]], stated_year: str) -> list[dict[str, str]]:
+Pupil = tuple[str, str]  # (upn, leaving_year): one pupil in one cohort
+
+
+@dataclass
+class PupilIndex:
+    """A school's pupils by verified school email and by (name key, date of birth).
+
+    Each key holds its distinct pupils-in-cohorts in the order their rows come (a dict used as an
+    ordered set), which is all `match_responses` ever read of the rows it collected per key.
+    """
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "school",
+        "upn",
+        "leaving_year",
+        "school_email",
+        "date_of_birth",
+        "legal_forename",
+        "preferred_forename",
+        "legal_surname",
+        "preferred_surname",
+    )
+    by_email: dict[str, dict[Pupil, None]] = field(default_factory=dict)
+    by_name_dob: dict[tuple[str, str], dict[Pupil, None]] = field(default_factory=dict)
+
+    @classmethod
+    def from_columns(
+        cls, columns: Mapping[str, Sequence[str]], positions: Iterable[int], school: str
+    ) -> PupilIndex:
+        """The index of the rows at `positions` that are the school's and have a UPN.
+
+        `columns` holds the Destinations cells as text (`_cell`), column key -> cells; a missing
+        column reads as blank.
+        """
+        index = cls()
+        blank: Sequence[str] = _Blank()
+        col = {k: columns.get(k, blank) for k in PupilIndex.COLUMNS}
+        schools, upns, years, emails, dobs = (
+            col[k] for k in ("school", "upn", "leaving_year", "school_email", "date_of_birth")
+        )
+        legal_f, pref_f, legal_s, pref_s = (
+            col[k]
+            for k in ("legal_forename", "preferred_forename", "legal_surname", "preferred_surname")
+        )
+        for i in positions:
+            upn = upns[i]
+            if not upn or schools[i] != school:
+                continue
+            pupil = (upn, years[i])
+            email = emails[i]
+            if email:
+                index.by_email.setdefault(email.casefold(), {})[pupil] = None
+            dob = dobs[i]
+            if dob:
+                forenames = {legal_f[i], pref_f[i]}
+                surnames = {legal_s[i], pref_s[i]}
+                for f in forenames:
+                    if f:
+                        for s in surnames:
+                            if s:
+                                key = (name_key(f + s), dob)
+                                index.by_name_dob.setdefault(key, {})[pupil] = None
+        return index
+
+
+class _Blank(Sequence[str]):
+    """A column of blanks of any length (a column the frame does not have)."""
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return ""
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _pick(candidates: dict[Pupil, None] | None, stated_year: str) -> list[Pupil]:
     """Distinct pupils-in-cohorts; the stated leaving year narrows several down where it can."""
-    unique = {(c["upn"], c["leaving_year"]): c for c in candidates}
-    rows = list(unique.values())
+    if not candidates:
+        return []
+    rows = list(candidates)
     if len(rows) > 1 and stated_year:
-        narrowed = [r for r in rows if r["leaving_year"] == stated_year]
+        narrowed = [r for r in rows if r[1] == stated_year]
         if narrowed:
             rows = narrowed
     return rows
+
+
+Match = tuple[str, str, str, str, str]  # upn, leaving_year, match_method, match_status, reason
 
 
 def match_responses(
@@ -62,28 +145,29 @@ def match_responses(
     The response's own leaving-year answer moves to `stated_leaving_year`; `leaving_year` becomes
     the matched pupil's cohort (blank when unmatched or ambiguous). Reasons name no personal data.
     """
-    if "school" in destinations.columns:  # the school's rows first: the tab holds the whole trust
-        destinations = destinations[destinations["school"].map(_cell).to_numpy() == school]
-    pupils: list[dict[str, str]] = [
-        {k: _cell(v) for k, v in r.items()}
-        for r in destinations.to_dict("records")
-        if _cell(r.get("school")) == school and _cell(r.get("upn"))
-    ]
-    by_email: dict[str, list[dict[str, str]]] = {}
-    by_name_dob: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for p in pupils:
-        if p.get("school_email"):
-            by_email.setdefault(p["school_email"].casefold(), []).append(p)
-        if p.get("date_of_birth"):
-            for key in _name_keys(p):
-                by_name_dob.setdefault((key, p["date_of_birth"]), []).append(p)
+    columns = {
+        str(k): [_cell(v) for v in destinations[k].tolist()]
+        for k in destinations.columns
+        if str(k) in PupilIndex.COLUMNS
+    }
+    index = PupilIndex.from_columns(columns, range(len(destinations)), school)
     out = responses.copy()
-    if "leaving_year" in out.columns:
-        stated = [_cell(v) for v in out["leaving_year"]]
-    else:
-        stated = [""] * len(out)
+    n = len(out)
+
+    def texts(column: str) -> list[str]:
+        return [_cell(v) for v in out[column]] if column in out.columns else [""] * n
+
+    stated = texts("leaving_year")
     results = [
-        _match_one(r, s, by_email, by_name_dob) for r, s in zip(_records(out), stated, strict=True)
+        match_one(email, name, dob, issues, s, index)
+        for email, name, dob, issues, s in zip(
+            texts("respondent_email"),
+            texts("full_name"),
+            texts("date_of_birth"),
+            texts("issues"),
+            stated,
+            strict=True,
+        )
     ]
     out["stated_leaving_year"] = stated
     for i, col in enumerate(("upn", "leaving_year", "match_method", "match_status", "reason")):
@@ -91,33 +175,30 @@ def match_responses(
     return out
 
 
-def _records(frame: pd.DataFrame) -> Iterable[dict[str, str]]:
-    for r in frame.to_dict("records"):
-        yield {str(k): _cell(v) for k, v in r.items()}
-
-
-def _match_one(
-    response: dict[str, str],
+def match_one(
+    respondent_email: str,
+    full_name: str,
+    date_of_birth: str,
+    issues: str,
     stated_year: str,
-    by_email: dict[str, list[dict[str, str]]],
-    by_name_dob: dict[tuple[str, str], list[dict[str, str]]],
-) -> tuple[str, str, str, str, str]:
-    email = response.get("respondent_email", "").casefold()
+    index: PupilIndex,
+) -> Match:
+    """One response's match (its cells as text): school email first, then name + date of birth."""
+    email = respondent_email.casefold()
     if email:
-        found = _pick(by_email.get(email, []), stated_year)
+        found = _pick(index.by_email.get(email), stated_year)
         if len(found) == 1:
-            return (found[0]["upn"], found[0]["leaving_year"], "email", "matched", "")
+            return (found[0][0], found[0][1], "email", "matched", "")
         if len(found) > 1:
             return ("", "", "email", "ambiguous", f"{len(found)} pupils share this school email")
-    name = name_key(response.get("full_name", ""))
-    dob = response.get("date_of_birth", "")
+    name = name_key(full_name)
     if not name:
         return ("", "", "", "unmatched", "no school email match and no name given")
-    if not dob or "bad_date_of_birth" in response.get("issues", "").split():
+    if not date_of_birth or "bad_date_of_birth" in issues.split():
         return ("", "", "", "unmatched", "no school email match and no valid date of birth")
-    found = _pick(by_name_dob.get((name, dob), []), stated_year)
+    found = _pick(index.by_name_dob.get((name, date_of_birth)), stated_year)
     if len(found) == 1:
-        return (found[0]["upn"], found[0]["leaving_year"], "name_dob", "matched", "")
+        return (found[0][0], found[0][1], "name_dob", "matched", "")
     if len(found) > 1:
         return (
             "",

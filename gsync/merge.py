@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gsync.matching import match_responses
-from gsync.responses import RESPONSE_COLUMNS, normalise_responses, timestamp
+from gsync.matching import PupilIndex, match_one
+from gsync.responses import RESPONSE_COLUMNS, normalise_rows, timestamp
 from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
@@ -128,6 +128,118 @@ def _texts(values: list[Any]) -> list[str]:
     return [_cell(v) for v in values]
 
 
+class _Table:
+    """A tab's frame as text columns for one run; rows are read and written cell by cell.
+
+    The cells are `_Rows`' (`_cell` of each, template columns ensured, extras kept in place), but
+    a row becomes a dict only when the merge reads it, and `frame()` builds the result from the
+    columns plus the cells written (issue 7: turning every row of the trust into a dict and back
+    was O(rows x columns) per run, most of a steady night).
+    """
+
+    def __init__(self, frame: pd.DataFrame | None, tab: Tab) -> None:
+        frame = frame if frame is not None else pd.DataFrame()
+        self.columns = [str(c) for c in frame.columns]
+        for key in tab.keys:
+            if key not in self.columns:
+                self.columns.append(key)
+        self.at = {c: j for j, c in enumerate(self.columns)}
+        present = set(frame.columns)
+        self.n = len(frame)
+        self._arrays: dict[str, np.ndarray] = {
+            c: _text_array(frame[c]) for c in self.columns if c in present
+        }
+        self._lists: dict[str, list[str]] = {}
+        self.edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
+        self.added: list[dict[str, str]] = []  # rows appended (every column)
+        self._by_school: dict[str, list[int]] | None = None
+
+    def __len__(self) -> int:
+        return self.n + len(self.added)
+
+    def column(self, key: str) -> list[str]:
+        """The frame's cells of one column as text (as read: cells written since not included)."""
+        got = self._lists.get(key)
+        if got is None:
+            array = self._arrays.get(key)
+            got = array.tolist() if array is not None else [""] * self.n
+            self._lists[key] = got
+        return got
+
+    def get(self, i: int, key: str) -> str:
+        """One cell as it now is ("" for a column the tab does not have)."""
+        if i >= self.n:
+            return self.added[i - self.n].get(key, "")
+        edited = self.edits.get(i)
+        if edited is not None and key in edited:
+            return edited[key]
+        return self.column(key)[i] if key in self.at else ""
+
+    def cells(self, i: int, keys: Sequence[str]) -> dict[str, str]:
+        """A copy of some cells of a row as they now are."""
+        return {k: self.get(i, k) for k in keys}
+
+    def update(self, i: int, values: Mapping[str, str]) -> None:
+        """Write cells of a row (a row's dict `update`)."""
+        moved = "school" in values and values["school"] != self.get(i, "school")
+        if moved and self._by_school is not None:
+            self._by_school = None  # a row moved school: index again when next asked
+        if i >= self.n:
+            self.added[i - self.n].update(values)
+        else:
+            self.edits.setdefault(i, {}).update(values)
+
+    def append(self, values: Mapping[str, str]) -> int:
+        """Append a row (template cells blank, `values` in the tab's columns); its position."""
+        row = dict.fromkeys(self.columns, "")
+        row.update({k: v for k, v in values.items() if k in row})
+        self.added.append(row)
+        i = len(self) - 1
+        if self._by_school is not None:
+            self._by_school.setdefault(row["school"], []).append(i)
+        return i
+
+    def by_school(self) -> dict[str, list[int]]:
+        """School cell -> positions of its rows, in order (kept up to date with appends)."""
+        if self._by_school is None:
+            index: dict[str, list[int]] = {}
+            for i in range(len(self)):
+                index.setdefault(self.get(i, "school"), []).append(i)
+            self._by_school = index
+        return self._by_school
+
+    def frame(self) -> pd.DataFrame:
+        """`_Rows.frame()` of the rows as they now are (columns in order, all text, object dtype)."""
+        total = len(self)
+        if not total:
+            return pd.DataFrame([], columns=self.columns, dtype=object)
+        # Column-major, so the frame's one block is this array (no copy).
+        out = np.empty((len(self.columns), total), dtype=object)
+        for j, c in enumerate(self.columns):
+            array = self._arrays.get(c)
+            out[j, : self.n] = array if array is not None else ""
+            if self.added:
+                out[j, self.n :] = [row[c] for row in self.added]
+        for i, edited in self.edits.items():
+            for c, v in edited.items():
+                at = self.at.get(c)
+                if at is not None:
+                    out[at, i] = v
+        return pd.DataFrame(out.T, columns=self.columns, dtype=object, copy=False)
+
+
+def _text_array(column: pd.Series) -> np.ndarray:
+    """A column's cells as `_cell` text in an object array (the array itself when all are text)."""
+    if column.dtype == object:
+        values = column.to_numpy()
+        if set(map(type, values)) <= {str}:  # as `_texts`: exactly str, no subclass
+            return values
+    texts = [_cell(v) for v in column.tolist()]
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
+    return out
+
+
 def _stable_id(kind: str, *parts: str) -> str:
     digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=6).hexdigest()
     return f"{kind}-{digest}"
@@ -219,43 +331,42 @@ def plan_sync_many(
 
 
 class _Run:
-    """The tabs as rows for one run, with the indexes the merge looks rows up by.
+    """The tabs as `_Table`s for one run, with the indexes the merge looks rows up by.
 
     Each index gives what a fresh scan of the rows would at that moment: rows are only ever
-    appended (and the indexes updated with them), and the merge never rewrites a key cell.
+    appended (and the indexes updated with them), and the merge never rewrites a key cell of
+    Destinations or Sustained; Responses and Exceptions rows are found by school through
+    `_Table.by_school`, which follows appends and a row's school being rewritten.
     """
 
     def __init__(self, tabs: Mapping[str, pd.DataFrame], template: Template) -> None:
         self.template = template
-        self.dest = _Rows(tabs.get("destinations"), template.tab("destinations"))
+        self.dest = _Table(tabs.get("destinations"), template.tab("destinations"))
         # Years 1-3 checks go to the Sustained tab, but only when the caller passed it in (and
         # will write it back): otherwise such a response stays a `no_entry` exception, never lost.
         self.sustained = (
-            _Rows(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
+            _Table(tabs.get(SUSTAINED_TAB), template.tab(SUSTAINED_TAB))
             if SUSTAINED_TAB in tabs and any(t.key == SUSTAINED_TAB for t in template.tabs)
             else None
         )
-        self.log = _Rows(tabs.get("responses"), template.tab("responses"))
-        self.exc = _Rows(tabs.get("exceptions"), template.tab("exceptions"))
+        self.log = _Table(tabs.get("responses"), template.tab("responses"))
+        self.exc = _Table(tabs.get("exceptions"), template.tab("exceptions"))
         # Destinations rows are never appended by the merge: pupil -> row, school -> rows.
-        self.pupil_at = {
-            (r["upn"], r["leaving_year"]): i for i, r in enumerate(self.dest.rows) if r["upn"]
-        }
+        upns, years = self.dest.column("upn"), self.dest.column("leaving_year")
+        self.pupil_at = {(u, y): i for i, (u, y) in enumerate(zip(upns, years, strict=True)) if u}
         self.school_rows: dict[str, list[int]] = {}
-        for i, r in enumerate(self.dest.rows):
-            self.school_rows.setdefault(r["school"], []).append(i)
+        for i, sch in enumerate(self.dest.column("school")):
+            self.school_rows.setdefault(sch, []).append(i)
+        self.pupils: dict[str, PupilIndex] = {}
         # Later rows win, as in a dict built over the rows in order.
-        self.log_at = {
-            r["response_id"]: i for i, r in enumerate(self.log.rows) if r.get("response_id")
-        }
-        self.exc_at = {
-            r["exception_id"]: i for i, r in enumerate(self.exc.rows) if r.get("exception_id")
-        }
+        self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
+        self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
         # The first Sustained row per (upn, leaving_year, check), as a scan from the top finds it.
         self.check_at: dict[tuple[str, str, str], int] = {}
         if self.sustained is not None:
-            for i, r in enumerate(self.sustained.rows):
-                self.check_at.setdefault(_check_key(r), i)
+            cols = (self.sustained.column(c) for c in ("upn", "leaving_year", "check"))
+            for i, key in enumerate(zip(*cols, strict=True)):
+                self.check_at.setdefault(_check_key(*key), i)
 
     def frames(self, tabs: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Every tab passed in, the merged ones as new frames (Contacts added when missing)."""
@@ -269,24 +380,45 @@ class _Run:
             out["contacts"] = _Rows(None, self.template.tab("contacts")).frame()
         return out
 
-    def school_frame(self, school: str) -> pd.DataFrame:
-        """The school's Destinations rows as a frame (all matching reads: gsync.matching)."""
-        rows = [self.dest.rows[i] for i in self.school_rows.get(school, [])]
-        return _Rows.frame_of(rows, self.dest.columns)
+    def pupil_index(self, school: str) -> PupilIndex:
+        """The school's Destinations rows indexed for matching (their key cells never change)."""
+        got = self.pupils.get(school)
+        if got is None:
+            columns = {c: self.dest.column(c) for c in PupilIndex.COLUMNS}
+            got = PupilIndex.from_columns(columns, self.school_rows.get(school, []), school)
+            self.pupils[school] = got
+        return got
 
     def merge(
         self, sch: SchoolInput, entry_for: EntryFor, now: dt.datetime, changes: list[str]
     ) -> dict[str, int]:
         """One school's responses into the rows; returns its counts, appends its changes."""
         school = sch.school
-        dest, sustained, log, exc = self.dest, self.sustained, self.log, self.exc
+        dest, sustained, log = self.dest, self.sustained, self.log
         counts = dict.fromkeys(_COUNT_KEYS, 0)
 
-        fresh = _not_yet_logged(sch.raw_responses, log, school)
-        pool = _pool(normalise_responses(fresh, sch.question_map), log, school)
-        matched = match_responses(pool, self.school_frame(school), school=school)
-        responses = [{str(k): _cell(v) for k, v in r.items()} for r in matched.to_dict("records")]
+        logged = [i for i in log.by_school().get(school, []) if log.get(i, "response_id")]
+        fresh = _not_yet_logged(sch.raw_responses, log, logged)
+        responses = _pool(normalise_rows(fresh, sch.question_map), log, logged)
+        index = self.pupil_index(school)
         for r in responses:
+            stated = r["leaving_year"]
+            upn, year, method, status, reason = match_one(
+                r["respondent_email"],
+                r["full_name"],
+                r["date_of_birth"],
+                r["issues"],
+                stated,
+                index,
+            )
+            r.update(
+                stated_leaving_year=stated,
+                upn=upn,
+                leaving_year=year,
+                match_method=method,
+                match_status=status,
+                reason=reason,
+            )
             r["entry"] = _entry(r, entry_for, sustained is not None)
 
         _log_responses(log, responses, school, counts, self.log_at)
@@ -319,7 +451,7 @@ class _Run:
                 continue
             if group.startswith("s:"):
                 assert sustained is not None
-                outcome = self._write_sustained(dest.rows[row_no], winner, school)
+                outcome = self._write_sustained(row_no, winner, school)
                 check = winner["entry"]
                 if outcome == "written":
                     counts["applied"] += 1
@@ -338,10 +470,10 @@ class _Run:
                         )
                     )
                 continue
-            row = dest.rows[row_no]
+            row = dest.cells(row_no, _GROUP_CELLS[group])
             cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
             label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-            outcome = _write_group(row, group, cells, _source_token(winner))
+            outcome = _write_cells(dest, row_no, row, group, cells, _source_token(winner))
             if outcome == "written":
                 counts["applied"] += 1
                 changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
@@ -358,38 +490,57 @@ class _Run:
                     )
                 )
 
-        _raise_exceptions(exc, wanted, school, responses, now, counts, changes, self.exc_at)
+        _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         return counts
 
-    def _write_sustained(self, pupil: dict[str, str], winner: dict[str, str], school: str) -> str:
+    def _write_sustained(self, pupil: int, winner: dict[str, str], school: str) -> str:
         """Write a response into the pupil's Sustained row for its check (appended if none)."""
-        assert self.sustained is not None
-        key = (pupil["upn"], pupil["leaving_year"], winner["entry"])
+        sustained = self.sustained
+        assert sustained is not None
+        key = (self.dest.get(pupil, "upn"), self.dest.get(pupil, "leaving_year"), winner["entry"])
         at = self.check_at.get(key)
         if at is None:
-            row = self.sustained.append(
+            at = sustained.append(
                 {"school": school, "upn": key[0], "leaving_year": key[1], "check": key[2]}
             )
-            self.check_at.setdefault(_check_key(row), len(self.sustained.rows) - 1)
-        else:
-            row = self.sustained.rows[at]
-        return _write_group(row, SUSTAINED, _entry_values(winner), _source_token(winner))
+            added = (sustained.get(at, c) for c in ("upn", "leaving_year", "check"))
+            self.check_at.setdefault(_check_key(*added), at)
+        row = sustained.cells(at, _GROUP_CELLS[SUSTAINED])
+        return _write_cells(
+            sustained, at, row, SUSTAINED, _entry_values(winner), _source_token(winner)
+        )
 
 
-def _check_key(row: Mapping[str, str]) -> tuple[str, str, str]:
+# The cells `_write_group` reads and writes per group: the group's and `sync_hash`.
+_GROUP_CELLS: dict[str, tuple[str, ...]] = {
+    g: (*cells, "sync_hash") for g, cells in HASH_GROUPS.items()
+}
+
+
+def _write_cells(
+    table: _Table, i: int, row: dict[str, str], group: str, cells: dict[str, str], source: str
+) -> str:
+    """`_write_group` on a copy of the row's group cells, written back into the table if changed."""
+    before = dict(row)
+    outcome = _write_group(row, group, cells, source)
+    if row != before:
+        table.update(i, row)
+    return outcome
+
+
+def _check_key(upn: str, leaving_year: str, check: str) -> tuple[str, str, str]:
     """A Sustained row's (upn, leaving_year, check), read as staff may have typed them."""
-    return (row["upn"].strip().upper(), row["leaving_year"].strip(), row["check"].strip())
+    return (upn.strip().upper(), leaving_year.strip(), check.strip())
 
 
-def _not_yet_logged(raw: list[dict[str, Any]], log: _Rows, school: str) -> list[dict[str, Any]]:
+def _not_yet_logged(
+    raw: list[dict[str, Any]], log: _Table, logged: list[int]
+) -> list[dict[str, Any]]:
     """The responses to normalise: new or edited ones. A submission the Responses log already
     holds (same id, same last-submitted time) is taken from the log, which holds its normalised
-    values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights)."""
-    held = {
-        r["response_id"]: r.get("last_submitted", "")
-        for r in log.rows
-        if r.get("school") == school and r.get("response_id")
-    }
+    values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights).
+    `logged`: the positions of the school's log rows that have a response id."""
+    held = {log.get(i, "response_id"): log.get(i, "last_submitted") for i in logged}
     if not held:
         return raw
     return [
@@ -400,21 +551,22 @@ def _not_yet_logged(raw: list[dict[str, Any]], log: _Rows, school: str) -> list[
     ]
 
 
-def _pool(fresh: pd.DataFrame, log: _Rows, school: str) -> pd.DataFrame:
-    """This run's responses plus the school's logged ones (whichever submission is newer wins)."""
+_POOL_CELLS = (*RESPONSE_COLUMNS, "stated_leaving_year")
+
+
+def _pool(fresh: list[dict[str, str]], log: _Table, logged: list[int]) -> list[dict[str, str]]:
+    """This run's responses plus the school's logged ones (whichever submission is newer wins),
+    ordered by (last submitted, response id); each a new dict of the response columns."""
     by_id: dict[str, dict[str, str]] = {}
-    for r in log.rows:
-        if r.get("school") == school and r.get("response_id"):
-            row = {c: r.get(c, "") for c in RESPONSE_COLUMNS}
-            row["leaving_year"] = r.get("stated_leaving_year", "")
-            by_id[r["response_id"]] = row
-    for r in fresh.to_dict("records"):
-        row = {str(k): _cell(v) for k, v in r.items()}
+    for i in logged:
+        row = log.cells(i, _POOL_CELLS)
+        row["leaving_year"] = row.pop("stated_leaving_year")
+        by_id[row["response_id"]] = row
+    for row in fresh:
         held = by_id.get(row["response_id"])
         if held is None or row["last_submitted"] >= held["last_submitted"]:
             by_id[row["response_id"]] = row
-    rows = sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
-    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object)
+    return sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
 
 
 def _entry(response: dict[str, str], entry_for: EntryFor, sustained: bool = False) -> str:
@@ -439,7 +591,7 @@ def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
 
 
 def _log_responses(
-    log: _Rows,
+    log: _Table,
     responses: list[dict[str, str]],
     school: str,
     counts: dict[str, int],
@@ -454,16 +606,13 @@ def _log_responses(
         wanted = _log_row(response, school)
         i = at.get(response["response_id"])
         if i is None:
-            log.append(wanted)
+            pending[response["response_id"]] = log.append(wanted)
             counts["new"] += 1
-            pending[response["response_id"]] = len(log.rows) - 1
             continue
-        row = log.rows[i]
-        if all(row[c] == wanted.get(c, "") for c in keys):
+        if all(log.get(i, c) == wanted.get(c, "") for c in keys):
             counts["unchanged"] += 1
             continue
-        for c in keys:
-            row[c] = wanted.get(c, "")
+        log.update(i, {c: wanted.get(c, "") for c in keys})
         counts["updated"] += 1
     at.update(pending)
 
@@ -587,7 +736,7 @@ def _exception(
 
 
 def _raise_exceptions(
-    exc: _Rows,
+    exc: _Table,
     wanted: list[dict[str, str]],
     school: str,
     responses: list[dict[str, str]],
@@ -601,23 +750,19 @@ def _raise_exceptions(
     wanted_ids = {w["exception_id"] for w in wanted}
     seen_responses = {r["response_id"] for r in responses}
     # Exceptions about a response that no longer has the problem: say so (rows are never deleted).
-    for row in exc.rows:
+    for i in exc.by_school().get(school, []):
         if (
-            row.get("school") == school
-            and row.get("kind") in ("unmatched", "ambiguous", "invalid", "no_entry")
-            and row.get("response_id") in seen_responses
-            and row["exception_id"] not in wanted_ids
+            exc.get(i, "kind") in ("unmatched", "ambiguous", "invalid", "no_entry")
+            and exc.get(i, "response_id") in seen_responses
+            and exc.get(i, "exception_id") not in wanted_ids
         ):
-            row["reason"] = RESOLVED
+            exc.update(i, {"reason": RESOLVED})
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for w in wanted:
-        i = at.get(w["exception_id"])
-        if i is None:
-            exc.append({**w, "first_seen": stamp, "status": "open"})
-            at[w["exception_id"]] = len(exc.rows) - 1
+        held = at.get(w["exception_id"])
+        if held is None:
+            at[w["exception_id"]] = exc.append({**w, "first_seen": stamp, "status": "open"})
             counts["exceptions"] += 1
             changes.append(f"{school}: Exceptions: new {w['kind']} ({w['exception_id']})")
-        else:
-            row = exc.rows[i]
-            for key, value in w.items():  # sync-owned cells only; status/note stay staff's
-                row[key] = value
+        else:  # sync-owned cells only; status/note stay staff's
+            exc.update(held, w)

@@ -215,17 +215,13 @@ def normalise_response(
     return row
 
 
-def normalise_responses(
+def normalise_rows(
     raw: list[dict[str, Any]],
     question_map: Mapping[str, str],
     *,
     destination_options: Collection[str] = DESTINATION_OPTIONS,
-) -> pd.DataFrame:
-    """Forms API responses -> one normalised row per response id (its latest submission).
-
-    `question_map` maps Form A keys (docs/ARCHITECTURE.md) to the live form's question ids.
-    Rows are ordered by (last_submitted, response_id), so the result does not depend on page order.
-    """
+) -> list[dict[str, str]]:
+    """`normalise_responses` as a list of row dicts (response column -> text), in its order."""
     latest: dict[str, dict[str, Any]] = {}
     for response in raw:
         rid = str(response.get("responseId", ""))
@@ -237,4 +233,19 @@ def normalise_responses(
             latest[rid] = response
     rows = [normalise_response(r, question_map, destination_options) for r in latest.values()]
     rows.sort(key=lambda r: (r["last_submitted"], r["response_id"]))
+    return rows
+
+
+def normalise_responses(
+    raw: list[dict[str, Any]],
+    question_map: Mapping[str, str],
+    *,
+    destination_options: Collection[str] = DESTINATION_OPTIONS,
+) -> pd.DataFrame:
+    """Forms API responses -> one normalised row per response id (its latest submission).
+
+    `question_map` maps Form A keys (docs/ARCHITECTURE.md) to the live form's question ids.
+    Rows are ordered by (last_submitted, response_id), so the result does not depend on page order.
+    """
+    rows = normalise_rows(raw, question_map, destination_options=destination_options)
     return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object)

@@ -45,18 +45,18 @@ def test_a_steady_night_normalises_only_new_and_edited_responses(
     first = run(tabs, first_night).tabs
 
     seen: list[str] = []
-    original = merge.normalise_responses
+    original = merge.normalise_rows
 
-    def counting(raw: list[dict[str, Any]], qmap: Any, **kw: Any) -> pd.DataFrame:
+    def counting(raw: list[dict[str, Any]], qmap: Any, **kw: Any) -> list[dict[str, str]]:
         seen.extend(str(r["responseId"]) for r in raw)
         return original(raw, qmap, **kw)
 
-    monkeypatch.setattr(merge, "normalise_responses", counting)
+    monkeypatch.setattr(merge, "normalise_rows", counting)
     steady = run(first, everything)
     assert seen == [everything[-1]["responseId"]]  # only the new one went through validation
 
     # The same result as re-normalising every response (the path before issue 7).
-    monkeypatch.setattr(merge, "_not_yet_logged", lambda raw, log, school: raw)
+    monkeypatch.setattr(merge, "_not_yet_logged", lambda raw, log, logged: raw)
     full = run(first, everything)
     assert grids(steady.tabs) == grids(full.tabs)
     assert steady.counts == full.counts
