@@ -1,0 +1,531 @@
+"""REFERENCE COPY, for tests only: gsync/sheetio.py as of commit 6cea1cc, before the speed-up.
+
+Kept frozen so tests/unit/test_sheetio_equivalence.py can prove the optimised gsync.sheetio plans
+identical requests and changes and reads identical frames. Not used by gsync itself; do not edit
+except to delete it with the equivalence test.
+
+Original docstring: The spreadsheet edge: read everything in one request, write a plan in one atomic batchUpdate.
+
+Reading uses `spreadsheets.get` with grid data and a field mask, so the tabs' properties and
+their values come back together (one request). Writing is one `spreadsheets.batchUpdate`, which
+Google applies entirely or not at all.
+
+Concurrency is optimistic, with the hidden state tab as the token: every write batch starts with
+`deleteSheet(<state tab's sheetId as read>)` and `addSheet(<state tab, new sheetId>)`. If another
+run wrote in between, the state tab's id has changed, Google refuses the whole batch and nothing
+is applied; this run stops with LockedError (exit 5) and the next run starts from the new state.
+No lease is left behind by a killed run, and a run with nothing to write sends no write at all.
+
+Every value is written as a value: text as `stringValue`, never `formulaValue`, so a form answer
+such as `=IMPORTXML(...)` stays text.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from gspread.urls import SPREADSHEET_URL
+
+from gsync.errors import ConfigError, GsyncError, LockedError, NotFoundError
+from gsync.google.clients import http_status, translate
+from gsync.workspace import Workspace
+
+log = logging.getLogger("gsync.sheetio")
+
+STATE_TAB = "_gsync_state"
+READ_FIELDS = (
+    "spreadsheetId,properties.title,"
+    "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "data.rowData.values.formattedValue,charts(chartId))"
+)
+MAX_SHEET_ID = 2**31 - 1
+
+
+class ColumnLike(Protocol):
+    key: str
+    header: str
+    owner: str
+
+
+class TabLike(Protocol):
+    key: str
+    title: str
+
+    @property
+    def columns(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class TabInfo:
+    """A tab's properties as read."""
+
+    sheet_id: int
+    title: str
+    index: int
+    rows: int
+    cols: int
+    hidden: bool = False
+    frozen_rows: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One spreadsheet as read in one request: tab properties and every tab's text grid."""
+
+    spreadsheet_id: str
+    title: str
+    tabs: dict[str, TabInfo]
+    grids: dict[str, list[list[str]]]
+    charts: dict[str, int] = field(default_factory=dict)  # tab title -> number of charts
+
+    def has(self, title: str) -> bool:
+        return title in self.tabs
+
+    def grid(self, title: str) -> list[list[str]]:
+        return self.grids.get(title, [])
+
+    @property
+    def state(self) -> dict[str, str]:
+        """The key/value rows of the hidden state tab (empty before the first write)."""
+        out: dict[str, str] = {}
+        for row in self.grid(STATE_TAB)[1:]:
+            if row and row[0]:
+                out[row[0]] = row[1] if len(row) > 1 else ""
+        return out
+
+    @property
+    def state_sheet_id(self) -> int | None:
+        info = self.tabs.get(STATE_TAB)
+        return info.sheet_id if info else None
+
+
+@dataclass
+class TabFrame:
+    """A tab as a DataFrame of text, with where each column physically sits in the sheet."""
+
+    title: str
+    frame: pd.DataFrame
+    layout: dict[str, int]  # column name in frame -> 0-based column index in the sheet
+    missing: list[str] = field(default_factory=list)  # template columns not found in the header
+
+
+def _norm_header(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", text).strip().casefold()
+
+
+def _trim(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and row[end - 1] == "":
+        end -= 1
+    return row[:end]
+
+
+def parse_snapshot(spreadsheet_id: str, body: dict[str, Any]) -> Snapshot:
+    """Turn a `spreadsheets.get` (grid data, formatted values) body into a Snapshot."""
+    tabs: dict[str, TabInfo] = {}
+    grids: dict[str, list[list[str]]] = {}
+    charts: dict[str, int] = {}
+    for sheet in body.get("sheets", []):
+        props = sheet.get("properties", {})
+        grid_props = props.get("gridProperties", {})
+        info = TabInfo(
+            sheet_id=int(props.get("sheetId", 0)),
+            title=str(props.get("title", "")),
+            index=int(props.get("index", 0)),
+            rows=int(grid_props.get("rowCount", 0)),
+            cols=int(grid_props.get("columnCount", 0)),
+            hidden=bool(props.get("hidden", False)),
+            frozen_rows=int(grid_props.get("frozenRowCount", 0)),
+        )
+        tabs[info.title] = info
+        charts[info.title] = len(sheet.get("charts", []) or [])
+        rows: list[list[str]] = []
+        for block in sheet.get("data", []) or []:
+            # With no `ranges`, each sheet has one GridData block starting at A1.
+            for row in block.get("rowData", []) or []:
+                values = row.get("values", []) or []
+                rows.append(_trim([str(v.get("formattedValue", "")) if v else "" for v in values]))
+        while rows and not rows[-1]:
+            rows.pop()
+        grids[info.title] = rows
+    title = str(body.get("properties", {}).get("title", ""))
+    return Snapshot(
+        spreadsheet_id=spreadsheet_id, title=title, tabs=tabs, grids=grids, charts=charts
+    )
+
+
+def read_snapshot(
+    ws: Workspace, spreadsheet_id: str, what: str = "Reading the spreadsheet"
+) -> Snapshot:
+    """Read the whole spreadsheet (properties, values and chart counts of every tab) in one request."""
+    client = ws.sheets()
+    try:
+        response = client.http_client.request(
+            "get",
+            SPREADSHEET_URL % spreadsheet_id,
+            params={"includeGridData": "true", "fields": READ_FIELDS},
+        )
+    except Exception as exc:
+        if http_status(exc) is None:
+            raise
+        raise translate(exc, what) from None
+    return parse_snapshot(spreadsheet_id, response.json())
+
+
+def tab_frame(snapshot: Snapshot, tab: TabLike) -> TabFrame:
+    """The tab as a frame: template columns by key (wherever they sit), extra columns by header."""
+    if not snapshot.has(tab.title):
+        raise NotFoundError(
+            f"The tab '{tab.title}' is missing from the spreadsheet (deleted or renamed?).",
+            fix="restore it from File > Version history, rename it back, or run `gsync sheet init` "
+            "to recreate it.",
+        )
+    grid = snapshot.grid(tab.title)
+    header = grid[0] if grid else []
+    by_header = {}
+    for col in tab.columns:
+        by_header[_norm_header(col.header)] = col.key
+        by_header.setdefault(_norm_header(col.key), col.key)
+    layout: dict[str, int] = {}
+    for idx, text in enumerate(header):
+        if not text:
+            continue
+        name = by_header.get(_norm_header(text), text)
+        if name in layout:
+            raise ConfigError(
+                f"The tab '{tab.title}' has the column '{text}' twice (columns {layout[name] + 1} and {idx + 1}).",
+                fix="rename or delete one of them.",
+            )
+        layout[name] = idx
+    missing = [c.key for c in tab.columns if c.key not in layout]
+    width = max(layout.values(), default=-1) + 1
+    rows = [(r + [""] * width)[:width] for r in grid[1:]]
+    names = list(layout)
+    data = {name: [row[layout[name]] for row in rows] for name in names}
+    frame = pd.DataFrame(data, columns=names, dtype=object)
+    for key in missing:
+        frame[key] = ""
+    return TabFrame(title=tab.title, frame=frame, layout=layout, missing=missing)
+
+
+def cell(value: Any) -> dict[str, Any]:
+    """CellData for a value: text stays text (never a formula); numbers and booleans keep their type."""
+    if type(value) is str:  # the common case first: profiled hot in every write (bench/RESULTS.md)
+        return {"userEnteredValue": {"stringValue": value}} if value else {}
+    if value is None or (isinstance(value, str) and value == ""):
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float) and not pd.isna(value):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+def _same(old: str, new: Any) -> bool:
+    if new is None or (isinstance(new, float) and pd.isna(new)):
+        return old == ""
+    if isinstance(new, bool):
+        return old.upper() == str(new).upper()
+    if isinstance(new, int | float):
+        try:
+            return abs(float(old.replace(",", "")) - float(new)) < 1e-9
+        except ValueError:
+            return False
+    return old == str(new)
+
+
+def _rows_equal(old: Sequence[Sequence[str]], new: Sequence[Sequence[Any]]) -> bool:
+    """Whether a grid as read (trailing empties trimmed) already shows `new`."""
+    if len(old) != len(new):
+        return False
+    for o, n in zip(old, new, strict=True):
+        width = max(len(o), len(n))
+        for i in range(width):
+            if not _same(o[i] if i < len(o) else "", n[i] if i < len(n) else ""):
+                return False
+    return True
+
+
+def _runs(indexes: Iterable[int]) -> list[tuple[int, int]]:
+    """Contiguous runs [start, end) of sorted integers."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted(indexes):
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+class WritePlan:
+    """Requests for one atomic batchUpdate, built tab by tab, printable for --dry-run."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.requests: list[dict[str, Any]] = []
+        self.changes: list[str] = []
+        self.force = False  # write the state tab even with no other request
+        self._used_ids = {t.sheet_id for t in snapshot.tabs.values()}
+        self._sizes = {t.title: (t.rows, t.cols) for t in snapshot.tabs.values()}
+        self._ids = {t.title: t.sheet_id for t in snapshot.tabs.values()}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.requests and not self.force
+
+    def new_sheet_id(self) -> int:
+        while True:
+            candidate = random.randint(1, MAX_SHEET_ID)
+            if candidate not in self._used_ids:
+                self._used_ids.add(candidate)
+                return candidate
+
+    def sheet_id(self, title: str) -> int:
+        return self._ids[title]
+
+    def add_tab(
+        self,
+        title: str,
+        *,
+        rows: int = 1000,
+        cols: int = 26,
+        hidden: bool = False,
+        frozen_rows: int = 0,
+    ) -> int:
+        """Add a tab (with an id chosen here so later requests in the batch can refer to it)."""
+        sheet_id = self.new_sheet_id()
+        grid: dict[str, Any] = {"rowCount": rows, "columnCount": cols}
+        if frozen_rows:
+            grid["frozenRowCount"] = frozen_rows
+        props: dict[str, Any] = {"sheetId": sheet_id, "title": title, "gridProperties": grid}
+        if hidden:
+            props["hidden"] = True
+        self.requests.append({"addSheet": {"properties": props}})
+        self._ids[title] = sheet_id
+        self._sizes[title] = (rows, cols)
+        self.changes.append(f"add tab '{title}'")
+        return sheet_id
+
+    def ensure_size(self, title: str, rows: int, cols: int) -> None:
+        """Grow the tab's grid (never shrink) so `rows` x `cols` fit."""
+        have_rows, have_cols = self._sizes[title]
+        sheet_id = self._ids[title]
+        if rows > have_rows:
+            self.requests.append(
+                {
+                    "appendDimension": {
+                        "sheetId": sheet_id,
+                        "dimension": "ROWS",
+                        "length": rows - have_rows,
+                    }
+                }
+            )
+        if cols > have_cols:
+            self.requests.append(
+                {
+                    "appendDimension": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "length": cols - have_cols,
+                    }
+                }
+            )
+        self._sizes[title] = (max(rows, have_rows), max(cols, have_cols))
+
+    def write_rows(self, title: str, row0: int, col0: int, rows: Sequence[Sequence[Any]]) -> None:
+        """Write a block of values at (row0, col0), 0-based; empty values clear cells."""
+        if not rows:
+            return
+        width = max(len(r) for r in rows)
+        self.ensure_size(title, row0 + len(rows), col0 + width)
+        self.requests.append(
+            {
+                "updateCells": {
+                    "start": {"sheetId": self._ids[title], "rowIndex": row0, "columnIndex": col0},
+                    "rows": [{"values": [cell(v) for v in r]} for r in rows],
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+
+    def update_frame(
+        self, old: TabFrame, new: pd.DataFrame, *, writable: set[str] | None = None
+    ) -> int:
+        """Write the cells where `new` differs from `old` (row order kept; new rows appended).
+
+        `writable`: the columns the caller may change in existing rows (sync-owned); others are
+        never written there. Columns the sheet lacks are not written (`sheet init` adds them).
+        Returns the number of cells written.
+        """
+        if len(new) < len(old.frame):
+            raise GsyncError(
+                f"Refusing to write '{old.title}': the new version has fewer rows than the sheet.",
+                fix="this is a bug in gsync (rows are never deleted); report it.",
+            )
+        layout = old.layout
+        written = 0
+        # Existing rows: only the writable (sync-owned) columns. New rows: every known column.
+        all_columns = [c for c in new.columns if c in layout]
+        columns = [c for c in all_columns if writable is None or c in writable]
+        n_old = len(old.frame)
+        if n_old and columns:
+            before = (
+                old.frame.reindex(columns=columns, fill_value="").fillna("").astype(str).to_numpy()
+            )
+            after_frame = new.iloc[:n_old][columns]
+            after = after_frame.fillna("").astype(str).to_numpy()
+            positions = [layout[c] for c in columns]
+            # Consecutive rows whose changed cells span the same columns share one updateCells
+            # block: the same cells, far fewer requests (7,639 for 3k rows before; bench/RESULTS.md).
+            blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # span -> (row0, rows)
+            for r in sorted({int(r) for r, _c in np.argwhere(before != after)}):
+                diff = np.nonzero(before[r] != after[r])[0]
+                changed = {positions[int(i)]: after_frame.iat[r, int(i)] for i in diff}
+                spans = _runs(changed)
+                for span in [
+                    s for s, (r0, rows) in blocks.items() if s not in spans or r0 + len(rows) != r
+                ]:
+                    r0, rows = blocks.pop(span)
+                    self.write_rows(old.title, r0 + 1, span[0], rows)
+                for start, end in spans:
+                    values = [changed[i] for i in range(start, end)]
+                    if (start, end) in blocks:
+                        blocks[(start, end)][1].append(values)
+                    else:
+                        blocks[(start, end)] = (r, [values])
+                    written += end - start
+            for span, (r0, rows) in sorted(blocks.items(), key=lambda b: b[1][0]):
+                self.write_rows(old.title, r0 + 1, span[0], rows)
+        if len(new) > n_old:
+            width = max(layout[c] for c in all_columns) + 1 if all_columns else 0
+            block = []
+            for r in range(n_old, len(new)):
+                row: list[Any] = [""] * width
+                for c in all_columns:
+                    row[layout[c]] = new.iat[r, new.columns.get_loc(c)]
+                block.append(row)
+            self.write_rows(old.title, n_old + 1, 0, block)
+            written += sum(1 for row in block for v in row if v not in ("", None))
+            self.changes.append(f"'{old.title}': {len(new) - n_old} new row(s)")
+        if written:
+            self.changes.append(f"'{old.title}': {written} cell(s) written")
+        return written
+
+    def replace_tab(
+        self,
+        title: str,
+        rows: Sequence[Sequence[Any]],
+        *,
+        hidden: bool = False,
+        frozen_rows: int = 1,
+    ) -> bool:
+        """Make a sync-owned tab hold exactly `rows` (created if missing). False if already so."""
+        width = max((len(r) for r in rows), default=0)
+        if title in self.snapshot.tabs:
+            old = self.snapshot.grid(title)
+            if _rows_equal(old, rows):
+                return False
+            old_width = max((len(r) for r in old), default=0)
+            width_all = max(width, old_width)
+            padded = [list(r) + [""] * (width_all - len(r)) for r in rows]
+            padded += [[""] * width_all for _ in range(len(old) - len(rows))]
+            self.write_rows(title, 0, 0, padded)
+            self.changes.append(f"rewrite tab '{title}' ({len(rows)} rows)")
+            return True
+        self.add_tab(
+            title,
+            rows=max(len(rows) + 10, 20),
+            cols=max(width, 5),
+            hidden=hidden,
+            frozen_rows=frozen_rows,
+        )
+        self.write_rows(title, 0, 0, [list(r) for r in rows])
+        return True
+
+    def extend(self, requests: Iterable[dict[str, Any]], change: str | None = None) -> None:
+        """Add raw requests (formatting, validation, charts...)."""
+        before = len(self.requests)
+        self.requests.extend(requests)
+        if change and len(self.requests) > before:
+            self.changes.append(change)
+
+
+def state_rows(state: dict[str, str]) -> list[list[str]]:
+    return [["key", "value"], *[[k, state[k]] for k in sorted(state)]]
+
+
+def apply_plan(ws: Workspace, plan: WritePlan, state: dict[str, str]) -> dict[str, Any] | None:
+    """Send the plan as one atomic batchUpdate, guarded by the state tab's id. None if empty.
+
+    `state` is the new content of the state tab (written in the same batch).
+    """
+    if plan.is_empty:
+        return None
+    snapshot = plan.snapshot
+    guard: list[dict[str, Any]] = []
+    old_state_id = snapshot.state_sheet_id
+    if old_state_id is not None:
+        guard.append({"deleteSheet": {"sheetId": old_state_id}})
+    new_state_id = plan.new_sheet_id()
+    rows = state_rows(state)
+    guard.append(
+        {
+            "addSheet": {
+                "properties": {
+                    "sheetId": new_state_id,
+                    "title": STATE_TAB,
+                    "hidden": True,
+                    "gridProperties": {"rowCount": max(len(rows) + 20, 50), "columnCount": 2},
+                }
+            }
+        }
+    )
+    guard.append(
+        {
+            "updateCells": {
+                "start": {"sheetId": new_state_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": [{"values": [cell(v) for v in r]} for r in rows],
+                "fields": "userEnteredValue",
+            }
+        }
+    )
+    body = {"requests": guard + plan.requests}
+    client = ws.sheets()
+    try:
+        return dict(client.http_client.batch_update(snapshot.spreadsheet_id, body))
+    except Exception as exc:
+        status = http_status(exc)
+        if status is None:
+            raise
+        if status == 400 and _state_moved(ws, snapshot):
+            raise LockedError(
+                "Another gsync run wrote to this spreadsheet after this run read it; this run wrote nothing.",
+                fix="run again: it will start from the other run's result (nothing is lost).",
+            ) from None
+        raise translate(exc, "Writing the spreadsheet") from None
+
+
+def _state_moved(ws: Workspace, snapshot: Snapshot) -> bool:
+    """After a refused write: has the state tab changed since we read it (another run wrote)?"""
+    try:
+        current = read_snapshot(ws, snapshot.spreadsheet_id)
+    except GsyncError:
+        return False
+    return current.state_sheet_id != snapshot.state_sheet_id
+
+
+def create_spreadsheet(ws: Workspace, title: str, folder_id: str | None = None) -> str:
+    """Create an empty spreadsheet through Drive (works in a Shared Drive folder); its id."""
+    body: dict[str, Any] = {"name": title, "mimeType": "application/vnd.google-apps.spreadsheet"}
+    if folder_id:
+        body["parents"] = [folder_id]
+    request = ws.drive().files().create(body=body, fields="id", supportsAllDrives=True)
+    created = ws.execute(request, "Drive files.create")
+    return str(created["id"])
