@@ -536,7 +536,9 @@ def check_disclosure(
     names: dict[str, str] = {}
     free: dict[str, str] = {}
     for col, kind in _identifying_columns(pupil_frame).items():
-        for raw in pupil_frame[col].dropna().astype(str):
+        # Each distinct text once, in order of first appearance (the first column and the
+        # first value to give a normalised text still win).
+        for raw in dict.fromkeys(pupil_frame[col].dropna().astype(str).tolist()):
             v = _norm(raw)
             if len(v) < 2:
                 continue
@@ -627,6 +629,33 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
     return out
 
 
+class _Substrings:
+    """Which of some values (in their dict order) occurs first inside a text.
+
+    `first_in(cell)` is `next((c for v, c in values.items() if v in cell), None)`, found by
+    looking the cell's substrings of the values' lengths up in a dict instead of scanning every
+    value; a cell so long that it has more such substrings than there are values is scanned.
+    """
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.order = {v: i for i, v in enumerate(values)}
+        self.columns = list(values.values())
+        self.lengths = sorted({len(v) for v in values})
+
+    def first_in(self, cell: str) -> str | None:
+        n = len(cell)
+        lengths = [size for size in self.lengths if size <= n]
+        if sum(n - size + 1 for size in lengths) > len(self.order):
+            return next((c for v, c in self.values.items() if v in cell), None)
+        found = self.order.keys() & {
+            cell[i : i + size] for size in lengths for i in range(n - size + 1)
+        }
+        if not found:
+            return None
+        return self.columns[min(self.order[v] for v in found)]
+
+
 def _check_values(
     name: str,
     table: pd.DataFrame,
@@ -636,15 +665,16 @@ def _check_values(
 ) -> list[Breach]:
     out: list[Breach] = []
     cache: dict[str, str | None] = {}
-    full_names = [(v, c) for v, c in names.items() if " " in v]  # in the names' order
+    in_strong = _Substrings(strong)
+    in_full_names = _Substrings({v: c for v, c in names.items() if " " in v})  # names' order
 
     def match(cell: str) -> str | None:
         if cell not in cache:
             hit = names.get(cell) or free.get(cell)
             if hit is None:
-                hit = next((c for v, c in strong.items() if v in cell), None)
+                hit = in_strong.first_in(cell)
             if hit is None:
-                hit = next((c for v, c in full_names if v in cell), None)
+                hit = in_full_names.first_in(cell)
             cache[cell] = hit
         return cache[cell]
 

@@ -9,6 +9,7 @@ values inside other values, long cells, several columns holding the same value).
 from __future__ import annotations
 
 import random
+from dataclasses import astuple
 from typing import Any
 
 import pandas as pd
@@ -125,3 +126,122 @@ def test_apply_suppression_identical_on_random_trusts(seed: int) -> None:
     for c in TABLE_COLUMNS:
         assert [(type(v), v) for v in got[c].tolist()] == [(type(v), v) for v in want[c].tolist()]
     assert (got["count"] == POLICY.symbol).any()
+
+
+# --- the checker's look-ups ------------------------------------------------------------------
+
+
+def _breaches(module: Any, tables: dict[str, pd.DataFrame], pupils: pd.DataFrame) -> list[tuple]:
+    policy = POLICY if module is disclosure else REF_POLICY
+    found = module.check_disclosure(tables, policy, pupils, vocabulary=["Total", "ab", "Gap year"])
+    return [astuple(b) for b in found]
+
+
+def _text_table(texts: list[Any]) -> pd.DataFrame:
+    """A one-column table of the given texts (plus the summary columns, all innocuous)."""
+    rows = [["S", "2026 Y11", "intended", "all", "All pupils", TOTAL, 10, 100.0] for _ in texts]
+    t = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    t["category"] = pd.Series(texts, dtype=object)
+    return t
+
+
+def test_checker_look_ups_identical_on_chosen_cells() -> None:
+    pupils = pd.DataFrame(
+        {
+            "upn": ["A123456789012", "B9", "a123456789012", None, 17],
+            "date_of_birth": ["2009-01-02", "2009-01-02 ", "2010-1-1", "x", "12"],
+            "school_email": ["ann.lee@x.org", "bo@x.org", "B9", "  ", "ab"],
+            "telephone": ["07700 900123", "0770", "900123", "+44 7700", 1.5],
+            "legal_forename": ["Ann", "Bo", "Cy", "Ann", "ab"],
+            "legal_surname": ["Lee", "Lee Smith", "O'Neil", "Lee", "x"],
+            "preferred_name": ["Ann Lee", "bo  lee smith", "cy o'neil", "ANN LEE", "ab ab"],
+            "intended_other": ["Gap year", "Army", "army", "", "Family business"],
+            "notes": ["seen", "a long note about Ann Lee", None, True, 1],
+        }
+    )
+    # Many more pupils, so that short cells are looked up by their substrings, long ones scanned.
+    filler = pd.DataFrame(
+        {
+            "upn": [f"Z{i:012d}" for i in range(400)],
+            "date_of_birth": [f"2008-{i % 12 + 1:02d}-{i % 28 + 1:02d}" for i in range(400)],
+            "school_email": [f"p{i}@school.org" for i in range(400)],
+        }
+    )
+    pupils = pd.concat([pupils, filler], ignore_index=True)
+    long_cell = "x" * 300 + " ann lee " + "y" * 300 + "0770"
+    texts: list[Any] = [
+        "A123456789012",  # a whole strong value
+        "pupil a123456789012 left",  # inside, other case
+        "2009-01-02",
+        "born 2009-01-02",  # at the end
+        "2009-01-02 born",  # at the start
+        "call 07700 900123",  # two strong values, one inside the other
+        "900123 or 0770",  # the later-listed value comes first in the text
+        "bo@x.org",
+        "ann.lee@x.org and B9",  # two columns' values in one cell
+        "Ann Lee",
+        "ann   LEE",  # whitespace and case
+        "Bo Lee Smith was here",  # a full name inside a cell
+        "cy o'neil",
+        "Ann",  # a single name: only a whole cell counts
+        "Annabel",
+        "Army",
+        "army ",
+        "Gap year",  # in the vocabulary
+        "ab",
+        "ab ab",
+        "12",
+        "1.5",
+        "True",
+        "17",
+        long_cell,  # long: scanned, not enumerated
+        long_cell.replace("ann lee", "nobody"),
+        "",
+        " ",
+        "Lee",
+        "x",
+        float("nan"),
+        None,
+        3,
+    ]
+    tables = {"t": _text_table(texts), "u": _text_table(list(reversed(texts)))}
+    want = _breaches(ref, tables, pupils)
+    assert _breaches(disclosure, tables, pupils) == want
+    assert len([b for b in want if b[0] == "identifying_value"]) >= 30
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_checker_look_ups_identical_on_random_texts(seed: int) -> None:
+    """Texts over a tiny alphabet: values inside values and inside cells all the time."""
+    rng = random.Random(seed)
+
+    def text(lo: int, hi: int) -> str:
+        return "".join(rng.choice("abc  A\t") for _ in range(rng.randint(lo, hi)))
+
+    n = rng.randint(1, 30)
+    pupils = pd.DataFrame(
+        {
+            "upn": [text(2, 6) for _ in range(n)],
+            "personal_email": [text(3, 9) for _ in range(n)],
+            "legal_forename": [text(1, 4) for _ in range(n)],
+            "full_name": [text(3, 8) for _ in range(n)],
+            "y2_summer_course": [text(1, 5) for _ in range(n)],
+        }
+    )
+    long = rng.choice([10, 40, 400])
+    texts = [text(0, long) for _ in range(rng.randint(1, 60))]
+    want = _breaches(ref, {"t": _text_table(texts)}, pupils)
+    assert _breaches(disclosure, {"t": _text_table(texts)}, pupils) == want
+
+
+def test_substrings_first_in_matches_a_scan() -> None:
+    """Both ways of `_Substrings.first_in` (enumeration and the long-cell scan) on one input."""
+    rng = random.Random(5)
+    values = {
+        "".join(rng.choice("ab") for _ in range(rng.randint(2, 7))): f"c{i}" for i in range(40)
+    }
+    finder = disclosure._Substrings(values)
+    for _ in range(500):
+        cell = "".join(rng.choice("abc") for _ in range(rng.randint(0, 60)))
+        want = next((c for v, c in values.items() if v in cell), None)
+        assert finder.first_in(cell) == want
