@@ -111,6 +111,97 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
+def _texts(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """`_col(frame, name)` as an object array, each distinct value converted once.
+
+    Text columns (blanks as NaN / None allowed) go through `pd.factorize`; any other column
+    through `_col` itself, since factorize would merge values such as 1 and 1.0 whose text differs.
+    """
+    if name not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    values = frame[name].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return _col(frame, name).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    return np.array([*(str(u) for u in uniques), ""], dtype=object)[codes]
+
+
+def _stripped_codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes of the stripped texts (texts equal once stripped share a code), and those texts."""
+    codes, uniques = pd.factorize(texts)
+    stripped = np.array([str(u).strip() for u in uniques], dtype=object)
+    again, distinct = pd.factorize(stripped)
+    return again[codes], [str(v) for v in distinct]
+
+
+def _combine(*parts: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct combinations of several code arrays (each with its number of codes): the
+    combinations as one int64 code each (sorted), and each row's index among them."""
+    combined = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for codes, size in parts:
+        combined = combined * max(size, 1) + codes
+    return np.unique(combined, return_inverse=True)
+
+
+class _Pupils:
+    """What every summary table of one Destinations frame shares, computed once for all entries:
+    each pupil's (school, cohort) block (blocks in sorted order) and the priority groups' masks."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.n = len(frame)
+        school_codes, schools = pd.factorize(_texts(frame, "school"))
+        year_codes, years = _stripped_codes(_texts(frame, "leaving_year"))
+        phase_codes, phases = _stripped_codes(_texts(frame, "phase"))
+        year_phase, yp_row = _combine((year_codes, len(years)), (phase_codes, len(phases)))
+        width = max(len(phases), 1)
+        texts = [f"{years[v // width]} {phases[v % width]}" for v in year_phase.tolist()]
+        text_codes, cohorts = pd.factorize(np.array(texts, dtype=object))
+        cohort_codes = text_codes[yp_row]
+        pairs_code, self.block = _combine(
+            (school_codes, len(schools)), (cohort_codes, len(cohorts))
+        )
+        per = max(len(cohorts), 1)
+        pairs = [(str(schools[v // per]), str(cohorts[v % per])) for v in pairs_code.tolist()]
+        order = sorted(range(len(pairs)), key=pairs.__getitem__)
+        rank = np.empty(len(pairs), dtype=np.int64)
+        rank[order] = np.arange(len(pairs))
+        self.blocks = [pairs[i] for i in order]
+        self.block = rank[self.block] if len(pairs) else self.block.astype(np.int64)
+        self.groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
+        for key, column, test, yes, no in BREAKDOWNS:
+            codes, uniques = pd.factorize(_texts(frame, column))
+            mask = np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)[codes]
+            self.groups.append((key, yes, mask))
+            self.groups.append((key, no, ~mask))
+
+    def tables(self, taxonomy: Taxonomy, entry: str) -> dict[str, pd.DataFrame]:
+        """`summary_tables` for one entry: each distinct (destination, level, other) is
+        categorised once, then counted per block, group and row."""
+        dest_codes, dests = pd.factorize(_texts(self.frame, f"{entry}_destination"))
+        level_codes, levels = pd.factorize(_texts(self.frame, f"{entry}_level"))
+        other_codes, others = pd.factorize(_texts(self.frame, f"{entry}_other"))
+        nl, no = max(len(levels), 1), max(len(others), 1)
+        triples, which = _combine(
+            (dest_codes, len(dests)), (level_codes, len(levels)), (other_codes, len(others))
+        )
+        cats = [
+            taxonomy.categorise(
+                str(dests[v // (nl * no)]), str(levels[(v // no) % nl]), str(others[v % no])
+            )
+            for v in triples.tolist()
+        ]
+        out: dict[str, pd.DataFrame] = {}
+        for kind, placer in TABLES.items():
+            rows = _rows(kind, taxonomy)
+            row_of = {label: i for i, label in enumerate(rows)}
+            # A row label outside `rows` counts in its group's Total only (see `_tally`).
+            index = [row_of.get(c.label if placer is None else placer(c), len(rows)) for c in cats]
+            row = np.array(index, dtype=np.int64)[which] if index else np.zeros(0, dtype=np.int64)
+            out[kind] = _tally(self.blocks, self.block, row, self.groups, rows, entry)
+        return out
+
+
 def summary_tables(
     destinations: pd.DataFrame,
     taxonomy: Taxonomy,
@@ -130,60 +221,52 @@ def summary_tables(
     frame = destinations
     if school is not None:
         frame = frame[_col(frame, "school") == school]
-    cats = [
-        taxonomy.categorise(v, level, other)
-        for v, level, other in zip(
-            _col(frame, f"{entry}_destination"),
-            _col(frame, f"{entry}_level"),
-            _col(frame, f"{entry}_other"),
-            strict=True,
-        )
-    ]
-    base = pd.DataFrame(
-        {
-            "school": _col(frame, "school").to_numpy(),
-            "cohort": (
-                _col(frame, "leaving_year").str.strip() + " " + _col(frame, "phase").str.strip()
-            ).to_numpy(),
-        }
-    )
-    for key, column, test, _yes, _no in BREAKDOWNS:
-        base[key] = [test(v) for v in _col(frame, column)]
-
-    out: dict[str, pd.DataFrame] = {}
-    for kind, placer in TABLES.items():
-        base["row"] = [c.label if placer is None else placer(c) for c in cats]
-        out[kind] = _count(base, _rows(kind, taxonomy), entry)
-    return out
+    return _Pupils(frame).tables(taxonomy, entry)
 
 
 def _count(base: pd.DataFrame, rows: list[str], entry: str) -> pd.DataFrame:
-    """Counts per (school, cohort) block x group x row label, with each group's Total.
-
-    One `bincount` per group over the whole frame (not a `value_counts` per block and group):
-    blocks in sorted (school, cohort) order, then All pupils, then each breakdown's yes / no
-    group, then `rows` and Total, as the long table has always listed them.
-    """
-    n_pupils = len(base)
-    if n_pupils == 0:
-        return pd.DataFrame.from_records([], columns=TABLE_COLUMNS).astype({"count": "int64"})
+    """Counts per (school, cohort) block x group x row label of `base` (columns school, cohort,
+    row and one boolean column per breakdown), with each group's Total (see `_tally`)."""
+    if len(base) == 0:
+        return _tally([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], rows, entry)
     pairs = list(zip(base["school"].tolist(), base["cohort"].tolist(), strict=True))
     blocks = sorted(set(pairs))
     block_of = {b: i for i, b in enumerate(blocks)}
-    block = np.fromiter((block_of[p] for p in pairs), dtype=np.int64, count=n_pupils)
-    labels = [*rows, TOTAL]
-    width = len(labels)
+    block = np.fromiter((block_of[p] for p in pairs), dtype=np.int64, count=len(pairs))
     row_of = {label: i for i, label in enumerate(rows)}
-    # A row label outside `rows` counts in its group's Total only (index `len(rows)`, overwritten).
     row = np.fromiter(
-        (row_of.get(v, len(rows)) for v in base["row"].tolist()), dtype=np.int64, count=n_pupils
+        (row_of.get(v, len(rows)) for v in base["row"].tolist()), dtype=np.int64, count=len(pairs)
     )
-    cell = block * width + row
     groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
     for key, _column, _test, yes, no in BREAKDOWNS:
         mask = base[key].to_numpy(dtype=bool)
         groups.append((key, yes, mask))
         groups.append((key, no, ~mask))
+    return _tally(blocks, block, row, groups, rows, entry)
+
+
+def _tally(
+    blocks: Sequence[tuple[str, str]],
+    block: np.ndarray,
+    row: np.ndarray,
+    groups: Sequence[tuple[str, str, np.ndarray | None]],
+    rows: list[str],
+    entry: str,
+) -> pd.DataFrame:
+    """Counts per (school, cohort) block x group x row label, with each group's Total.
+
+    `block` / `row`: each pupil's index in `blocks` / `rows` (`len(rows)`: a label outside `rows`,
+    counted in its group's Total only). One `bincount` per group over the whole frame (not a
+    `value_counts` per block and group): blocks in sorted (school, cohort) order, then All pupils,
+    then each breakdown's yes / no group, then `rows` and Total, as the long table has always
+    listed them.
+    """
+    n_pupils = len(block)
+    if n_pupils == 0:
+        return pd.DataFrame.from_records([], columns=TABLE_COLUMNS).astype({"count": "int64"})
+    labels = [*rows, TOTAL]
+    width = len(labels)
+    cell = block * width + row
     n_blocks, n_groups = len(blocks), len(groups)
     counts = np.zeros((n_blocks, n_groups, width), dtype=np.int64)
     for g, (_b, _g, mask) in enumerate(groups):
@@ -481,10 +564,47 @@ DATA_HEADER = ["table", *TABLE_COLUMNS]
 def _chart_entry(destinations: pd.DataFrame, taxonomy: Taxonomy) -> str:
     """The most advanced entry that holds any known destination (the chart's subject)."""
     for entry in reversed(ENTRIES):
-        values = _col(destinations, f"{entry}_destination")
-        if any(taxonomy.categorise(v).key != "unknown" for v in values):
+        values = pd.unique(_texts(destinations, f"{entry}_destination"))
+        if any(taxonomy.categorise(str(v)).key != "unknown" for v in values):
             return entry
     return ENTRIES[0]
+
+
+_PLAIN = (str, int, float)
+
+
+def _cells(values: list[Any]) -> list[str | int | float]:
+    """`_cell` of each value (plain text and numbers as they are)."""
+    return [v if type(v) in _PLAIN else _cell(v) for v in values]
+
+
+def _trend_rows(table: pd.DataFrame, entry: str) -> dict[str, list[list[str | int | float]]]:
+    """Per school, the chart block's category rows (`trend_view` of all pupils, each value as
+    `_cell`), from one pass over the table; a school with no such rows is left out. Cohorts
+    (the columns) are each school's sorted cohorts; a missing cell is NaN, as `pivot` gives."""
+    sel = table[
+        (table["entry"] == entry) & (table["group"] == ALL_GROUP) & (table["category"] != TOTAL)
+    ]
+    views: dict[Any, dict[Any, dict[Any, Any]]] = {}
+    for school, category, cohort, value in zip(
+        sel["school"].tolist(),
+        sel["category"].tolist(),
+        sel["cohort"].tolist(),
+        sel["percent"].tolist(),
+        strict=True,
+    ):
+        cells = views.setdefault(school, {}).setdefault(category, {})
+        if cohort in cells:
+            raise ValueError("Index contains duplicate entries, cannot reshape")
+        cells[cohort] = value
+    out: dict[str, list[list[str | int | float]]] = {}
+    for school, view in views.items():
+        cohorts = sorted({c for cells in view.values() for c in cells})
+        rows: list[list[str | int | float]] = [[str(c) for c in cohorts]]
+        for category, cells in view.items():
+            rows.append([str(category), *(_cell(cells.get(c, np.nan)) for c in cohorts)])
+        out[school] = rows
+    return out
 
 
 def summary_tabs(
@@ -509,8 +629,11 @@ def summary_tabs(
     if destinations.empty:
         return {}
     per_kind: dict[str, list[pd.DataFrame]] = {kind: [] for kind in TABLES}
+    base = _Pupils(destinations)
     for entry in entries:
-        for kind, table in summary_tables(destinations, taxonomy, entry=entry).items():
+        if entry not in ENTRIES:
+            raise ValueError(f"unknown entry {entry!r}; expected one of {', '.join(ENTRIES)}")
+        for kind, table in base.tables(taxonomy, entry).items():
             per_kind[kind].append(table)
     if rounds and (intentions is not None or applications is not None):
         for kind, table in round_tables(destinations, intentions, applications, rounds).items():
@@ -533,17 +656,22 @@ def summary_tabs(
     names = sorted(set(tables["destinations"]["school"]) - {TRUST_SCHOOL})
     if TRUST_SCHOOL in set(tables["destinations"]["school"]):
         names.append(TRUST_SCHOOL)
+    trends = _trend_rows(tables["destinations"], chart_entry)
+    # Each table's rows once, as cells, grouped by school in table order.
+    bodies: dict[Any, list[list[str | int | float]]] = {}
+    for kind, table in tables.items():
+        columns = [_cells(table[c].tolist()) for c in TABLE_COLUMNS]
+        for school, *cells in zip(table["school"].tolist(), *columns, strict=True):
+            bodies.setdefault(school, []).append([kind, *cells])
     for school in names:
-        rows: list[list[str | int | float]] = []
-        view = trend_view(tables["destinations"], school=school, entry=chart_entry)
-        rows.append([f"Destination ({chart_entry}, % of all pupils)", *map(str, view.columns)])
-        for category, values in view.iterrows():
-            rows.append([str(category), *(_cell(v) for v in values.tolist())])
-        rows.append([])
-        rows.append(list(DATA_HEADER))
-        for kind, table in tables.items():
-            for r in table_records(table[table["school"] == school]):
-                rows.append([kind, *(_cell(r[c]) for c in TABLE_COLUMNS)])
+        trend = trends.get(school, [[]])
+        rows: list[list[str | int | float]] = [
+            [f"Destination ({chart_entry}, % of all pupils)", *trend[0]],
+            *trend[1:],
+            [],
+            list(DATA_HEADER),
+            *bodies.get(school, []),
+        ]
         tabs[SUMMARY_TAB_PREFIX + school] = rows
     return tabs
 
