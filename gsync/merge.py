@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from gsync.matching import PupilIndex, match_one
-from gsync.responses import RESPONSE_COLUMNS, normalise_rows, timestamp
+from gsync.responses import RESPONSE_COLUMNS, Memo, normalise_rows, timestamp
 from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
@@ -150,6 +151,7 @@ class _Table:
             c: _text_array(frame[c]) for c in self.columns if c in present
         }
         self._lists: dict[str, list[str]] = {}
+        self._columns_of: dict[tuple[str, ...], list[list[str]]] = {}
         self.edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
@@ -158,7 +160,8 @@ class _Table:
         return self.n + len(self.added)
 
     def column(self, key: str) -> list[str]:
-        """The frame's cells of one column as text (as read: cells written since not included)."""
+        """The frame's cells of one column as text (as read: cells written since not included;
+        blanks for a column the tab does not have)."""
         got = self._lists.get(key)
         if got is None:
             array = self._arrays.get(key)
@@ -173,11 +176,22 @@ class _Table:
         edited = self.edits.get(i)
         if edited is not None and key in edited:
             return edited[key]
-        return self.column(key)[i] if key in self.at else ""
+        column = self._lists.get(key)
+        return (column if column is not None else self.column(key))[i]
 
-    def cells(self, i: int, keys: Sequence[str]) -> dict[str, str]:
+    def cells(self, i: int, keys: tuple[str, ...]) -> dict[str, str]:
         """A copy of some cells of a row as they now are."""
-        return {k: self.get(i, k) for k in keys}
+        if i >= self.n:
+            row = self.added[i - self.n]
+            return {k: row.get(k, "") for k in keys}
+        columns = self._columns_of.get(keys)
+        if columns is None:
+            columns = self._columns_of[keys] = [self.column(k) for k in keys]
+        out = {k: column[i] for k, column in zip(keys, columns, strict=True)}
+        edited = self.edits.get(i)
+        if edited is not None:
+            out.update((k, v) for k, v in edited.items() if k in out)
+        return out
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
@@ -191,8 +205,7 @@ class _Table:
 
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
-        row = dict.fromkeys(self.columns, "")
-        row.update({k: v for k, v in values.items() if k in row})
+        row = {c: values.get(c, "") for c in self.columns}
         self.added.append(row)
         i = len(self) - 1
         if self._by_school is not None:
@@ -232,7 +245,9 @@ def _text_array(column: pd.Series) -> np.ndarray:
     """A column's cells as `_cell` text in an object array (the array itself when all are text)."""
     if column.dtype == object:
         values = column.to_numpy()
-        if set(map(type, values)) <= {str}:  # as `_texts`: exactly str, no subclass
+        # pandas' C check that every cell is text (5x faster than a loop over the cells); a str
+        # subclass such as numpy.str_, which no reader produces, would stay as is (equal text).
+        if infer_dtype(values, skipna=False) == "string":
             return values
     texts = [_cell(v) for v in column.tolist()]
     out = np.empty(len(texts), dtype=object)
@@ -358,6 +373,7 @@ class _Run:
         for i, sch in enumerate(self.dest.column("school")):
             self.school_rows.setdefault(sch, []).append(i)
         self.pupils: dict[str, PupilIndex] = {}
+        self.memo = Memo()  # phone and email verdicts, shared by the run's schools
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -399,7 +415,7 @@ class _Run:
 
         logged = [i for i in log.by_school().get(school, []) if log.get(i, "response_id")]
         fresh = _not_yet_logged(sch.raw_responses, log, logged)
-        responses = _pool(normalise_rows(fresh, sch.question_map), log, logged)
+        responses = _pool(normalise_rows(fresh, sch.question_map, memo=self.memo), log, logged)
         index = self.pupil_index(school)
         for r in responses:
             stated = r["leaving_year"]
@@ -599,7 +615,7 @@ def _log_responses(
 ) -> None:
     """Log each response: append it, or update its row in place (`at`: response id -> row,
     kept up to date here for the schools after this one)."""
-    keys = [c for c in log.columns if c in _LOG_KEYS]
+    keys = tuple(c for c in log.columns if c in _LOG_KEYS)
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
@@ -609,10 +625,11 @@ def _log_responses(
             pending[response["response_id"]] = log.append(wanted)
             counts["new"] += 1
             continue
-        if all(log.get(i, c) == wanted.get(c, "") for c in keys):
+        cells = {c: wanted.get(c, "") for c in keys}
+        if cells == log.cells(i, keys):
             counts["unchanged"] += 1
             continue
-        log.update(i, {c: wanted.get(c, "") for c in keys})
+        log.update(i, cells)
         counts["updated"] += 1
     at.update(pending)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -135,6 +136,12 @@ def normalise_consent(text: str) -> str:
     return ""
 
 
+# `YYYY-MM-DDTHH:MM:SS[.fff...]Z` from year 1000 on, the Forms API's form of a time.
+_UTC_STAMP = re.compile(
+    r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]+))?Z"
+)
+
+
 def timestamp(text: str) -> str:
     """An RFC 3339 time as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` (sorts as text); unparsable kept as is."""
     value = str(text or "").strip()
@@ -144,14 +151,24 @@ def timestamp(text: str) -> str:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
+    utc = _UTC_STAMP.fullmatch(value)
+    if utc is not None:  # already UTC: its own digits, the fraction cut to milliseconds
+        return f"{value[:19]}.{(utc[1] or '')[:3]:0<3}Z"
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     parsed = parsed.astimezone(dt.UTC)
     return f"{parsed:%Y-%m-%dT%H:%M:%S}.{parsed.microsecond // 1000:03d}Z"
 
 
-def _answer(response: Mapping[str, Any], question_id: str) -> str:
-    answer = (response.get("answers") or {}).get(question_id) or {}
+def _answer_text(answer: Any) -> str:
+    """One question's answer as text: its text answers joined by "; ", blanks left out."""
+    if type(answer) is dict:  # the Forms API's usual shape, one text answer: read it directly
+        texts = answer.get("textAnswers")
+        if type(texts) is dict:
+            items = texts.get("answers")
+            if type(items) is list and len(items) == 1 and type(items[0]) is dict:
+                return str(items[0].get("value", ""))
+    answer = answer or {}
     values = [
         str(a.get("value", ""))
         for a in (answer.get("textAnswers") or {}).get("answers") or []
@@ -160,24 +177,58 @@ def _answer(response: Mapping[str, Any], question_id: str) -> str:
     return "; ".join(v for v in values if v != "")
 
 
+@dataclass
+class Memo:
+    """phonenumbers' and email-validator's verdicts by answer text, for one run: each distinct
+    telephone or email answer is judged once (the same functions, called fewer times)."""
+
+    phones: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    emails: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+    def phone(self, text: str) -> tuple[str, bool]:
+        got = self.phones.get(text)
+        if got is None:
+            got = self.phones[text] = normalise_phone(text)
+        return got
+
+    def email(self, text: str) -> tuple[str, bool]:
+        got = self.emails.get(text)
+        if got is None:
+            got = self.emails[text] = normalise_email(text)
+        return got
+
+
 def normalise_response(
     response: Mapping[str, Any],
     question_map: Mapping[str, str],
     destination_options: Collection[str] = DESTINATION_OPTIONS,
+    *,
+    memo: Memo | None = None,
 ) -> dict[str, str]:
     """One FormResponse -> one normalised row (see the module docstring)."""
+    items = [(key, qid) for key, qid in question_map.items() if key in FORM_KEYS]
+    return _normalise(response, items, destination_options, memo or Memo())
+
+
+def _normalise(
+    response: Mapping[str, Any],
+    items: list[tuple[str, str]],
+    destination_options: Collection[str],
+    memo: Memo,
+) -> dict[str, str]:
     issues: list[str] = []
-    raw = {key: _answer(response, qid) for key, qid in question_map.items() if key in FORM_KEYS}
+    answers = response.get("answers") or {}
+    raw = {key: _answer_text(answers.get(qid)) for key, qid in items}
     for key, value in list(raw.items()):
         if len(value) > MAX_CHARS:
             raw[key] = value[:MAX_CHARS]
             issues.append(f"truncated_{key}")
     row: dict[str, str] = dict.fromkeys(RESPONSE_COLUMNS, "")
     row["response_id"] = str(response.get("responseId", ""))
-    row["created"] = timestamp(response.get("createTime", ""))
-    row["last_submitted"] = timestamp(
-        response.get("lastSubmittedTime") or response.get("createTime", "")
-    )
+    created = response.get("createTime", "")
+    row["created"] = timestamp(created)
+    last = response.get("lastSubmittedTime")
+    row["last_submitted"] = timestamp(last) if last else row["created"]
     row["respondent_email"] = str(response.get("respondentEmail", "") or "").strip()
     for key in ("course", "level", "provider", "duration"):
         row[key] = str(raw.get(key, "")).strip()
@@ -197,10 +248,10 @@ def normalise_response(
     row["leaving_year"], ok = normalise_year(raw.get("leaving_year", ""))
     if not ok:
         issues.append("bad_leaving_year")
-    row["telephone"], ok = normalise_phone(raw.get("telephone", ""))
+    row["telephone"], ok = memo.phone(raw.get("telephone", ""))
     if not ok:
         issues.append("bad_telephone")
-    row["personal_email"], ok = normalise_email(raw.get("personal_email", ""))
+    row["personal_email"], ok = memo.email(raw.get("personal_email", ""))
     if not ok:
         issues.append("bad_personal_email")
     destination = str(raw.get("destination", "")).strip()
@@ -220,18 +271,21 @@ def normalise_rows(
     question_map: Mapping[str, str],
     *,
     destination_options: Collection[str] = DESTINATION_OPTIONS,
+    memo: Memo | None = None,
 ) -> list[dict[str, str]]:
-    """`normalise_responses` as a list of row dicts (response column -> text), in its order."""
-    latest: dict[str, dict[str, Any]] = {}
+    """`normalise_responses` as a list of row dicts (response column -> text), in its order.
+
+    `memo`: phone and email verdicts to reuse (a run passes one for all its schools)."""
+    latest: dict[str, tuple[str, dict[str, Any]]] = {}
     for response in raw:
         rid = str(response.get("responseId", ""))
         when = timestamp(response.get("lastSubmittedTime") or response.get("createTime", ""))
         held = latest.get(rid)
-        if held is None or when >= timestamp(
-            held.get("lastSubmittedTime") or held.get("createTime", "")
-        ):
-            latest[rid] = response
-    rows = [normalise_response(r, question_map, destination_options) for r in latest.values()]
+        if held is None or when >= held[0]:
+            latest[rid] = (when, response)
+    items = [(key, qid) for key, qid in question_map.items() if key in FORM_KEYS]
+    memo = memo or Memo()
+    rows = [_normalise(r, items, destination_options, memo) for _, r in latest.values()]
     rows.sort(key=lambda r: (r["last_submitted"], r["response_id"]))
     return rows
 

@@ -18,9 +18,11 @@ from pandas.testing import assert_frame_equal
 
 from gsync import matching as merge_matching
 from gsync import merge
+from gsync import responses as merge_responses
 from gsync.sample import DEFAULT_QUESTION_MAP
 from tests.unit._reference_merge2 import matching as ref_matching
 from tests.unit._reference_merge2 import merge as ref
+from tests.unit._reference_merge2 import responses as ref_responses
 from tests.unit.test_core_equivalence import (
     NOW,
     SEEDS,
@@ -174,3 +176,68 @@ def test_match_responses_equals_the_frozen_one(school: str) -> None:
         assert_frame_equal(new, old)
     statuses = merge_matching.match_responses(asks, pupils, school="North")["match_status"]
     assert {"matched", "ambiguous", "unmatched"} <= set(statuses)
+
+
+STAMPS = (
+    "2026-06-01T10:00:00Z", "2026-06-01T10:00:00.5Z", "2026-06-01T10:00:00.12Z",
+    "2026-06-01T10:00:00.123Z", "2026-06-01T10:00:00.1234Z", "2026-06-01T10:00:00.123456Z",
+    "2026-06-01T10:00:00.1234567Z", "2026-06-01T10:00:00.123456789Z", "2026-06-01T10:00:00.Z",
+    "2026-06-01T10:00:00+01:00", "2026-06-01T10:00:00.999-05:30", "2026-06-01T10:00:00",
+    "2026-06-01 10:00:00Z", "2026-06-01", "0999-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z",
+    "1000-01-01T00:00:00Z", "2026-02-30T10:00:00Z", "2026-06-01T24:00:00Z", "2026-06-01T23:59:60Z",
+    "2026-06-01T10:00Z", "2026-06-01T10Z", " 2026-06-01T10:00:00.250Z ", "2026-06-01t10:00:00z",
+    "2026-06-01T10:00:00ZZ", "2026-06-01T10:00:00z", "٢٠٢٦-06-01T10:00:00Z", "20260601T100000Z",
+    "2026-W22-1T10:00:00Z", "yesterday", "", None,
+)  # fmt: skip
+
+
+def test_timestamp_equals_the_frozen_one() -> None:
+    for text in STAMPS:
+        assert merge_responses.timestamp(text) == ref_responses.timestamp(text), repr(text)  # type: ignore[arg-type]
+
+
+def _raw(i: int, when: Any, **answers: Any) -> dict[str, Any]:
+    return {"responseId": f"r{i % 9}", "createTime": "2026-05-01T09:00:00Z",
+            "lastSubmittedTime": when, "respondentEmail": f" p{i}@pupils.sch.uk ",
+            "answers": {DEFAULT_QUESTION_MAP[k]: v for k, v in answers.items()}}  # fmt: skip
+
+
+def _text(*values: Any) -> dict[str, Any]:
+    return {"textAnswers": {"answers": [{"value": v} for v in values]}}
+
+
+ODD_ANSWERS: tuple[Any, ...] = (
+    None, {}, {"textAnswers": None}, {"textAnswers": {"answers": None}},
+    {"textAnswers": {"answers": []}}, {"textAnswers": {"answers": ["loose", {"value": "kept"}]}},
+    {"textAnswers": {"answers": [{"nope": 1}]}}, {"textAnswers": {"answers": [{"value": 2026}]}},
+    {"textAnswers": {"answers": [{"value": None}]}}, _text("a", "", "b"), _text(""),
+    _text("x" * 50_001), {"fileUploadAnswers": {}},
+)  # fmt: skip
+
+
+def test_normalise_responses_equals_the_frozen_one() -> None:
+    phones = ("020 7946 0123", "", "  ", "020 7946 01", "+44 20 7946 0123", "07700 900123", "phone")
+    emails = ("a@example.com", "", "A@EXAMPLE.com", "bad@", "ünï@exämple.com", "x@y")
+    raw = []
+    for i in range(60):
+        answers: dict[str, Any] = {
+            "full_name": _text(f" Name  {i} "), "date_of_birth": _text(("2010-01-02", "02/01/2010", "soon", "")[i % 4]),
+            "leaving_year": _text(("2026", "in 2025", "2025 or 2026", "")[i % 4]),
+            "telephone": _text(phones[i % len(phones)]), "personal_email": _text(emails[i % len(emails)]),
+            "destination": _text(("College", "Other thing", "", "Not decided yet")[i % 4]),
+            "consent": _text(("Yes, I agree", "no", "maybe", "")[i % 4]),
+        }  # fmt: skip
+        key = ("course", "provider", "level", "duration", "full_name", "telephone")[i % 6]
+        answers[key] = ODD_ANSWERS[i % len(ODD_ANSWERS)]
+        raw.append(_raw(i, STAMPS[i % len(STAMPS)], **answers))
+    for options in (merge_responses.DESTINATION_OPTIONS, ("College", "Not decided yet")):
+        new = merge_responses.normalise_responses(raw, DEFAULT_QUESTION_MAP, destination_options=options)  # fmt: skip
+        old = ref_responses.normalise_responses(raw, DEFAULT_QUESTION_MAP, destination_options=options)  # fmt: skip
+        assert_frame_equal(new, old)
+    # A memo shared by calls (as a run shares one between schools) changes nothing.
+    memo = merge_responses.Memo()
+    for part in (raw[:30], raw[30:], raw):
+        rows = merge_responses.normalise_rows(part, DEFAULT_QUESTION_MAP, memo=memo)
+        assert rows == ref_responses.normalise_responses(part, DEFAULT_QUESTION_MAP).to_dict("records")  # fmt: skip
+    for r in raw[:9]:
+        assert merge_responses.normalise_response(r, DEFAULT_QUESTION_MAP) == ref_responses.normalise_response(r, DEFAULT_QUESTION_MAP)  # fmt: skip
