@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -200,9 +200,13 @@ def tab_frame(snapshot: Snapshot, tab: TabLike) -> TabFrame:
         layout[name] = idx
     missing = [c.key for c in tab.columns if c.key not in layout]
     width = max(layout.values(), default=-1) + 1
-    rows = [(r + [""] * width)[:width] for r in grid[1:]]
+    # Columns by transposing the rows (padded to the header's width) once, not cell by cell;
+    # zip stops at the shortest row, so cells beyond the header's width are left out.
+    body = grid[1:]
+    padded = [r if len(r) >= width else r + [""] * (width - len(r)) for r in body]
+    columns = list(zip(*padded, strict=False))
     names = list(layout)
-    data = {name: [row[layout[name]] for row in rows] for name in names}
+    data = {name: list(columns[layout[name]]) if body else [] for name in names}
     frame = pd.DataFrame(data, columns=names, dtype=object)
     for key in missing:
         frame[key] = ""
@@ -222,6 +226,22 @@ def cell(value: Any) -> dict[str, Any]:
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
+def _cells(values: Iterable[Any]) -> list[dict[str, Any]]:
+    """`cell` of every value, with its text case inlined (the hot path of every write).
+
+    Every cell gets its own dicts (never one shared object), as `cell` gives them.
+    """
+    return [
+        ({"userEnteredValue": {"stringValue": v}} if v else {}) if type(v) is str else cell(v)
+        for v in values
+    ]
+
+
+def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """RowData for rows of values."""
+    return [{"values": _cells(r)} for r in rows]
+
+
 def _same(old: str, new: Any) -> bool:
     if new is None or (isinstance(new, float) and pd.isna(new)):
         return old == ""
@@ -235,16 +255,64 @@ def _same(old: str, new: Any) -> bool:
     return old == str(new)
 
 
+def _same_cell(old: str, new: Any) -> bool:
+    """`_same`, with its text and finite-number cases first (the cells of the derived tabs)."""
+    kind = type(new)
+    if kind is str:
+        return old == new  # _same: old == str(new), and str(new) is new for exact str
+    if kind is int or (kind is float and new == new):  # not NaN: _same's number case
+        try:
+            return abs(float(old.replace(",", "")) - float(new)) < 1e-9
+        except ValueError:
+            return False
+    return _same(old, new)
+
+
 def _rows_equal(old: Sequence[Sequence[str]], new: Sequence[Sequence[Any]]) -> bool:
     """Whether a grid as read (trailing empties trimmed) already shows `new`."""
     if len(old) != len(new):
         return False
     for o, n in zip(old, new, strict=True):
-        width = max(len(o), len(n))
-        for i in range(width):
-            if not _same(o[i] if i < len(o) else "", n[i] if i < len(n) else ""):
+        if len(o) != len(n):  # pad the shorter with empties, as the cells beyond a row read ""
+            width = max(len(o), len(n))
+            o = [*o, *[""] * (width - len(o))]
+            n = [*n, *[""] * (width - len(n))]
+        for a, b in zip(o, n, strict=True):
+            if not (a == b if type(b) is str else _same_cell(a, b)):
                 return False
     return True
+
+
+class _CellsOf(Sequence[Any]):
+    """A column read cell by cell with `iat` (columns of other dtypes than object)."""
+
+    def __init__(self, frame: pd.DataFrame, j: int) -> None:
+        self.frame, self.j = frame, j
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getitem__(self, r: Any) -> Any:
+        if isinstance(r, slice):
+            return [self[i] for i in range(*r.indices(len(self)))]
+        return self.frame.iat[r, self.j]
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self.frame.iat[r, self.j] for r in range(len(self.frame)))
+
+
+def _column_values(frame: pd.DataFrame, j: int) -> Sequence[Any]:
+    """Column j's values as `frame.iat[r, j]` gives them.
+
+    An object column's own values (the very objects, as `iat` returns them); any other dtype is
+    read with `iat` itself, so its scalars keep the type `iat` gives (numpy or Python).
+    """
+    series = frame.iloc[:, j]
+    if series.dtype == object:
+        array = series.to_numpy()
+        if isinstance(array, np.ndarray) and array.dtype == object:
+            return list(array.tolist())
+    return _CellsOf(frame, j)
 
 
 def _runs(indexes: Iterable[int]) -> list[tuple[int, int]]:
@@ -339,11 +407,14 @@ class WritePlan:
             return
         width = max(len(r) for r in rows)
         self.ensure_size(title, row0 + len(rows), col0 + width)
+        self._update_cells(title, row0, col0, _cell_rows(rows))
+
+    def _update_cells(self, title: str, row0: int, col0: int, data: list[dict[str, Any]]) -> None:
         self.requests.append(
             {
                 "updateCells": {
                     "start": {"sheetId": self._ids[title], "rowIndex": row0, "columnIndex": col0},
-                    "rows": [{"values": [cell(v) for v in r]} for r in rows],
+                    "rows": data,
                     "fields": "userEnteredValue",
                 }
             }
@@ -375,42 +446,102 @@ class WritePlan:
             )
             after_frame = new.iloc[:n_old][columns]
             after = after_frame.fillna("").astype(str).to_numpy()
-            positions = [layout[c] for c in columns]
-            # Consecutive rows whose changed cells span the same columns share one updateCells
-            # block: the same cells, far fewer requests (7,639 for 3k rows before; bench/RESULTS.md).
-            blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # span -> (row0, rows)
-            for r in sorted({int(r) for r, _c in np.argwhere(before != after)}):
-                diff = np.nonzero(before[r] != after[r])[0]
-                changed = {positions[int(i)]: after_frame.iat[r, int(i)] for i in diff}
-                spans = _runs(changed)
-                for span in [
-                    s for s, (r0, rows) in blocks.items() if s not in spans or r0 + len(rows) != r
-                ]:
-                    r0, rows = blocks.pop(span)
-                    self.write_rows(old.title, r0 + 1, span[0], rows)
-                for start, end in spans:
-                    values = [changed[i] for i in range(start, end)]
-                    if (start, end) in blocks:
-                        blocks[(start, end)][1].append(values)
-                    else:
-                        blocks[(start, end)] = (r, [values])
-                    written += end - start
-            for span, (r0, rows) in sorted(blocks.items(), key=lambda b: b[1][0]):
-                self.write_rows(old.title, r0 + 1, span[0], rows)
+            written += self._write_changed(
+                old.title, before != after, after_frame, [layout[c] for c in columns]
+            )
         if len(new) > n_old:
-            width = max(layout[c] for c in all_columns) + 1 if all_columns else 0
-            block = []
-            for r in range(n_old, len(new)):
-                row: list[Any] = [""] * width
-                for c in all_columns:
-                    row[layout[c]] = new.iat[r, new.columns.get_loc(c)]
-                block.append(row)
-            self.write_rows(old.title, n_old + 1, 0, block)
-            written += sum(1 for row in block for v in row if v not in ("", None))
+            written += self._write_new_rows(old.title, new, n_old, all_columns, layout)
             self.changes.append(f"'{old.title}': {len(new) - n_old} new row(s)")
         if written:
             self.changes.append(f"'{old.title}': {written} cell(s) written")
         return written
+
+    def _write_changed(
+        self, title: str, mask: Any, after: pd.DataFrame, positions: list[int]
+    ) -> int:
+        """Write the changed cells of existing rows (`mask`: rows x columns of `after`).
+
+        Consecutive rows whose changed cells span the same sheet columns share one updateCells
+        block: the same cells, far fewer requests (7,639 for 3k rows before; bench/RESULTS.md).
+        Rows are grouped by their pattern of changed columns (computed once per pattern), and
+        values come from whole columns, not one `iat` per cell. Returns the cells written.
+        """
+        rows_changed = np.flatnonzero(mask.any(axis=1))
+        if not len(rows_changed):
+            return 0
+        sub = mask[rows_changed]
+        packed = np.ascontiguousarray(np.packbits(sub, axis=1))
+        key_width = packed.shape[1]
+        keys = packed.tobytes()
+        # pattern -> its spans [((start, end), column index of each cell)] and the set of spans
+        shapes: dict[bytes, tuple[list[tuple[tuple[int, int], list[int]]], set[tuple[int, int]]]]
+        shapes = {}
+        columns: dict[int, Sequence[Any]] = {}
+        blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # span -> (row0, rows)
+        written = 0
+        for i, r in enumerate(rows_changed.tolist()):
+            key = keys[i * key_width : (i + 1) * key_width]
+            shape = shapes.get(key)
+            if shape is None:
+                at: dict[int, int] = {}  # sheet position -> column (the last one wins)
+                for j in np.flatnonzero(sub[i]).tolist():
+                    at[positions[j]] = j
+                    if j not in columns:
+                        columns[j] = _column_values(after, j)
+                runs = _runs(at)
+                shape = shapes[key] = (
+                    [(span, [at[p] for p in range(*span)]) for span in runs],
+                    set(runs),
+                )
+            spans, span_set = shape
+            for span in [
+                s for s, (r0, rows) in blocks.items() if s not in span_set or r0 + len(rows) != r
+            ]:
+                r0, rows = blocks.pop(span)
+                self.write_rows(title, r0 + 1, span[0], rows)
+            for span, cols in spans:
+                values = [columns[j][r] for j in cols]
+                if span in blocks:
+                    blocks[span][1].append(values)
+                else:
+                    blocks[span] = (r, [values])
+                written += span[1] - span[0]
+        for span, (r0, rows) in sorted(blocks.items(), key=lambda b: b[1][0]):
+            self.write_rows(title, r0 + 1, span[0], rows)
+        return written
+
+    def _write_new_rows(
+        self,
+        title: str,
+        new: pd.DataFrame,
+        n_old: int,
+        all_columns: list[str],
+        layout: dict[str, int],
+    ) -> int:
+        """Append `new`'s rows after the first `n_old`: every known column at its sheet position.
+
+        Built column by column (whole columns, not one `iat` per cell). Returns the cells written.
+        """
+        locs = [new.columns.get_loc(c) for c in all_columns]
+        for loc in locs:
+            if not isinstance(loc, int | np.integer):
+                new.iat[n_old, loc]  # a duplicated column name: raises as a per-cell read does
+        width = max(layout[c] for c in all_columns) + 1 if all_columns else 0
+        count = len(new) - n_old
+        tail = new.iloc[n_old:]
+        at = {layout[c]: int(loc) for c, loc in zip(all_columns, locs, strict=True)}
+        values = {p: list(_column_values(tail, j)) for p, j in at.items()}
+        self.ensure_size(title, n_old + 1 + count, width)
+        if width:
+            cells: list[list[dict[str, Any]]] = [
+                _cells(values[p]) if p in values else [{} for _ in range(count)]
+                for p in range(width)
+            ]
+            data = [{"values": list(row)} for row in zip(*cells, strict=True)]
+        else:
+            data = [{"values": []} for _ in range(count)]
+        self._update_cells(title, n_old + 1, 0, data)
+        return sum(1 for p in sorted(values) for v in values[p] if v not in ("", None))
 
     def replace_tab(
         self,
