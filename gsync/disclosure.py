@@ -133,35 +133,71 @@ def _keys(table: pd.DataFrame) -> list[CellKey]:
 
 def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
     """Every (total, parts) relation between the table's cells: total == sum(parts)."""
-    cells = set(_keys(table))
+    columns = {k: [str(v) for v in table[k].tolist()] for k in KEY_COLUMNS}
+    return _equations(columns, _keys_of(columns))
+
+
+def _keys_of(columns: Mapping[str, list[str]]) -> list[CellKey]:
+    cols = ("school", "cohort", "entry", "group", "category")
+    return list(zip(*(columns[c] for c in cols), strict=True))
+
+
+def _category(k: CellKey) -> str:
+    return k[4]
+
+
+def _equations(
+    columns: Mapping[str, list[str]], keys: list[CellKey]
+) -> list[tuple[CellKey, list[CellKey]]]:
+    """`equations` from the key columns as strings and the cell keys (`_keys`) of every row.
+
+    The equations come in the order they always did, which the greedy secondary suppression
+    depends on: groups in order of first appearance, and where they were listed in the order
+    of a set, the same set built the same way (a set lists its members in an order that
+    depends on the order they were added in).
+    """
+    cells = set(keys)
     eqs: list[tuple[CellKey, list[CellKey]]] = []
-    groups: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+    # Each (school, cohort, entry, group)'s cells, in order of first appearance.
+    by_group: dict[tuple[str, str, str, str], list[CellKey]] = defaultdict(list)
+    for k in dict.fromkeys(keys):
+        by_group[k[:4]].append(k)
+    groups = {g: {k[4] for k in members} for g, members in by_group.items()}
+    # Each breakdown's groups (not All pupils), breakdowns in order of first appearance.
     pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
-    unique = table[KEY_COLUMNS].drop_duplicates()
-    for s, c, e, b, g, cat in zip(
-        *([str(v) for v in unique[k].tolist()] for k in KEY_COLUMNS), strict=True
-    ):
-        groups[(s, c, e, g)].add(cat)
+    split = zip(
+        *(columns[c] for c in ("school", "cohort", "entry", "breakdown", "group")), strict=True
+    )
+    for s, c, e, b, g in dict.fromkeys(split):
         if b != ALL_BREAKDOWN:
             pairs[(s, c, e, b)].add(g)
     # 1. each group's categories add up to its Total row.
-    for (s, c, e, g), cats in groups.items():
-        if TOTAL in cats:
-            parts = [(s, c, e, g, cat) for cat in sorted(cats) if cat != TOTAL]
-            eqs.append(((s, c, e, g, TOTAL), parts))
+    for g, members in by_group.items():
+        if TOTAL in groups[g]:
+            parts = sorted((k for k in members if k[4] != TOTAL), key=_category)
+            eqs.append(((*g, TOTAL), parts))
     # 2. a breakdown's two groups add up to All pupils, category by category.
+    empty: set[str] = set()
     for (s, c, e, _b), gs in pairs.items():
-        for cat in groups.get((s, c, e, ALL_GROUP), set()):
-            parts = [(s, c, e, g, cat) for g in sorted(gs)]
-            if all(p in cells for p in parts):
-                eqs.append(((s, c, e, ALL_GROUP, cat), parts))
-    # 3. the trust's cells are the sums of the schools' cells.
-    schools = {k[0] for k in cells} - {TRUST_SCHOOL}
+        everyone = groups.get((s, c, e, ALL_GROUP), empty)
+        if not everyone:
+            continue
+        names = sorted(gs)
+        # Categories that every group of the breakdown has (all the parts exist).
+        common = set.intersection(*(groups.get((s, c, e, g), empty) for g in names))
+        for cat in everyone:  # the set's own order
+            if cat in common:
+                eqs.append(((s, c, e, ALL_GROUP, cat), [(s, c, e, g, cat) for g in names]))
+    # 3. the trust's cells are the sums of the schools' cells (in the order of the set `cells`).
+    by_rest: dict[tuple[str, str, str, str], list[CellKey]] = defaultdict(list)
     for k in cells:
-        if k[0] == TRUST_SCHOOL and schools:
-            parts = [(s, *k[1:]) for s in sorted(schools) if (s, *k[1:]) in cells]
-            if parts:
-                eqs.append((k, parts))
+        if k[0] != TRUST_SCHOOL:
+            by_rest[k[1:]].append(k)
+    for k in cells:
+        if k[0] == TRUST_SCHOOL:
+            schools = by_rest.get(k[1:])
+            if schools:
+                eqs.append((k, sorted(schools)))
     return eqs
 
 

@@ -245,3 +245,31 @@ def test_substrings_first_in_matches_a_scan() -> None:
         cell = "".join(rng.choice("abc") for _ in range(rng.randint(0, 60)))
         want = next((c for v, c in values.items() if v in cell), None)
         assert finder.first_in(cell) == want
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_equations_identical_on_ragged_tables(seed: int) -> None:
+    """Missing cells, repeated rows, groups without a Total, numbers as keys: same equations."""
+    rng = random.Random(2000 + seed)
+    rows: list[list[Any]] = []
+    schools = [f"S{i}" for i in range(rng.randint(1, 4))] + [TRUST_SCHOOL]
+    for s in schools:
+        for cohort in ("2025 Y11", 2026):
+            for b, gs in (("all", ["All pupils"]), ("send", ["SEND", "Not SEND"]), ("x", ["X"])):
+                for g in gs:
+                    for cat in (TOTAL, "b", "a", "c", "All pupils", 7):
+                        for entry in ("t1\x1fintended", "t2\x1fintended", "t1\x1factual"):
+                            if rng.random() < 0.8:
+                                rows.append([s, cohort, entry, b, g, cat, 1, 1.0])
+    rng.shuffle(rows)
+    rows += rows[: rng.randint(0, 5)]  # some rows twice
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    assert disclosure.equations(table) == ref.equations(table)
+    shared = [
+        (("t1", "a"), ("t2", "a")),
+        (("t1", TOTAL), ("t2", TOTAL)),
+        (("t2", "b"), ("t1", "c")),
+    ]
+    got = disclosure._link_equations(table, shared)
+    assert got == ref._link_equations(table, shared)
+    assert len(got) > 10
