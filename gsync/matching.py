@@ -145,6 +145,8 @@ def match_responses(
     The response's own leaving-year answer moves to `stated_leaving_year`; `leaving_year` becomes
     the matched pupil's cohort (blank when unmatched or ambiguous). Reasons name no personal data.
     """
+    if "school" in destinations.columns:  # the school's rows first: the tab holds the whole trust
+        destinations = destinations[destinations["school"].map(_cell).to_numpy() == school]
     columns = {
         str(k): [_cell(v) for v in destinations[k].tolist()]
         for k in destinations.columns

@@ -39,9 +39,9 @@ from gsync.template import (
     SYNC_ENTRY_FIELDS,
     Tab,
     Template,
-    group_source,
-    group_state,
+    group_hash,
     load_template,
+    parse_sync_hash,
     set_group_hash,
 )
 
@@ -151,7 +151,7 @@ class _Table:
             c: _text_array(frame[c]) for c in self.columns if c in present
         }
         self._lists: dict[str, list[str]] = {}
-        self._columns_of: dict[tuple[str, ...], list[list[str]]] = {}
+        self._tuples: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         self.edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
@@ -184,10 +184,10 @@ class _Table:
         if i >= self.n:
             row = self.added[i - self.n]
             return {k: row.get(k, "") for k in keys}
-        columns = self._columns_of.get(keys)
-        if columns is None:
-            columns = self._columns_of[keys] = [self.column(k) for k in keys]
-        out = {k: column[i] for k, column in zip(keys, columns, strict=True)}
+        tuples = self._tuples.get(keys)
+        if tuples is None:  # these cells of every row, as tuples (made once per set of keys)
+            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        out = dict(zip(keys, tuples[i], strict=True))
         edited = self.edits.get(i)
         if edited is not None:
             out.update((k, v) for k, v in edited.items() if k in out)
@@ -716,16 +716,24 @@ def _write_group(row: dict[str, str], group: str, cells: dict[str, str], source:
 
     Returns 'written', 'unchanged', 'kept' (staff corrected what this same submission said:
     their version stands, quietly) or 'conflict' (staff edited, and a different submission
-    now says something else).
+    now says something else). The group's state and source are `template.group_state` and
+    `template.group_source`, read from one parse of `sync_hash`.
     """
-    assert set(cells) == set(HASH_GROUPS[group])
-    state = group_state(row, group)
+    keys = HASH_GROUPS[group]
+    assert set(cells) == set(keys)
+    recorded, _, recorded_source = (
+        parse_sync_hash(row.get("sync_hash", "")).get(group, "").partition(".")
+    )
+    if all(not str(row.get(c, "") or "") for c in keys):
+        state = "empty"
+    else:
+        state = "synced" if recorded == group_hash(row, group) else "edited"
     if all(row.get(c, "") == v for c, v in cells.items()):
-        if state != "synced" or group_source(row, group) != source:
+        if state != "synced" or recorded_source != source:
             set_group_hash(row, group, source)  # already shows this submission: record it
         return "unchanged"
     if state == "edited":
-        return "kept" if group_source(row, group) == source else "conflict"
+        return "kept" if recorded_source == source else "conflict"
     row.update(cells)
     set_group_hash(row, group, source)
     return "written"
