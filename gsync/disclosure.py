@@ -364,12 +364,21 @@ def _joint(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def _link_equations(
     joint: pd.DataFrame, links: Iterable[Link]
 ) -> list[tuple[CellKey, list[CellKey]]]:
-    cells = set(_keys(joint))
+    return _links_of(_keys(joint), links)
+
+
+def _links_of(keys: list[CellKey], links: Iterable[Link]) -> list[tuple[CellKey, list[CellKey]]]:
+    """`_link_equations` from the joint table's cell keys (`_keys`)."""
+    links = list(links)
+    cells = set(keys)
     # Cells by (table, category), each list in the set's own order (the order the equations
-    # were always listed in), so every link looks only at its own cells.
+    # were always listed in), so every link looks only at its own cells; only the categories
+    # some link starts from are collected.
+    wanted = {ca for (_ta, ca), _ in links}
+    split = {e: e.partition(_SEP) for e in {k[2] for k in cells}}
     by_name: dict[tuple[str, str], list[tuple[CellKey, str]]] = defaultdict(list)
-    for k in cells:
-        name, _, entry = k[2].partition(_SEP)
+    for k in [k for k in cells if k[4] in wanted]:
+        name, _, entry = split[k[2]]
         by_name[(name, k[4])].append((k, entry))
     eqs: list[tuple[CellKey, list[CellKey]]] = []
     for (ta, ca), (tb, cb) in links:
@@ -586,21 +595,22 @@ def check_disclosure(
             elif v not in vocab:
                 free.setdefault(v, col)
 
+    lookups = _value_lookups(strong, names)
     for tname, table in tables.items():
         extra = [c for c in table.columns if c not in TABLE_COLUMNS]
         for c in extra:
             breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
         breaches.extend(_check_counts(tname, table, policy))
-        breaches.extend(_check_values(tname, table, strong, names, free))
+        breaches.extend(_check_values(tname, table, strong, names, free, lookups=lookups))
     usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
     if usable:
         joint = _joint(usable)
+        columns = {k: [str(v) for v in joint[k].tolist()] for k in KEY_COLUMNS}
+        keys = _keys_of(columns)
         hidden = {
-            k
-            for k, n in zip(_keys(joint), joint["count"].tolist(), strict=True)
-            if isinstance(n, str)
+            k for k, n in zip(keys, joint["count"].tolist(), strict=True) if isinstance(n, str)
         }
-        eqs = equations(joint) + _link_equations(joint, list(links))
+        eqs = _equations(columns, keys) + _links_of(keys, list(links))
         for k in sorted(_determined(eqs, hidden)):
             name, _, entry = k[2].partition(_SEP)
             breaches.append(
@@ -624,16 +634,16 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
     out: list[Breach] = []
     published: dict[CellKey, int] = {}
     hidden: set[CellKey] = set()
-    for r in table_records(table[TABLE_COLUMNS]):
-        k = _key(r)
-        value = r["count"]
+    keys = _keys(table)
+    count_col = table["count"].tolist()
+    pct_col = table["percent"].tolist()
+    for k, value, pct in zip(keys, count_col, pct_col, strict=True):
         if isinstance(value, str):
             if value != policy.symbol:
                 out.append(
                     Breach("small_count", name, _where(k), "count is neither number nor symbol")
                 )
             hidden.add(k)
-            pct = r["percent"]
             if not isinstance(pct, str):
                 out.append(Breach("percent", name, _where(k), "percentage of a suppressed count"))
             continue
@@ -652,7 +662,7 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
                     f"group of fewer than {policy.min_base} published",
                 )
             )
-    percents = {_key(r): r["percent"] for r in table_records(table[TABLE_COLUMNS])}
+    percents = dict(zip(keys, pct_col, strict=True))  # the last row of a key wins, as before
     for k in published:
         base_k = (*k[:4], TOTAL)
         pct = percents[k]
@@ -692,17 +702,26 @@ class _Substrings:
         return self.columns[min(self.order[v] for v in found)]
 
 
+def _value_lookups(
+    strong: dict[str, str], names: dict[str, str]
+) -> tuple[_Substrings, _Substrings]:
+    """Look-ups of the strong values and of the full names (those with a space), in order."""
+    return _Substrings(strong), _Substrings({v: c for v, c in names.items() if " " in v})
+
+
 def _check_values(
     name: str,
     table: pd.DataFrame,
     strong: dict[str, str],
     names: dict[str, str],
     free: dict[str, str],
+    *,
+    lookups: tuple[_Substrings, _Substrings] | None = None,
 ) -> list[Breach]:
+    """Cells that hold a pupil value. `lookups`: `_value_lookups(strong, names)` if built."""
     out: list[Breach] = []
     cache: dict[str, str | None] = {}
-    in_strong = _Substrings(strong)
-    in_full_names = _Substrings({v: c for v, c in names.items() if " " in v})  # names' order
+    in_strong, in_full_names = lookups or _value_lookups(strong, names)
 
     def match(cell: str) -> str | None:
         if cell not in cache:

@@ -273,3 +273,38 @@ def test_equations_identical_on_ragged_tables(seed: int) -> None:
     got = disclosure._link_equations(table, shared)
     assert got == ref._link_equations(table, shared)
     assert len(got) > 10
+
+
+@pytest.mark.parametrize("suppress_zeros", [False, True])
+def test_count_checks_identical(suppress_zeros: bool) -> None:
+    """Every kind of count / percentage breach, repeated keys and odd cells: the same list."""
+    nan = float("nan")
+    rows = [
+        ["S", "Y11", "e", "all", "All pupils", TOTAL, "c", "c"],  # hidden base
+        ["S", "Y11", "e", "all", "All pupils", "a", 12, 40.0],  # percent of a hidden base
+        ["S", "Y11", "e", "all", "All pupils", "b", "x", "c"],  # neither number nor symbol
+        ["S", "Y11", "e", "all", "All pupils", "d", "c", 3.0],  # percent of a hidden count
+        ["S", "Y11", "e", "all", "All pupils", "z", 0, 0.0],
+        ["S", "Y11", "e", "send", "SEND", TOTAL, 4, 100.0],  # small group
+        ["S", "Y11", "e", "send", "SEND", "a", 2, nan],  # small count, percent missing
+        ["S", "Y11", "e", "send", "SEND", "a", 7, 50.0],  # the same cell again: last wins
+        ["S", "Y11", "e", "send", "Not SEND", TOTAL, 30, 100.0],
+        ["S", "Y11", "e", "send", "Not SEND", "a", 30, nan],
+        ["S", "Y11", "e", "send", "Not SEND", "b", 6, "c"],
+        [TRUST_SCHOOL, 2026, "e", "all", "All pupils", TOTAL, 5.0, 100.0],
+    ]
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["count"] = table["count"].astype(object)
+    table["percent"] = table["percent"].astype(object)
+    policy = POLICY.model_copy(update={"suppress_zeros": suppress_zeros})
+    ref_policy = REF_POLICY.model_copy(update={"suppress_zeros": suppress_zeros})
+    got = [astuple(b) for b in disclosure._check_counts("t", table, policy)]
+    want = [astuple(b) for b in ref._check_counts("t", table, ref_policy)]
+    assert got == want
+    assert {b[0] for b in want} == {"small_count", "small_group", "percent"}
+    assert disclosure._check_counts("t", table.drop(columns="percent"), policy) == [
+        disclosure.Breach(*b)
+        for b in [
+            astuple(x) for x in ref._check_counts("t", table.drop(columns="percent"), ref_policy)
+        ]
+    ]
