@@ -153,6 +153,7 @@ class _Pupils:
         school_codes, schools = pd.factorize(_texts(frame, "school"))
         year_codes, years = _stripped_codes(_texts(frame, "leaving_year"))
         phase_codes, phases = _stripped_codes(_texts(frame, "phase"))
+        self.phases = (phase_codes, phases)
         year_phase, yp_row = _combine((year_codes, len(years)), (phase_codes, len(phases)))
         width = max(len(phases), 1)
         texts = [f"{years[v // width]} {phases[v % width]}" for v in year_phase.tolist()]
@@ -174,6 +175,13 @@ class _Pupils:
             mask = np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)[codes]
             self.groups.append((key, yes, mask))
             self.groups.append((key, no, ~mask))
+
+    def tally(self, sel: np.ndarray, row: np.ndarray, rows: list[str], entry: str) -> pd.DataFrame:
+        """`_tally` of the selected pupils (`sel`, a mask) alone: only their blocks appear."""
+        used = np.unique(self.block[sel])
+        groups = [(b, g, None if m is None else m[sel]) for b, g, m in self.groups]
+        block = np.searchsorted(used, self.block[sel])
+        return _tally([self.blocks[i] for i in used], block, row[sel], groups, rows, entry)
 
     def tables(self, taxonomy: Taxonomy, entry: str) -> dict[str, pd.DataFrame]:
         """`summary_tables` for one entry: each distinct (destination, level, other) is
@@ -222,27 +230,6 @@ def summary_tables(
     if school is not None:
         frame = frame[_col(frame, "school") == school]
     return _Pupils(frame).tables(taxonomy, entry)
-
-
-def _count(base: pd.DataFrame, rows: list[str], entry: str) -> pd.DataFrame:
-    """Counts per (school, cohort) block x group x row label of `base` (columns school, cohort,
-    row and one boolean column per breakdown), with each group's Total (see `_tally`)."""
-    if len(base) == 0:
-        return _tally([], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], rows, entry)
-    pairs = list(zip(base["school"].tolist(), base["cohort"].tolist(), strict=True))
-    blocks = sorted(set(pairs))
-    block_of = {b: i for i, b in enumerate(blocks)}
-    block = np.fromiter((block_of[p] for p in pairs), dtype=np.int64, count=len(pairs))
-    row_of = {label: i for i, label in enumerate(rows)}
-    row = np.fromiter(
-        (row_of.get(v, len(rows)) for v in base["row"].tolist()), dtype=np.int64, count=len(pairs)
-    )
-    groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
-    for key, _column, _test, yes, no in BREAKDOWNS:
-        mask = base[key].to_numpy(dtype=bool)
-        groups.append((key, yes, mask))
-        groups.append((key, no, ~mask))
-    return _tally(blocks, block, row, groups, rows, entry)
 
 
 def _tally(
@@ -357,10 +344,6 @@ class _Round(Protocol):
     def phase(self) -> str: ...
 
 
-def _pupil_key(frame: pd.DataFrame) -> pd.Series:
-    return _col(frame, "upn").str.strip() + "\x1f" + _col(frame, "leaving_year").str.strip()
-
-
 def round_tables(
     destinations: pd.DataFrame,
     intentions: pd.DataFrame | None,
@@ -380,120 +363,142 @@ def round_tables(
     `results_day`) once the cohort has any round row. Totals are the whole cohort, as in the
     destination tables, and every table has the priority-group breakdowns.
     """
-    from gsync.rounds import OFFER_STATUSES, UNDECIDED
-
     frame = destinations
     if school is not None:
         frame = frame[_col(frame, "school") == school]
+    return _round_tables(_Pupils(frame), intentions, applications, rounds)
+
+
+def _key_texts(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's pupil key (stripped UPN and leaving year), each distinct pair joined once."""
+    upn_codes, upns = _stripped_codes(_texts(frame, "upn"))
+    year_codes, years = _stripped_codes(_texts(frame, "leaving_year"))
+    pairs, which = _combine((upn_codes, len(upns)), (year_codes, len(years)))
+    width = max(len(years), 1)
+    keys = [f"{upns[v // width]}\x1f{years[v % width]}" for v in pairs.tolist()]
+    return np.array(keys, dtype=object)[which] if keys else np.zeros(len(frame), dtype=object)
+
+
+def _mapped(texts: np.ndarray, convert: Callable[[str], Any], dtype: Any) -> np.ndarray:
+    """`convert` of each text, each distinct text converted once."""
+    codes, uniques = pd.factorize(texts)
+    return np.array([convert(str(u)) for u in uniques], dtype=dtype)[codes]
+
+
+def _round_tables(
+    pupils: _Pupils,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rounds: Sequence[_Round],
+) -> dict[str, pd.DataFrame]:
+    """`round_tables` on whole columns: pupils are matched by key with one hash lookup per
+    column, and each pupil's earliest round with an intended destination / application and
+    each round's offers are found with array operations."""
+    from gsync.rounds import OFFER_STATUSES, UNDECIDED
+
     empty = pd.DataFrame(columns=TABLE_COLUMNS)
     intents = intentions if intentions is not None else empty
     apps = applications if applications is not None else empty
-    base = pd.DataFrame(
-        {
-            "school": _col(frame, "school").to_numpy(),
-            "cohort": (
-                _col(frame, "leaving_year").str.strip() + " " + _col(frame, "phase").str.strip()
-            ).to_numpy(),
-            "phase": _col(frame, "phase").str.strip().to_numpy(),
-            "pupil": _pupil_key(frame).to_numpy(),
-        }
-    )
-    for key, column, test, _yes, _no in BREAKDOWNS:
-        base[key] = [test(v) for v in _col(frame, column)]
-    cohort_of = dict(
-        zip(base["pupil"], zip(base["school"], base["cohort"], strict=True), strict=True)
-    )
+    if not len(intents) and not len(apps):
+        return {}  # no round rows: no round appears for any cohort
+    frame = pupils.frame
+    never = len(rounds) + 1  # "no such round" for the earliest-round arrays
+    rank = {r.key: i for i, r in enumerate(rounds)}
+    keys, key_of_row = pd.factorize(_key_texts(frame))
+    last_row = np.full(len(key_of_row), -1, dtype=np.int64)  # the row a key's cohort is read from
+    np.maximum.at(last_row, keys, np.arange(len(keys), dtype=np.int64))
+    index = pd.Index(key_of_row)
 
-    order = [r.key for r in rounds]
-    rank = {k: i for i, k in enumerate(order)}
-    # Per pupil: the earliest round with an intended destination / an application, and for each
-    # application (provider, course) its status per round.
-    intended_at: dict[str, int] = {}
-    applied_at: dict[str, int] = {}
-    statuses: dict[tuple[str, str, str], dict[int, set[str]]] = {}
-    present: dict[str, set[tuple[str, str]]] = {}  # round -> (school, cohort) with rows
-    for pupil, rnd, dest in zip(
-        _pupil_key(intents), _col(intents, "round"), _col(intents, "destination"), strict=True
-    ):
-        if rnd not in rank or pupil not in cohort_of:
-            continue
-        present.setdefault(rnd, set()).add(cohort_of[pupil])
-        if dest.strip() and dest.strip() != UNDECIDED:
-            intended_at[pupil] = min(intended_at.get(pupil, rank[rnd]), rank[rnd])
-    for pupil, rnd, number, provider, course, level, status in zip(
-        _pupil_key(apps),
-        _col(apps, "round"),
-        _col(apps, "number"),
-        _col(apps, "provider"),
-        _col(apps, "course"),
-        _col(apps, "level"),
-        _col(apps, "status"),
-        strict=True,
-    ):
-        if rnd not in rank or pupil not in cohort_of:
-            continue
-        present.setdefault(rnd, set()).add(cohort_of[pupil])
-        if not any(v.strip() for v in (provider, course, level, status)):
-            continue  # a row a newer submission no longer lists (gsync.rounds blanks it)
-        applied_at[pupil] = min(applied_at.get(pupil, rank[rnd]), rank[rnd])
-        # An application is its provider and course; once purged (gsync.privacy blanks both),
-        # its number on the form stands in, so the figures do not change.
-        what = (provider.strip().casefold(), course.strip().casefold())
-        ident = (pupil, *(what if any(what) else ("#", number.strip())))
-        said = statuses.setdefault(ident, {}).setdefault(rank[rnd], set())
-        said.add(status.strip().casefold())
-    changed = {
-        p
-        for p, v in zip(_pupil_key(intents), _col(intents, "results_change"), strict=True)
-        if v.strip()
-    }
+    def matched(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each round row's pupil (index into the keys), round rank, and whether it counts."""
+        who = index.get_indexer(_key_texts(rows)) if len(key_of_row) else np.full(len(rows), -1)
+        at = _mapped(_texts(rows, "round"), lambda v: rank.get(v, -1), np.int64)
+        return who, at, (who >= 0) & (at >= 0)
 
-    def offer_by(pupil_rank: int) -> set[str]:
-        held: set[str] = set()
-        for (pupil, _p, _c), by_round in statuses.items():
-            known = [r for r in by_round if r <= pupil_rank]
-            if known and by_round[max(known)] & OFFER_STATUSES:
-                held.add(pupil)
+    present = np.zeros((len(rounds), max(len(pupils.blocks), 1)), dtype=bool)
+    intended_at = np.full(len(key_of_row), never, dtype=np.int64)
+    applied_at = np.full(len(key_of_row), never, dtype=np.int64)
+    i_who, i_at, i_ok = matched(intents)
+    present[i_at[i_ok], pupils.block[last_row[i_who[i_ok]]]] = True
+    dest = _mapped(
+        _texts(intents, "destination"), lambda v: bool(v.strip()) and v.strip() != UNDECIDED, bool
+    )
+    np.minimum.at(intended_at, i_who[i_ok & dest], i_at[i_ok & dest])
+    a_who, a_at, a_ok = matched(apps)
+    present[a_at[a_ok], pupils.block[last_row[a_who[a_ok]]]] = True
+    provider = _texts(apps, "provider")
+    course = _texts(apps, "course")
+    level = _texts(apps, "level")
+    status = _texts(apps, "status")
+    blank = lambda v: not v.strip()  # noqa: E731
+    listed = ~(
+        _mapped(provider, blank, bool)
+        & _mapped(course, blank, bool)
+        & _mapped(level, blank, bool)
+        & _mapped(status, blank, bool)
+    )  # a row a newer submission no longer lists (gsync.rounds blanks it) is no application
+    a_ok &= listed
+    np.minimum.at(applied_at, a_who[a_ok], a_at[a_ok])
+    # An application is its provider and course; once purged (gsync.privacy blanks both), its
+    # number on the form stands in, so the figures do not change.
+    folded_p = _mapped(provider, lambda v: v.strip().casefold(), object)
+    folded_c = _mapped(course, lambda v: v.strip().casefold(), object)
+    named = (folded_p != "") | (folded_c != "")
+    first = np.where(named, folded_p, "#")
+    second = np.where(named, folded_c, _mapped(_texts(apps, "number"), str.strip, object))
+    first_codes, firsts = pd.factorize(first[a_ok])
+    second_codes, seconds = pd.factorize(second[a_ok])
+    ident, ident_row = _combine(
+        (a_who[a_ok], len(key_of_row)), (first_codes, len(firsts)), (second_codes, len(seconds))
+    )
+    offered = _mapped(status, lambda v: v.strip().casefold() in OFFER_STATUSES, bool)[a_ok]
+    # Per application and round: whether any of its statuses that round is an offer.
+    app_round, app_round_row = _combine((ident_row, len(ident)), (a_at[a_ok], len(rounds)))
+    any_offer = np.zeros(len(app_round), dtype=bool)
+    np.logical_or.at(any_offer, app_round_row, offered)
+    app_of = app_round // max(len(rounds), 1)  # sorted by application, then round
+    round_of = app_round % max(len(rounds), 1)
+    owner = ident // (max(len(firsts), 1) * max(len(seconds), 1))  # the pupil of each application
+
+    def offer_by(r: int) -> np.ndarray:
+        """Per key: an application whose latest status known by round `r` is an offer."""
+        held = np.zeros(len(key_of_row), dtype=bool)
+        known = round_of <= r
+        apps_known, offers = app_of[known], any_offer[known]
+        latest = np.ones(len(apps_known), dtype=bool)
+        latest[:-1] = apps_known[1:] != apps_known[:-1]
+        held[owner[apps_known[latest & offers]]] = True
         return held
 
+    changed = np.zeros(len(key_of_row), dtype=bool)
+    said = _mapped(_texts(intents, "results_change"), lambda v: bool(v.strip()), bool)
+    found = i_who[said]
+    changed[found[found >= 0]] = True
+
+    phase_codes, phases = pupils.phases
     parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in ROUND_TABLES}
-    cohorts_with_rows: set[tuple[str, str]] = set()
+    with_rows = np.zeros(present.shape[1], dtype=bool)
     for rnd in rounds:
-        blocks = present.get(rnd.key, set())
-        cohorts_with_rows |= blocks
-        here = base[
-            (base["phase"] == rnd.phase)
-            & pd.Series(
-                [(s, c) in blocks for s, c in zip(base["school"], base["cohort"], strict=True)],
-                index=base.index,
-                dtype=bool,
-            )
-        ].copy()
-        if here.empty:
-            continue
         r = rank[rnd.key]
+        with_rows |= present[r]
+        phase = phases.index(rnd.phase) if rnd.phase in phases else -1
+        sel = (phase_codes == phase) & present[r][pupils.block]
+        if not sel.any():
+            continue
         held = {
-            "round_intended": {p for p, at in intended_at.items() if at <= r},
-            "round_applied": {p for p, at in applied_at.items() if at <= r},
-            "round_offer": offer_by(r),
+            "round_intended": (intended_at <= r)[keys],
+            "round_applied": (applied_at <= r)[keys],
+            "round_offer": offer_by(r)[keys],
         }
         for kind, who in held.items():
             yes, no = ROUND_TABLES[kind]
-            here["row"] = [yes if p in who else no for p in here["pupil"]]
-            parts[kind].append(_count(here, [yes, no], rnd.key))
-    here = base[
-        pd.Series(
-            [
-                (s, c) in cohorts_with_rows
-                for s, c in zip(base["school"], base["cohort"], strict=True)
-            ],
-            index=base.index,
-            dtype=bool,
+            parts[kind].append(pupils.tally(sel, np.where(who, 0, 1), [yes, no], rnd.key))
+    sel = with_rows[pupils.block] if len(pupils.block) else np.zeros(0, dtype=bool)
+    if sel.any():
+        row = np.where(changed[keys], 0, 1)
+        parts["results_change"].append(
+            pupils.tally(sel, row, [CHANGED_YES, CHANGED_NO], RESULTS_ENTRY)
         )
-    ].copy()
-    if not here.empty:
-        here["row"] = [CHANGED_YES if p in changed else CHANGED_NO for p in here["pupil"]]
-        parts["results_change"].append(_count(here, [CHANGED_YES, CHANGED_NO], RESULTS_ENTRY))
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items() if v}
 
 
@@ -636,7 +641,7 @@ def summary_tabs(
         for kind, table in base.tables(taxonomy, entry).items():
             per_kind[kind].append(table)
     if rounds and (intentions is not None or applications is not None):
-        for kind, table in round_tables(destinations, intentions, applications, rounds).items():
+        for kind, table in _round_tables(base, intentions, applications, rounds).items():
             per_kind[kind] = [table]
     raw_tables: dict[str, pd.DataFrame] = {}
     for kind, frames in per_kind.items():
