@@ -153,6 +153,7 @@ class _Table:
         self._lists: dict[str, list[str]] = {}
         self._tuples: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         self.edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
+        self._whole: set[int] = set()  # rows whose `edits` dict is the whole row (`row`)
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
 
@@ -178,6 +179,22 @@ class _Table:
             return edited[key]
         column = self._lists.get(key)
         return (column if column is not None else self.column(key))[i]
+
+    def row(self, i: int) -> dict[str, str]:
+        """Row i as a dict of every cell, kept as the row: writing into it writes the row
+        (a school cell written this way is not followed by `by_school`)."""
+        if i >= self.n:
+            return self.added[i - self.n]
+        edited = self.edits.get(i)
+        if i in self._whole:
+            assert edited is not None
+            return edited
+        full = {c: self.get(i, c) for c in self.columns}
+        if edited is not None:
+            full.update(edited)  # cells outside the tab's columns written earlier
+        self.edits[i] = full
+        self._whole.add(i)
+        return full
 
     def cells(self, i: int, keys: tuple[str, ...]) -> dict[str, str]:
         """A copy of some cells of a row as they now are."""

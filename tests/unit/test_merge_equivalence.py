@@ -17,14 +17,16 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from gsync import matching as merge_matching
-from gsync import merge
+from gsync import merge, rounds
 from gsync import responses as merge_responses
 from gsync.sample import DEFAULT_QUESTION_MAP
 from tests.unit._reference_merge2 import matching as ref_matching
 from tests.unit._reference_merge2 import merge as ref
 from tests.unit._reference_merge2 import responses as ref_responses
+from tests.unit._reference_merge2 import rounds as ref_rounds
 from tests.unit.test_core_equivalence import (
     NOW,
+    RULES,
     SEEDS,
     TEMPLATE,
     _entry_for,
@@ -241,3 +243,122 @@ def test_normalise_responses_equals_the_frozen_one() -> None:
         assert rows == ref_responses.normalise_responses(part, DEFAULT_QUESTION_MAP).to_dict("records")  # fmt: skip
     for r in raw[:9]:
         assert merge_responses.normalise_response(r, DEFAULT_QUESTION_MAP) == ref_responses.normalise_response(r, DEFAULT_QUESTION_MAP)  # fmt: skip
+
+
+# --- survey rounds ---------------------------------------------------------------------------
+
+ROUND_KEYS = ["full_name", "date_of_birth", "leaving_year", "destination", "provider", "course",
+              "level", "share_with_la", "telephone"]  # fmt: skip
+ROUND_KEYS += [f"app{n}_{f}" for n in (1, 2) for f in ("provider", "course", "level", "status")]
+ROUND_QMAP = {k: f"q_{k}" for k in ROUND_KEYS}
+ROUND_DAYS = {"y11_december": "12-10", "y11_april": "04-20", "y11_results": "08-25",
+              "y13_autumn": "10-01", "y13_spring": "02-01", "y13_summer": "08-20"}  # fmt: skip
+PLANS = ("College", "Sixth form", "Apprenticeship", "Not decided yet", "Gap year", "")
+STATUS = ("Applied", "offer", "Accepted", "rejected", "maybe", "")
+
+
+def _round_raw(trust: Any, rng: random.Random, night: int) -> list[rounds.RoundsInput]:
+    inputs = []
+    for sample in trust.samples:
+        per_round: dict[str, list[dict[str, Any]]] = {}
+        for rnd in RULES.rounds:
+            if rnd.phase != sample.phase:
+                continue
+            raws = []
+            for k, p in enumerate(rng.sample(list(sample.pupils), min(12, len(sample.pupils)))):
+                year = p.leaving_year - (1 if rnd.key in ("y11_december", "y13_autumn") else 0)
+                month_day = ROUND_DAYS[rnd.key]
+                when = f"{year}-{month_day}T{10 + night:02d}:{k:02d}:00.{k}Z"
+                answers = {
+                    "full_name": rng.choice((f"{p.legal_forename} {p.legal_surname}", "Someone Else")),
+                    "date_of_birth": p.date_of_birth, "leaving_year": str(p.leaving_year),
+                    "destination": rng.choice(PLANS), "provider": rng.choice(("Town", "")),
+                    "course": "A levels", "level": "Level 3", "telephone": rng.choice(("020 7946 0123", "bad")),
+                    "share_with_la": rng.choice(("Yes, you may share it", "No", "")),
+                }  # fmt: skip
+                for n in (1, 2):
+                    if rng.random() < 0.6:
+                        answers[f"app{n}_provider"] = rng.choice(("City", "Town", ""))
+                        answers[f"app{n}_course"] = rng.choice(("BTEC", ""))
+                        answers[f"app{n}_status"] = rng.choice(STATUS)
+                raws.append({
+                    "responseId": f"{sample.school}-{rnd.key if k % 3 else ''}-{p.upn}", "createTime": when,
+                    "lastSubmittedTime": when,
+                    "respondentEmail": p.school_email if rng.random() < 0.5 else "",
+                    "answers": {ROUND_QMAP[k]: _text(v) for k, v in answers.items() if v},
+                })  # fmt: skip
+            per_round[rnd.key] = raws
+        per_round["not_a_round"] = []
+        inputs.append(
+            rounds.RoundsInput(sample.school, per_round, {k: ROUND_QMAP for k in per_round})
+        )
+    return inputs
+
+
+def _round_staff_edits(tabs: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.DataFrame]:
+    rng = random.Random(seed)
+    out = {k: v.copy() for k, v in tabs.items()}
+    for key, col in (("intentions", "destination"), ("applications", "provider")):
+        frame = out[key]
+        for i in rng.sample(list(frame.index), min(len(frame), 4)):
+            frame.loc[i, col] = "Corrected by staff"
+    exc = out["exceptions"]
+    for i in exc.index[::5]:
+        exc.loc[i, "school"] = "Typo school"
+    # Rows staff copied (the same pupil, round and number twice) or typed with spaces.
+    for key, col in (("intentions", "destination"), ("applications", "provider")):
+        frame = out[key]
+        if len(frame):
+            copies = frame.loc[rng.sample(list(frame.index), min(len(frame), 3))].copy()
+            copies[col] = "Copied row"
+            frame = pd.concat([frame, copies], ignore_index=True)
+            frame.loc[frame.index[0], "upn"] = f" {frame.loc[frame.index[0], 'upn']} "
+            out[key] = frame
+    return out
+
+
+def _old_rounds(tabs: dict[str, pd.DataFrame], inputs: list[rounds.RoundsInput]) -> Any:
+    """The frozen `merge_rounds` school after school; (tabs, [(school, counts)], changes)."""
+    counts: list[tuple[str, dict[str, int]]] = []
+    changes: list[str] = []
+    for sch in inputs:
+        plan = ref_rounds.merge_rounds(tabs, sch.responses, school=sch.school, rules=RULES,
+                                       question_maps=sch.question_maps, now=NOW, template=TEMPLATE)  # fmt: skip
+        tabs = dict(plan.tabs)
+        counts.append((sch.school, plan.counts))
+        changes.extend(plan.changes)
+    return tabs, counts, changes
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_merge_rounds_many_equals_the_frozen_per_school_merge(seed: int) -> None:
+    trust = _make_trust(seed)
+    rng = random.Random(seed)
+    tabs = dict(trust.tabs)
+    for night in range(3):
+        inputs = _round_raw(trust, rng, night)
+        if night == 2:  # a school twice in one run
+            inputs = [*inputs, inputs[0]]
+        new = rounds.merge_rounds_many(tabs, inputs, rules=RULES, now=NOW, template=TEMPLATE)
+        old_tabs, each, old_changes = _old_rounds(tabs, inputs)
+        old_counts = dict(each)  # a school listed twice: its last counts, as by_school keeps
+        _assert_same(new.tabs, old_tabs)
+        assert new.by_school == old_counts and new.changes == old_changes
+        assert new.counts == {k: sum(c[k] for _, c in each) for k in new.counts}
+        one = inputs[1]
+        single = rounds.merge_rounds(tabs, one.responses, school=one.school, rules=RULES,
+                                     question_maps=one.question_maps, now=NOW, template=TEMPLATE)  # fmt: skip
+        old_single = ref_rounds.merge_rounds(tabs, one.responses, school=one.school, rules=RULES,
+                                             question_maps=one.question_maps, now=NOW, template=TEMPLATE)  # fmt: skip
+        _assert_same(single.tabs, old_single.tabs)
+        assert (single.counts, single.changes) == (old_single.counts, old_single.changes)
+        tabs = _round_staff_edits(new.tabs, seed + night)
+    for key in ("applied", "applications", "conflicts", "exceptions", "results_changes"):
+        assert new.counts[key] > 0 or key == "results_changes", key
+    assert len(tabs["intentions"]) > 0
+
+
+def _assert_same(new: dict[str, pd.DataFrame], old: dict[str, pd.DataFrame]) -> None:
+    assert sorted(new) == sorted(old)
+    for key in old:
+        assert_frame_equal(new[key], old[key], obj=key)
