@@ -552,6 +552,29 @@ def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     return texts[codes]
 
 
+def _each_distinct(texts: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
+    """`test` of each text as a bool array, each distinct text tested once."""
+    codes, uniques = pd.factorize(texts)
+    return np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)[codes]
+
+
+def _leaving_years(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's leaving year as an int, -1 where the cell is not digits (after stripping).
+
+    A column of text (blanks as NaN / None, which are not digits) is read one distinct value at
+    a time; any other column cell by cell, as factorize would merge 1 and 1.0.
+    """
+    values = frame["leaving_year"].to_numpy(dtype=object)
+
+    def year(v: object) -> int:
+        return int(v) if str(v).strip().isdigit() else -1  # type: ignore[call-overload]
+
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return np.array([year(v) for v in values.tolist()], dtype=np.int64)
+    codes, uniques = pd.factorize(values)
+    return np.array([year(u) for u in uniques] + [-1], dtype=np.int64)[codes]
+
+
 def _recorded_ordinals(texts: np.ndarray) -> np.ndarray:
     """`parse_iso` of each (stripped) text as a day ordinal, `_NO_DATE` where unreadable."""
     codes, uniques = pd.factorize(texts)
@@ -569,15 +592,14 @@ def completion_vector(
     the same as `pupil_completion(row, rule, as_of)`.
     """
     dest = cell_texts(frame, f"{rule.key}_destination") != ""
-    unknown = np.array(
-        [t.casefold() == UNKNOWN_SOURCE for t in cell_texts(frame, f"{rule.key}_source")],
-        dtype=bool,
+    unknown = _each_distinct(
+        cell_texts(frame, f"{rule.key}_source"), lambda t: t.casefold() == UNKNOWN_SOURCE
     )
     if "recorded" in rule.completed_by:
         known_ok = np.ones(len(frame), dtype=bool)
     elif "recorded_and_validated" in rule.completed_by:
-        known_ok = np.array(
-            [t.upper() == "Y" for t in cell_texts(frame, f"{rule.key}_validated")], dtype=bool
+        known_ok = _each_distinct(
+            cell_texts(frame, f"{rule.key}_validated"), lambda t: t.upper() == "Y"
         )
     else:
         known_ok = np.zeros(len(frame), dtype=bool)
@@ -649,14 +671,15 @@ def entry_status(
     live = set(live_cohorts(as_of, rules.live_years))
     rows: list[dict[str, Any]] = []
     if not frame.empty:
-        years = frame["leaving_year"].map(lambda v: int(v) if str(v).strip().isdigit() else -1)
-        work = frame[years.isin(live).to_numpy()]
+        years = _leaving_years(frame)
+        live_rows = np.isin(years, list(live))
+        work = frame[live_rows]
         # Completion per rule for every live row at once; the groups then only sum positions.
         done = {r.key: completion_vector(work, r, as_of) for r in rules_present}
         keys = pd.DataFrame(
             {
                 "school": work["school"].to_numpy(dtype=object) if "school" in work else "",
-                "_year": years[years.isin(live)].to_numpy(),
+                "_year": years[live_rows],
                 "phase": _phase(work).to_numpy(dtype=object),
                 "_pos": np.arange(len(work)),
             }

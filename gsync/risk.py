@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gsync.config import TermDates
@@ -122,8 +123,19 @@ class _Columns:
 
     def column(self, name: str) -> list[str]:
         if name not in self.cache:
-            self.cache[name] = [_text(v) for v in self.frame[self.names[name]].tolist()]
+            self.cache[name] = _texts(self.frame[self.names[name]])
         return self.cache[name]
+
+
+def _texts(series: pd.Series) -> list[str]:
+    """`_text` of every cell of a column, each distinct value converted once (text columns, blanks
+    as NaN / None allowed); other columns cell by cell (1 and 1.0 must not be merged)."""
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return [_text(v) for v in values.tolist()]
+    codes, uniques = pd.factorize(values)
+    table = np.array([*(str(u).strip() for u in uniques), ""], dtype=object)
+    return list(table[codes].tolist())
 
 
 class _Row(Mapping[str, str]):
@@ -136,6 +148,12 @@ class _Row(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         if key not in self.table.names:
             raise KeyError(key)
+        return self.table.column(key)[self.pos]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """`Mapping.get` without raising and catching KeyError (called per cell read)."""
+        if key not in self.table.names:
+            return default
         return self.table.column(key)[self.pos]
 
     def __iter__(self) -> Iterator[str]:
@@ -191,28 +209,51 @@ def assess(
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     entries: list[RiskEntry] = []
     # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
-    # per cohort; rows are read lazily, cell by cell (issue 7: reading every cell was slow).
-    cohorts: dict[tuple[str, str], tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = {}  # fmt: skip
-    for pupil in _rows(destinations):
-        if school is not None and pupil.get("school", "").casefold() != school.casefold():
-            continue
-        year = pupil.get("leaving_year", "")
-        if not pupil.get("upn") or not year.isdigit():
-            continue
-        cohort = (pupil.get("phase", ""), year)
-        if cohort not in cohorts:
-            rounds = [r for r in rules.rounds if r.phase == pupil.get("phase")]
-            windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
-            opened = [r for r in rounds if windows[r.key][0] <= as_of]
-            in_rounds = opened and as_of <= max(w[1] for w in windows.values())
-            cohorts[cohort] = (opened, windows) if in_rounds else None
-        found = cohorts[cohort]
+    # per cohort, on whole columns; only the pupils of such cohorts are read, cell by cell.
+    pupils = _rows(destinations)
+    if not pupils:
+        return []
+
+    def column(name: str) -> list[str] | None:
+        if isinstance(pupils[0], _Row):
+            table = pupils[0].table
+            return table.column(name) if name in table.names else None
+        return [p[name] for p in pupils] if name in pupils[0] else None
+
+    n = len(pupils)
+    years = column("leaving_year") or [""] * n
+    upns = column("upn") or [""] * n
+    phase_column = column("phase")
+    phases = phase_column or [""] * n
+    keep = np.array(upns, dtype=object) != ""
+    year_codes, year_texts = pd.factorize(np.array(years, dtype=object))
+    keep &= np.array([str(y).isdigit() for y in year_texts], dtype=bool)[year_codes]
+    if school is not None:
+        folded = school.casefold()
+        schools = column("school") or [""] * n
+        keep &= np.array([s.casefold() == folded for s in schools], dtype=bool)
+    candidates = np.flatnonzero(keep)
+    phase_codes, phase_texts = pd.factorize(np.array(phases, dtype=object)[candidates])
+    width = max(len(year_texts), 1)
+    pairs, pair_of = np.unique(
+        phase_codes.astype(np.int64) * width + year_codes[candidates], return_inverse=True
+    )
+    cohorts: list[tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = []
+    for pair in pairs.tolist():
+        phase, year = str(phase_texts[pair // width]), str(year_texts[pair % width])
+        rounds = [r for r in rules.rounds if phase_column is not None and r.phase == phase]
+        windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
+        opened = [r for r in rounds if windows[r.key][0] <= as_of]
+        in_rounds = opened and as_of <= max(w[1] for w in windows.values())
+        cohorts.append((opened, windows) if in_rounds else None)
+    for i, pair in zip(candidates.tolist(), pair_of.tolist(), strict=True):
+        found = cohorts[pair]
         if found is None:
             continue  # the cohort is not in its survey rounds
         opened, windows = found
-        key = (pupil["upn"], year)
+        key = (upns[i], years[i])
         entry = _assess_pupil(
-            pupil, opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
+            pupils[i], opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
         )
         if entry is not None:
             entries.append(entry)

@@ -213,6 +213,9 @@ def test_deadlines_of_odd_frames_identical() -> None:
             "intended_destination": ["A", "B", "C", "D", "E", "F", "G"],
             "intended_validated": ["y", "N", "Y ", None, "Y", "", ""],
             "intended_recorded": ["2026-13-01", "", "", "", "", "", ""],
+            "actual_validated_destination": ["College", "Job", "NEET", "College", "", "A", "B"],
+            "actual_validated_validated": ["y", " Y", "Y", "n", "Y", None, "Y"],
+            "actual_validated_recorded": ["2025-09-01", "", "2026-01-01", "", "", "", ""],
         }
     )
     for dest in (
