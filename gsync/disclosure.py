@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -158,11 +158,14 @@ def _equations(
     """
     cells = set(keys)
     eqs: list[tuple[CellKey, list[CellKey]]] = []
-    # Each (school, cohort, entry, group)'s cells, in order of first appearance.
-    by_group: dict[tuple[str, str, str, str], list[CellKey]] = defaultdict(list)
+    # Each (school, cohort, entry, group)'s cells by category, in order of first appearance.
+    by_group: dict[tuple[str, str, str, str], dict[str, CellKey]] = defaultdict(dict)
     for k in dict.fromkeys(keys):
-        by_group[k[:4]].append(k)
-    groups = {g: {k[4] for k in members} for g, members in by_group.items()}
+        by_group[k[:4]][k[4]] = k
+    # The categories of All pupils as the set they always were, added one by one in order of
+    # first appearance: the order it lists them in is the order of the equations of step 2
+    # (`set(a_dict)` would size the table up front and may list them in another order).
+    everyone = {g: {cat for cat in members} for g, members in by_group.items() if g[3] == ALL_GROUP}
     # Each breakdown's groups (not All pupils), breakdowns in order of first appearance.
     pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
     split = zip(
@@ -172,30 +175,33 @@ def _equations(
         if b != ALL_BREAKDOWN:
             pairs[(s, c, e, b)].add(g)
     # 1. each group's categories add up to its Total row.
-    for g, members in by_group.items():
-        if TOTAL in groups[g]:
-            parts = sorted((k for k in members if k[4] != TOTAL), key=_category)
-            eqs.append(((*g, TOTAL), parts))
+    for members in by_group.values():
+        total = members.get(TOTAL)
+        if total is not None:
+            eqs.append((total, [members[cat] for cat in sorted(members) if cat != TOTAL]))
     # 2. a breakdown's two groups add up to All pupils, category by category.
-    empty: set[str] = set()
     for (s, c, e, _b), gs in pairs.items():
-        everyone = groups.get((s, c, e, ALL_GROUP), empty)
-        if not everyone:
+        cats = everyone.get((s, c, e, ALL_GROUP))
+        if not cats:
             continue
-        names = sorted(gs)
-        # Categories that every group of the breakdown has (all the parts exist).
-        common = set.intersection(*(groups.get((s, c, e, g), empty) for g in names))
-        for cat in everyone:  # the set's own order
-            if cat in common:
-                eqs.append(((s, c, e, ALL_GROUP, cat), [(s, c, e, g, cat) for g in names]))
+        everybody = by_group[(s, c, e, ALL_GROUP)]
+        split_groups = [by_group.get((s, c, e, g)) for g in sorted(gs)]
+        if any(members is None for members in split_groups):
+            continue
+        parts_of = cast(list[dict[str, CellKey]], split_groups)
+        for cat in cats:  # the set's own order
+            if all(cat in members for members in parts_of):
+                eqs.append((everybody[cat], [members[cat] for members in parts_of]))
     # 3. the trust's cells are the sums of the schools' cells (in the order of the set `cells`).
-    by_rest: dict[tuple[str, str, str, str], list[CellKey]] = defaultdict(list)
-    for k in cells:
-        if k[0] != TRUST_SCHOOL:
-            by_rest[k[1:]].append(k)
+    by_rest: dict[tuple[str, str, str], dict[str, list[CellKey]]] = defaultdict(dict)
+    for g, members in by_group.items():
+        if g[0] != TRUST_SCHOOL:
+            rest = by_rest[g[1:]]
+            for cat, k in members.items():
+                rest.setdefault(cat, []).append(k)
     for k in cells:
         if k[0] == TRUST_SCHOOL:
-            schools = by_rest.get(k[1:])
+            schools = by_rest[k[1:4]].get(k[4]) if k[1:4] in by_rest else None
             if schools:
                 eqs.append((k, sorted(schools)))
     return eqs
@@ -420,7 +426,8 @@ def apply_suppression(
     if missing:
         raise ValueError(f"summary table lacks columns {missing}")
     out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
-    keys = _keys(out)
+    columns = {k: [str(v) for v in out[k].tolist()] for k in KEY_COLUMNS}
+    keys = _keys_of(columns)
     counts: dict[CellKey, int] = {}
     for k, value in zip(keys, out["count"].tolist(), strict=True):
         if isinstance(value, str):
@@ -429,26 +436,33 @@ def apply_suppression(
 
     hidden = _primary(counts, policy)
     if policy.secondary:
-        hidden = _secondary(equations(out) + (_extra or []), counts, hidden)
+        hidden = _secondary(_equations(columns, keys) + (_extra or []), counts, hidden)
 
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
+    hidden_bases = {k[:4] for k in hidden if k[4] == TOTAL}
     count_col: list[int | str] = []
     pct_col: list[float | str] = []
+    published: dict[tuple[int, int], float | str] = {}  # (count, base) -> what is published
     for k in keys:
         if k in hidden:
             count_col.append(policy.symbol)
             pct_col.append(policy.symbol)
             continue
-        count_col.append(counts[k])
-        base_key = (*k[:4], TOTAL)
-        base = totals.get(k[:4], 0)
-        if base_key in hidden or base <= 0:
+        n = counts[k]
+        count_col.append(n)
+        group = k[:4]
+        base = totals.get(group, 0)
+        if group in hidden_bases or base <= 0:
             # A percentage against a hidden base would give the base away.
             pct_col.append(policy.symbol)
             continue
-        pct = 100.0 * counts[k] / base
-        rounded = _round_half_up(pct, policy.percent_decimals)
-        pct_col.append(policy.small_percent_symbol if pct > 0 and rounded == 0 else rounded)
+        shown = published.get((n, base))
+        if shown is None:
+            pct = 100.0 * n / base
+            rounded = _round_half_up(pct, policy.percent_decimals)
+            shown = policy.small_percent_symbol if pct > 0 and rounded == 0 else rounded
+            published[(n, base)] = shown
+        pct_col.append(shown)
     out["count"] = pd.Series(count_col, dtype=object)
     out["percent"] = pd.Series(pct_col, dtype=object)
     return out
