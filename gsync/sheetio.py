@@ -217,8 +217,11 @@ def tab_frame(snapshot: Snapshot, tab: TabLike) -> TabFrame:
 
 def cell(value: Any) -> dict[str, Any]:
     """CellData for a value: text stays text (never a formula); numbers and booleans keep their type."""
-    if type(value) is str:  # the common case first: profiled hot in every write (bench/RESULTS.md)
+    kind = type(value)
+    if kind is str:  # the common case first: profiled hot in every write (bench/RESULTS.md)
         return {"userEnteredValue": {"stringValue": value}} if value else {}
+    if kind is int or (kind is float and value == value):  # numbers of the derived tabs; not NaN
+        return {"userEnteredValue": {"numberValue": value}}
     if value is None or (isinstance(value, str) and value == ""):
         return {}
     if isinstance(value, bool):
