@@ -86,56 +86,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-class _Rows:
-    """A tab's frame as a list of dicts (all text), template columns ensured, extras kept in place."""
-
-    def __init__(self, frame: pd.DataFrame | None, tab: Tab) -> None:
-        frame = frame if frame is not None else pd.DataFrame()
-        self.columns = [str(c) for c in frame.columns]
-        for key in tab.keys:
-            if key not in self.columns:
-                self.columns.append(key)
-        # Column by column, then zipped into dicts: same cells as `to_dict("records")` + `_cell`,
-        # several times faster (plan_sync converts every tab once per school; bench/RESULTS.md).
-        present = set(frame.columns)
-        n = len(frame)
-        values = [_texts(frame[c].tolist()) if c in present else [""] * n for c in self.columns]
-        self.rows: list[dict[str, str]] = [
-            dict(zip(self.columns, r, strict=True)) for r in zip(*values, strict=True)
-        ]
-
-    def append(self, values: Mapping[str, str]) -> dict[str, str]:
-        row = dict.fromkeys(self.columns, "")
-        row.update({k: v for k, v in values.items() if k in row})
-        self.rows.append(row)
-        return row
-
-    def frame(self) -> pd.DataFrame:
-        return self.frame_of(self.rows, self.columns)
-
-    @staticmethod
-    def frame_of(rows: list[dict[str, str]], columns: list[str]) -> pd.DataFrame:
-        """`pd.DataFrame(rows, columns=columns, dtype=object)`, built column-wise (faster)."""
-        if not rows:
-            return pd.DataFrame(rows, columns=columns, dtype=object)
-        data = {c: [r.get(c, np.nan) for r in rows] for c in columns}
-        return pd.DataFrame(data, columns=columns, dtype=object)
-
-
-def _texts(values: list[Any]) -> list[str]:
-    """`_cell` over a column, skipped when every value is already text (the usual case)."""
-    if all(type(v) is str for v in values):
-        return values
-    return [_cell(v) for v in values]
-
-
 class _Table:
     """A tab's frame as text columns for one run; rows are read and written cell by cell.
 
-    The cells are `_Rows`' (`_cell` of each, template columns ensured, extras kept in place), but
-    a row becomes a dict only when the merge reads it, and `frame()` builds the result from the
-    columns plus the cells written (issue 7: turning every row of the trust into a dict and back
-    was O(rows x columns) per run, most of a steady night).
+    Every cell is text (`_cell`), the template's columns are ensured (appended when missing) and
+    extra columns kept in place. A row becomes a dict only when the merge reads it, and `frame()`
+    builds the result from the columns plus the cells written (issue 7: turning every row of the
+    trust into a dict and back was O(rows x columns) per run, most of a steady night).
     """
 
     def __init__(self, frame: pd.DataFrame | None, tab: Tab) -> None:
@@ -239,7 +196,7 @@ class _Table:
         return self._by_school
 
     def frame(self) -> pd.DataFrame:
-        """`_Rows.frame()` of the rows as they now are (columns in order, all text, object dtype)."""
+        """The rows as they now are: every cell text, object dtype, a fresh range index."""
         total = len(self)
         if not total:
             return pd.DataFrame([], columns=self.columns, dtype=object)
@@ -410,7 +367,7 @@ class _Run:
         if self.sustained is not None:
             out[SUSTAINED_TAB] = self.sustained.frame()
         if "contacts" not in out:
-            out["contacts"] = _Rows(None, self.template.tab("contacts")).frame()
+            out["contacts"] = _Table(None, self.template.tab("contacts")).frame()
         return out
 
     def pupil_index(self, school: str) -> PupilIndex:
