@@ -292,7 +292,7 @@ class _System:
                         coef[k] = (1.0 if k == t else 0.0) - float(ps.count(k))
                 for k, sign in coef.items():
                     a[i, index[k]] += sign
-            self._pinned[root] = [cells[i] for i in _pinned_columns(a)]
+            self._pinned[root] = [cells[i] for i in _pinned_remembered(a)]
         self._dirty.clear()
         return {k for found in self._pinned.values() for k in found}
 
@@ -308,6 +308,25 @@ def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) 
     for k in hidden:
         system.hide(k)
     return system.determined()
+
+
+# Answers of `_pinned_columns` by matrix: the nightly job checks the tables it has just suppressed,
+# and most of the check's components are matrices the suppression has already solved.
+_PINNED_MEMO: dict[tuple[tuple[int, ...], bytes, bytes], list[int]] = {}
+_PINNED_MEMO_SIZE = 256
+
+
+def _pinned_remembered(a: np.ndarray) -> list[int]:
+    """`_pinned_columns(a)`, remembered for the last few hundred matrices (keyed by content)."""
+    where = np.flatnonzero(a)
+    key = (a.shape, where.tobytes(), a.ravel()[where].tobytes())
+    found = _PINNED_MEMO.get(key)
+    if found is None:
+        found = _pinned_columns(a)
+        if len(_PINNED_MEMO) >= _PINNED_MEMO_SIZE:
+            del _PINNED_MEMO[next(iter(_PINNED_MEMO))]  # the oldest
+        _PINNED_MEMO[key] = found
+    return list(found)
 
 
 def _pinned_columns(a: np.ndarray) -> list[int]:

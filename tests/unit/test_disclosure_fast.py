@@ -12,6 +12,7 @@ import random
 from dataclasses import astuple
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -308,3 +309,21 @@ def test_count_checks_identical(suppress_zeros: bool) -> None:
             astuple(x) for x in ref._check_counts("t", table.drop(columns="percent"), ref_policy)
         ]
     ]
+
+
+def test_remembered_pinned_columns_are_the_same_answers() -> None:
+    """The memo gives what the elimination gives, keyed by the whole matrix, never shared lists."""
+    rng = np.random.default_rng(3)
+    disclosure._PINNED_MEMO.clear()
+    mats = [rng.integers(-1, 2, size=(rng.integers(1, 7), rng.integers(1, 7))) for _ in range(300)]
+    mats = [m.astype(float) for m in mats]
+    for _ in range(2):  # the second time from the memo
+        for m in mats:
+            got = disclosure._pinned_remembered(m)
+            assert got == disclosure._pinned_columns(m)
+            got.append(-1)  # the caller's list is its own
+    assert 0 < len(disclosure._PINNED_MEMO) <= disclosure._PINNED_MEMO_SIZE
+    a = np.zeros((2, 2))
+    b = np.zeros((2, 3))
+    assert disclosure._pinned_remembered(a) == [] and disclosure._pinned_remembered(b) == []
+    assert disclosure._pinned_remembered(np.eye(2)) == [0, 1]
