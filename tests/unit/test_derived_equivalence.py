@@ -186,6 +186,13 @@ def test_deadlines_and_risk_rows_of_loose_cells_identical(
     want = _deadline_rows(ref_deadlines, ref_derived.frame_rows, dest, as_of, **kw)
     assert _deadline_rows(deadlines, sync.frame_rows, dest, as_of, **kw) == want
     intents, apps = _rounds_tabs(dest, as_of.day)
+    rng = random.Random(as_of.toordinal())
+    levels = ("Level 2", "level 3", " Level 4", "Entry level", "Not sure", "", None)
+    dest = dest.assign(  # levels to compare with Form A's, and a few pupils with no UPN
+        on_track_level=[rng.choice(levels) for _ in range(len(dest))],
+        current_intended_level=[rng.choice(levels) for _ in range(len(dest))],
+        upn=[u if rng.random() < 0.95 else " " for u in dest["upn"]],
+    )
     want_entries = ref_risk.assess(dest, intents, apps, RULES, TERMS, as_of)
     got = risk.assess(dest, intents, apps, RULES, TERMS, as_of)
     assert _typed([e.__dict__ for e in got]) == _typed([e.__dict__ for e in want_entries])
