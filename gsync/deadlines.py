@@ -552,10 +552,21 @@ def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     return texts[codes]
 
 
-def _each_distinct(texts: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
-    """`test` of each text as a bool array, each distinct text tested once."""
-    codes, uniques = pd.factorize(texts)
-    return np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)[codes]
+def _distinct_texts(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """`cell_texts(frame, column)` as (codes, texts): row i's text is `texts[codes[i]]`.
+
+    One factorize of a text column (blanks as NaN / None allowed); other columns go through
+    `cell_texts`, then are factorised.
+    """
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=np.int64), np.array([""], dtype=object)
+    values = frame[column].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        codes, uniques = pd.factorize(cell_texts(frame, column))
+        return codes, np.array([*uniques, ""], dtype=object)
+    codes, uniques = pd.factorize(values)
+    # NaN / None (code -1) read as "", the last text.
+    return codes, np.array([*(u.strip() for u in uniques), ""], dtype=object)
 
 
 def _leaving_years(frame: pd.DataFrame) -> np.ndarray:
@@ -575,14 +586,6 @@ def _leaving_years(frame: pd.DataFrame) -> np.ndarray:
     return np.array([year(u) for u in uniques] + [-1], dtype=np.int64)[codes]
 
 
-def _recorded_ordinals(texts: np.ndarray) -> np.ndarray:
-    """`parse_iso` of each (stripped) text as a day ordinal, `_NO_DATE` where unreadable."""
-    codes, uniques = pd.factorize(texts)
-    days = [parse_iso(u) for u in uniques]
-    table = np.array([d.toordinal() if d is not None else _NO_DATE for d in days] + [_NO_DATE])
-    return table[codes].astype(np.int64)
-
-
 def completion_vector(
     frame: pd.DataFrame, rule: Rule, as_of: dt.date
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -591,20 +594,25 @@ def completion_vector(
     Returns (done: bool array, recorded: day ordinals, `_NO_DATE` where unknown), row for row
     the same as `pupil_completion(row, rule, as_of)`.
     """
-    dest = cell_texts(frame, f"{rule.key}_destination") != ""
-    unknown = _each_distinct(
-        cell_texts(frame, f"{rule.key}_source"), lambda t: t.casefold() == UNKNOWN_SOURCE
-    )
+    codes, texts = _distinct_texts(frame, f"{rule.key}_destination")
+    dest = (texts != "")[codes]
+    if not dest.any():  # nobody has this entry: nothing else to read
+        return np.zeros(len(frame), dtype=bool), np.full(len(frame), _NO_DATE, dtype=np.int64)
+    codes, texts = _distinct_texts(frame, f"{rule.key}_source")
+    unknown = np.array([t.casefold() == UNKNOWN_SOURCE for t in texts], dtype=bool)[codes]
     if "recorded" in rule.completed_by:
         known_ok = np.ones(len(frame), dtype=bool)
     elif "recorded_and_validated" in rule.completed_by:
-        known_ok = _each_distinct(
-            cell_texts(frame, f"{rule.key}_validated"), lambda t: t.upper() == "Y"
-        )
+        codes, texts = _distinct_texts(frame, f"{rule.key}_validated")
+        known_ok = np.array([t.upper() == "Y" for t in texts], dtype=bool)[codes]
     else:
         known_ok = np.zeros(len(frame), dtype=bool)
     complete = dest & np.where(unknown, "unknown_after_attempts" in rule.completed_by, known_ok)
-    recorded = _recorded_ordinals(cell_texts(frame, f"{rule.key}_recorded"))
+    codes, texts = _distinct_texts(frame, f"{rule.key}_recorded")
+    days = [parse_iso(t) for t in texts]
+    recorded = np.array(
+        [d.toordinal() if d is not None else _NO_DATE for d in days], dtype=np.int64
+    )[codes]
     # Point in time: a record dated after `as_of` did not exist yet.
     done = complete & ~((recorded != _NO_DATE) & (recorded > as_of.toordinal()))
     return done, np.where(done, recorded, _NO_DATE)
@@ -673,15 +681,20 @@ def entry_status(
     if not frame.empty:
         years = _leaving_years(frame)
         live_rows = np.isin(years, list(live))
-        work = frame[live_rows]
-        # Completion per rule for every live row at once; the groups then only sum positions.
-        done = {r.key: completion_vector(work, r, as_of) for r in rules_present}
+        # Completion per rule for every row at once (row by row, so the live rows' values are
+        # those of the live rows alone; no copy of the frame); the groups then only sum positions.
+        done = {
+            r.key: tuple(a[live_rows] for a in completion_vector(frame, r, as_of))
+            for r in rules_present
+        }
         keys = pd.DataFrame(
             {
-                "school": work["school"].to_numpy(dtype=object) if "school" in work else "",
+                "school": (
+                    frame["school"].to_numpy(dtype=object)[live_rows] if "school" in frame else ""
+                ),
                 "_year": years[live_rows],
-                "phase": _phase(work).to_numpy(dtype=object),
-                "_pos": np.arange(len(work)),
+                "phase": _phase(frame).to_numpy(dtype=object)[live_rows],
+                "_pos": np.arange(int(live_rows.sum())),
             }
         )
         groups = keys.groupby(["school", "_year", "phase"], sort=True)
