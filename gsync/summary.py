@@ -175,6 +175,7 @@ class _Pupils:
             mask = np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)[codes]
             self.groups.append((key, yes, mask))
             self.groups.append((key, no, ~mask))
+        self.combos = _combos(self.groups, self.n)
 
     def tally(self, sel: np.ndarray, row: np.ndarray, rows: list[str], entry: str) -> pd.DataFrame:
         """`_tally` of the selected pupils (`sel`, a mask) alone: only their blocks appear."""
@@ -206,7 +207,7 @@ class _Pupils:
             # A row label outside `rows` counts in its group's Total only (see `_tally`).
             index = [row_of.get(c.label if placer is None else placer(c), len(rows)) for c in cats]
             row = np.array(index, dtype=np.int64)[which] if index else np.zeros(0, dtype=np.int64)
-            out[kind] = _tally(self.blocks, self.block, row, self.groups, rows, entry)
+            out[kind] = _tally(self.blocks, self.block, row, self.groups, rows, entry, self.combos)
         return out
 
 
@@ -232,6 +233,30 @@ def summary_tables(
     return _Pupils(frame).tables(taxonomy, entry)
 
 
+def _combos(
+    groups: Sequence[tuple[str, str, np.ndarray | None]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each pupil's combination of group memberships (an index), and which groups each
+    combination belongs to (a 0/1 matrix, combinations x groups; a group without a mask is
+    everyone)."""
+    code = np.zeros(n, dtype=np.int64)
+    for g, (_b, _g, mask) in enumerate(groups):
+        if mask is not None:
+            code |= mask.astype(np.int64) << g
+    present, combo = np.unique(code, return_inverse=True)
+    member = np.array(
+        [
+            [
+                1 if mask is None or (int(c) >> g) & 1 else 0
+                for g, (_b, _g, mask) in enumerate(groups)
+            ]
+            for c in present.tolist()
+        ],
+        dtype=np.int64,
+    ).reshape(len(present), len(groups))
+    return combo.reshape(-1), member
+
+
 def _tally(
     blocks: Sequence[tuple[str, str]],
     block: np.ndarray,
@@ -239,28 +264,31 @@ def _tally(
     groups: Sequence[tuple[str, str, np.ndarray | None]],
     rows: list[str],
     entry: str,
+    combos: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Counts per (school, cohort) block x group x row label, with each group's Total.
 
     `block` / `row`: each pupil's index in `blocks` / `rows` (`len(rows)`: a label outside `rows`,
-    counted in its group's Total only). One `bincount` per group over the whole frame (not a
-    `value_counts` per block and group): blocks in sorted (school, cohort) order, then All pupils,
-    then each breakdown's yes / no group, then `rows` and Total, as the long table has always
-    listed them.
+    counted in its group's Total only); `combos`: `_combos(groups, ...)` if already known. Rows:
+    blocks in sorted (school, cohort) order, then All pupils, then each breakdown's yes / no
+    group, then `rows` and Total, as the long table has always listed them.
     """
     n_pupils = len(block)
     if n_pupils == 0:
         return pd.DataFrame.from_records([], columns=TABLE_COLUMNS).astype({"count": "int64"})
     labels = [*rows, TOTAL]
     width = len(labels)
-    cell = block * width + row
     n_blocks, n_groups = len(blocks), len(groups)
-    counts = np.zeros((n_blocks, n_groups, width), dtype=np.int64)
-    for g, (_b, _g, mask) in enumerate(groups):
-        sel_cell, sel_block = (cell, block) if mask is None else (cell[mask], block[mask])
-        per_cell = np.bincount(sel_cell, minlength=n_blocks * width).reshape(n_blocks, width)
-        counts[:, g, :] = per_cell
-        counts[:, g, len(rows)] = np.bincount(sel_block, minlength=n_blocks)
+    combo, member = combos if combos is not None else _combos(groups, n_pupils)
+    # One bincount per (block, row, combination of groups), then each group's counts are the
+    # sums over the combinations it includes; a Total is every pupil of its block and group.
+    per = np.bincount(
+        (block * width + row) * len(member) + combo, minlength=n_blocks * width * len(member)
+    ).reshape(n_blocks * width, len(member))
+    counts = np.ascontiguousarray(
+        (per @ member).reshape(n_blocks, width, n_groups).transpose(0, 2, 1)
+    )
+    counts[:, :, len(rows)] = counts.sum(axis=2)
     totals = np.repeat(counts[:, :, len(rows)], width, axis=1).reshape(-1)
     flat = counts.reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
