@@ -349,6 +349,7 @@ def run_sync(
             report.schools[name] = {k: int(v) for k, v in school_counts.items()}
         report.changes.extend(result.changes)
     # Pre-leaving survey rounds (issue 11): each school's round forms into Intentions / Applications.
+    round_inputs: list[rounds_mod.RoundsInput] = []
     for sch in schools:
         round_raw, round_maps = read_round_forms(ws, config, sch, rules)
         # Erased pupils' round responses stay in the forms until staff delete them: skip them.
@@ -356,19 +357,17 @@ def run_sync(
             k: [r for r in v if r.get("responseId") not in withheld] for k, v in round_raw.items()
         }
         if round_raw:
-            merged = rounds_mod.merge_rounds(
-                tabs,
-                round_raw,
-                school=sch.name,
-                rules=rules,
-                question_maps=round_maps,
-                now=now,
-                template=template,
-            )
-            tabs = dict(merged.tabs)
-            counts = report.schools.setdefault(sch.name, {})
-            counts.update({f"round_{k}": int(v) for k, v in merged.counts.items()})
-            report.changes.extend(merged.changes)
+            round_inputs.append(rounds_mod.RoundsInput(sch.name, round_raw, round_maps))
+    if round_inputs:
+        # Every school in one pass over the round tabs (school after school, as before).
+        merged = rounds_mod.merge_rounds_many(
+            tabs, round_inputs, rules=rules, now=now, template=template
+        )
+        tabs = dict(merged.tabs)
+        for name, got in merged.by_school.items():
+            counts = report.schools.setdefault(name, {})
+            counts.update({f"round_{k}": int(v) for k, v in got.items()})
+        report.changes.extend(merged.changes)
     as_of = now.date()
     tabs["destinations"] = apply_three_attempts(
         tabs["destinations"], tabs["contacts"], rules, config.term_dates, as_of
