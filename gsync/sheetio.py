@@ -16,12 +16,10 @@ such as `=IMPORTXML(...)` stays text.
 
 from __future__ import annotations
 
-import gc
 import logging
 import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -320,26 +318,6 @@ def _column_values(frame: pd.DataFrame, j: int) -> Sequence[Any]:
     return _CellsOf(frame, j)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a plan's cells are built.
-
-    A first night's plan is millions of small dicts (two per cell). With the collector running,
-    every few hundred of them start a collection, and the full ones walk the whole heap again
-    as the plan grows (one took 0.6 s of the 1.0 s the 10k-pupil first night's 23 replace_tab
-    calls cost alone). Paused, the new dicts are walked once when it resumes. Nothing built here
-    is cyclic garbage. Nested uses leave the collector as the outermost found it.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _texts(frame: pd.DataFrame) -> Any:
     """`frame.fillna("").astype(str).to_numpy()`: every cell as text, blanks for missing values.
 
@@ -447,7 +425,6 @@ class WritePlan:
             )
         self._sizes[title] = (max(rows, have_rows), max(cols, have_cols))
 
-    @_gc_paused()
     def write_rows(self, title: str, row0: int, col0: int, rows: Sequence[Sequence[Any]]) -> None:
         """Write a block of values at (row0, col0), 0-based; empty values clear cells."""
         if not rows:
@@ -467,7 +444,6 @@ class WritePlan:
             }
         )
 
-    @_gc_paused()
     def update_frame(
         self, old: TabFrame, new: pd.DataFrame, *, writable: set[str] | None = None
     ) -> int:
@@ -589,7 +565,6 @@ class WritePlan:
         self._update_cells(title, n_old + 1, 0, data)
         return sum(1 for p in sorted(values) for v in values[p] if v not in ("", None))
 
-    @_gc_paused()
     def replace_tab(
         self,
         title: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import pandas as pd
@@ -234,34 +233,3 @@ def test_update_frame_writes_exactly_the_changed_writable_cells(
     assert written == changed
     cells = sum(len(r["values"]) for q in plan.requests for r in q["updateCells"]["rows"])
     assert cells == written  # merged blocks carry only changed cells (rows share one span)
-
-
-def test_plan_building_pauses_the_collector_and_restores_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen: list[bool] = []
-    original = WritePlan.ensure_size
-
-    def spy(self: WritePlan, title: str, rows: int, cols: int) -> None:
-        seen.append(gc.isenabled())
-        original(self, title, rows, cols)
-
-    monkeypatch.setattr(WritePlan, "ensure_size", spy)
-    grid = [["UPN", "Destination", "Staff note"], ["U1", "College", "n"]]
-    old = tab_frame(snap(grid), TAB)
-    plan = WritePlan(snap(grid))
-    assert gc.isenabled()
-    plan.replace_tab("New tab", [["a", 1]])
-    new = pd.concat([old.frame, old.frame], ignore_index=True)
-    plan.update_frame(old, new)
-    plan.write_rows("People", 0, 0, [["x"]])
-    assert seen == [False, False, False] and gc.isenabled()
-    with pytest.raises(Exception, match="fewer rows"):
-        plan.update_frame(old, old.frame.iloc[:0])
-    assert gc.isenabled()  # resumed after an error too
-    gc.disable()
-    try:
-        plan.write_rows("People", 0, 0, [["y"]])
-        assert not gc.isenabled()  # a caller's own pause is left as it was
-    finally:
-        gc.enable()
