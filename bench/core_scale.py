@@ -33,6 +33,7 @@ from bench.trust import COHORTS, NOW, RESPONSE_RATES, config_text, school_name, 
 from gsync import deadlines, merge
 from gsync import risk as risk_mod
 from gsync import sync as sync_mod
+from gsync.batchgc import collector_paused
 from gsync.config import Config, load_config
 from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.privacy import withheld_response_ids
@@ -208,7 +209,8 @@ def measure(
     """CPU (and wall) in one pass, tracemalloc's peak in another."""
     gc.collect()
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    tabs, plan, stages = run_night(trust, snapshot, raw)
+    with collector_paused():  # as `run_sync` runs (gsync/batchgc.py)
+        tabs, plan, stages = run_night(trust, snapshot, raw)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     out = Night(
         trust.pupils,
@@ -224,7 +226,8 @@ def measure(
         gc.collect()
         tracemalloc.start()
         try:
-            run_night(trust, snapshot, raw)
+            with collector_paused():
+                run_night(trust, snapshot, raw)
             out.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         finally:
             tracemalloc.stop()

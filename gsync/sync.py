@@ -21,6 +21,7 @@ from gsync import deadlines, merge
 from gsync import risk as risk_mod
 from gsync import rounds as rounds_mod
 from gsync import template as template_mod
+from gsync.batchgc import batch_job
 from gsync.config import Config, SchoolConfig
 from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.errors import ConfigError, DataError, NotFoundError
@@ -299,6 +300,7 @@ def read_round_forms(
     return raw, maps
 
 
+@batch_job
 def run_sync(
     ws: Workspace,
     config: Config,
