@@ -335,7 +335,7 @@ def _texts(frame: pd.DataFrame) -> Any:
         else:
             others.append(j)
     if others:
-        out[:, others] = frame.iloc[:, others].fillna("").astype(str).to_numpy()
+        out[:, others] = frame.iloc[:, others].astype(object).fillna("").astype(str).to_numpy()
     return out
 
 
