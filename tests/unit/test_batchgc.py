@@ -38,19 +38,5 @@ def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
         gc.enable()
 
 
-def test_cycles_made_inside_are_collected_after() -> None:
-    class Node:
-        other: object = None
-
-    @batch_job
-    def job() -> int:
-        a, b = Node(), Node()
-        a.other, b.other = b, a  # a cycle only the collector can free
-        return id(a)
-
-    job()
-    assert not any(type(o) is Node for o in gc.get_objects())
-
-
 def test_the_sync_is_a_batch_job() -> None:
     assert getattr(run_sync, "__wrapped__", None) is not None
