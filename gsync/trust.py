@@ -24,6 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from gsync import deadlines
+from gsync.batchgc import batch_job
 from gsync.config import Config
 from gsync.disclosure import SuppressionPolicy, assert_publishable, load_policy
 from gsync.errors import AuthError, ConfigError, NotFoundError
@@ -366,6 +367,7 @@ def plan_aggregate(
     report.tabs = [*out, COMPLIANCE_TAB]
 
 
+@batch_job
 def aggregate_trust(
     ws: Workspace,
     config: Config,

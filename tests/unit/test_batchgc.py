@@ -8,6 +8,7 @@ import pytest
 
 from gsync.batchgc import batch_job, collector_paused
 from gsync.sync import run_sync
+from gsync.trust import aggregate_trust
 
 
 def test_paused_inside_and_restored_after() -> None:
@@ -38,5 +39,6 @@ def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
         gc.enable()
 
 
-def test_the_sync_is_a_batch_job() -> None:
-    assert getattr(run_sync, "__wrapped__", None) is not None
+def test_the_nightly_commands_are_batch_jobs() -> None:
+    for job in (run_sync, aggregate_trust):
+        assert getattr(job, "__wrapped__", None) is not None, job
