@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -272,22 +272,15 @@ def assess(
         opened = [r for r in rounds if windows[r.key][0] <= as_of]
         in_rounds = opened and as_of <= max(w[1] for w in windows.values())
         cohorts.append((opened, windows) if in_rounds else None)
-    quiet: _Quiet | None = None  # pupils with no round rows, read column by column
     for i, pair in zip(candidates.tolist(), pair_of.tolist(), strict=True):
         found = cohorts[pair]
         if found is None:
             continue  # the cohort is not in its survey rounds
         opened, windows = found
         key = (upns[i], years[i])
-        pupil_intents, pupil_apps = intents.get(key, []), apps.get(key, [])
-        if pupil_intents or pupil_apps:
-            entry = _assess_pupil(
-                pupils[i], opened, windows, pupil_intents, pupil_apps, order, as_of
-            )
-        else:
-            if quiet is None:
-                quiet = _Quiet(column, n, order, as_of)
-            entry = quiet.entry(i, pair, opened, windows)
+        entry = _assess_pupil(
+            pupils[i], opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
+        )
         if entry is not None:
             entries.append(entry)
     return sorted(entries, key=RiskEntry.sort_key)
@@ -373,158 +366,6 @@ def _assess_pupil(
         on_track_level=on_track,
         latest_guidance_interview=pupil.get("latest_guidance_interview", ""),
     )
-
-
-class _Quiet:
-    """`_assess_pupil` for pupils with no Intentions or Applications row, from whole columns.
-
-    Such a pupil responded to no round and has no application, so what is said about them
-    depends on their cohort (which rounds are open and active) and on a few cells: Form A's
-    intended destination, its level against the on-track level, and the priority groups. Those
-    are read once per distinct value; the reasons once per cohort.
-    """
-
-    def __init__(
-        self, column: Callable[[str], list[str] | None], n: int, order: list[str], as_of: dt.date
-    ) -> None:
-        self.order, self.as_of = order, as_of
-
-        def texts(name: str) -> list[str]:
-            return column(name) or [""] * n
-
-        self.columns = {
-            name: texts(name)
-            for name in (
-                "school",
-                "upn",
-                "leaving_year",
-                "preferred_forename",
-                "legal_forename",
-                "preferred_surname",
-                "legal_surname",
-                "on_track_level",
-                "latest_guidance_interview",
-                *(f"current_intended_{f}" for f in _INTENDED_FIELDS),
-            )
-        }
-        source = _distinct(
-            texts("current_intended_source"), lambda v: v.casefold() != UNKNOWN_SOURCE
-        )
-        recorded = _distinct(texts("current_intended_recorded"), lambda v: _on_or_before(v, as_of))
-        self.intended = (
-            (np.array(self.columns["current_intended_destination"], dtype=object) != "")
-            & source
-            & recorded
-        )
-        want = _distinct_values(self.columns["current_intended_level"], _level_or_minus)
-        can = _distinct_values(self.columns["on_track_level"], _level_or_minus)
-        self.level_above = self.intended & (want >= 0) & (can >= 0) & (want > can)
-        combo = np.zeros(n, dtype=np.int64)
-        for bit, (name, _label, values) in enumerate(PRIORITY_GROUPS):
-            combo += _distinct(texts(name), lambda v, values=values: v.upper() in values) << bit  # type: ignore[misc]
-        self.combo = combo
-        self.groups = [
-            tuple(label for bit, (_n, label, _v) in enumerate(PRIORITY_GROUPS) if c >> bit & 1)
-            for c in range(1 << len(PRIORITY_GROUPS))
-        ]
-        self.cohorts: dict[int, tuple[str, _Said, _Said, dict[str, str]]] = {}
-        self.labels: dict[tuple[str, ...], str] = {}
-
-    def _cohort(
-        self, pair: int, opened: Sequence[RoundRule], windows: Mapping[str, tuple[dt.date, dt.date]]
-    ) -> tuple[str, _Said, _Said, dict[str, str]]:
-        """The current round; the reason codes and labels without / with an intended
-        destination, and the reasons with one (to add the level's)."""
-        if pair not in self.cohorts:
-            order = self.order
-            current = max(opened, key=lambda r: (windows[r.key][0], order.index(r.key)))
-            final = max(windows, key=lambda k: (windows[k][0], order.index(k)))
-            without: dict[str, str] = {}
-            with_intended: dict[str, str] = {}
-            for rnd in opened:
-                if not (self.as_of > windows[rnd.key][1] or rnd.key == final):
-                    continue
-                for reasons, intended in ((without, False), (with_intended, True)):
-                    if "destination" in rnd.expects and not intended:
-                        reasons["no_intended_destination"] = (
-                            f"no intended destination ({rnd.label})"
-                        )
-                    if "application" in rnd.expects:
-                        reasons["no_application"] = f"no application ({rnd.label})"
-                    if "offer" in rnd.expects:
-                        reasons["no_offer"] = f"no offer ({rnd.label})"
-            for reasons in (without, with_intended):
-                reasons["no_response"] = f"no response to {current.label}"
-            self.cohorts[pair] = (current.key, _said(without), _said(with_intended), with_intended)
-        return self.cohorts[pair]
-
-    def entry(
-        self,
-        i: int,
-        pair: int,
-        opened: Sequence[RoundRule],
-        windows: Mapping[str, tuple[dt.date, dt.date]],
-    ) -> RiskEntry:
-        current, without, with_intended, reasons = self._cohort(pair, opened, windows)
-        col = self.columns
-        label = ""
-        codes, labels = without
-        if self.intended[i]:
-            codes, labels = with_intended
-            fields = tuple(col[f"current_intended_{f}"][i] for f in _INTENDED_FIELDS)
-            if fields not in self.labels:
-                self.labels[fields] = destination_label(
-                    dict(zip(_INTENDED_FIELDS, fields, strict=True))
-                )
-            label = self.labels[fields]
-            if self.level_above[i]:
-                level, on_track = col["current_intended_level"][i], col["on_track_level"][i]
-                codes, labels = _said(
-                    {
-                        **reasons,
-                        "level_above_on_track": f"intends {level} but is on track for {on_track}",
-                    }
-                )
-        return RiskEntry(
-            school=col["school"][i],
-            upn=col["upn"][i],
-            leaving_year=col["leaving_year"][i],
-            forename=col["preferred_forename"][i] or col["legal_forename"][i],
-            surname=col["preferred_surname"][i] or col["legal_surname"][i],
-            priority_groups=self.groups[self.combo[i]],
-            reasons=codes,
-            labels=labels,
-            current_round=current,
-            intended_destination=label,
-            on_track_level=col["on_track_level"][i],
-            latest_guidance_interview=col["latest_guidance_interview"][i],
-        )
-
-
-_INTENDED_FIELDS = ("destination", "other", "provider", "course", "level")
-_Said = tuple[tuple[str, ...], tuple[str, ...]]
-
-
-def _said(reasons: Mapping[str, str]) -> _Said:
-    """Reason codes in WEIGHTS order, and their labels (as `_assess_pupil` lists them)."""
-    codes = tuple(c for c in WEIGHTS if c in reasons)
-    return codes, tuple(reasons[c] for c in codes)
-
-
-def _level_or_minus(text: str) -> int:
-    found = level_number(text)
-    return -1 if found is None else found
-
-
-def _distinct(texts: list[str], test: Callable[[str], bool]) -> np.ndarray:
-    """`test` of each text as a bool array, each distinct text tested once."""
-    codes, uniques = pd.factorize(np.array(texts, dtype=object))
-    return np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)[codes]
-
-
-def _distinct_values(texts: list[str], convert: Callable[[str], int]) -> np.ndarray:
-    codes, uniques = pd.factorize(np.array(texts, dtype=object))
-    return np.array([convert(str(u)) for u in uniques] + [-1], dtype=np.int64)[codes]
 
 
 def risk_rows(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[dict[str, str]]:
