@@ -142,10 +142,6 @@ def _keys_of(columns: Mapping[str, list[str]]) -> list[CellKey]:
     return list(zip(*(columns[c] for c in cols), strict=True))
 
 
-def _category(k: CellKey) -> str:
-    return k[4]
-
-
 def _equations(
     columns: Mapping[str, list[str]], keys: list[CellKey]
 ) -> list[tuple[CellKey, list[CellKey]]]:
