@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import functools
 import logging
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -458,6 +457,11 @@ def entry_for_response(
     key, warnings = entry_for_date(rules, term_dates, school_day(submitted), leaving_year)
     for warning in dict.fromkeys(warnings):
         log.warning(warning)
+    return _form_entry(rules, key)
+
+
+def _form_entry(rules: Rules, key: str | None) -> str | None:
+    """The entry a response in entry `key`'s window fills (its `form_fills`), None if none."""
     if key is None:
         return None
     fills = rules.rule(key).form_fills
@@ -469,8 +473,32 @@ def entry_for_response(
 def entry_resolver(
     rules: Rules, term_dates: Mapping[str, TermDates]
 ) -> Callable[[dt.datetime, int], str | None]:
-    """`entry_for_response` bound to the rules and term dates: f(submitted, leaving_year)."""
-    return functools.partial(entry_for_response, rules, term_dates)
+    """`entry_for_response` bound to the rules and term dates: f(submitted, leaving_year).
+
+    The answer depends only on (school_day(submitted), leaving_year), so each such pair is
+    resolved once per resolver (issue 7: 81k responses, a few hundred distinct pairs). Each
+    distinct term-date warning is logged once per resolver, not once per response. The rules and
+    term dates must not change while the resolver is in use. A leaving year that is not an `int`
+    is resolved uncached (as `entry_for_response`).
+    """
+    known: dict[tuple[dt.date, int], str | None] = {}
+    logged: set[str] = set()
+
+    def resolve_entry(submitted: dt.datetime, leaving_year: int) -> str | None:
+        if type(leaving_year) is not int:
+            return entry_for_response(rules, term_dates, submitted, leaving_year)
+        key = (school_day(submitted), leaving_year)
+        if key in known:
+            return known[key]
+        found, warnings = entry_for_date(rules, term_dates, key[0], leaving_year)
+        for warning in dict.fromkeys(warnings):
+            if warning not in logged:
+                logged.add(warning)
+                log.warning(warning)
+        known[key] = entry = _form_entry(rules, found)
+        return entry
+
+    return resolve_entry
 
 
 # --- completion and states -----------------------------------------------------------------------
