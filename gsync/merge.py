@@ -43,6 +43,7 @@ from gsync.template import (
     load_template,
     parse_sync_hash,
     set_group_hash,
+    values_hash,
 )
 
 EntryFor = Callable[[dt.datetime, int], "str | None"]
@@ -166,6 +167,19 @@ class _Table:
         if edited is not None:
             out.update((k, v) for k, v in edited.items() if k in out)
         return out
+
+    def cell_tuple(self, i: int, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """`cells` as a tuple in the order of `keys` (no dict made for an unedited row)."""
+        if i >= self.n:
+            row = self.added[i - self.n]
+            return tuple(row.get(k, "") for k in keys)
+        tuples = self._tuples.get(keys)
+        if tuples is None:
+            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        edited = self.edits.get(i)
+        if edited is None:
+            return tuples[i]
+        return tuple(edited.get(k, v) for k, v in zip(keys, tuples[i], strict=True))
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
@@ -348,6 +362,7 @@ class _Run:
             self.school_rows.setdefault(sch, []).append(i)
         self.pupils: dict[str, PupilIndex] = {}
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
+        self._hash_text, self._hashes = "", parse_sync_hash("")  # `_shows`' last sync_hash read
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -435,6 +450,7 @@ class _Run:
                 )
 
         ours = [r for r in responses if r["match_status"] == "matched"]
+        tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
         for (upn, year, group), winner in sorted(_winners(ours).items()):
             row_no = self.pupil_at.get((upn, year))
             if row_no is None:
@@ -460,10 +476,15 @@ class _Run:
                         )
                     )
                 continue
+            token = tokens.get(id(winner))
+            if token is None:
+                token = tokens[id(winner)] = _source_token(winner)
+            if self._shows(row_no, group, winner, token):
+                continue  # `_write_group` would say 'unchanged' and write nothing
             row = dest.cells(row_no, _GROUP_CELLS[group])
             cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
             label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-            outcome = _write_cells(dest, row_no, row, group, cells, _source_token(winner))
+            outcome = _write_cells(dest, row_no, row, group, cells, token)
             if outcome == "written":
                 counts["applied"] += 1
                 changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
@@ -482,6 +503,26 @@ class _Run:
 
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         return counts
+
+    def _shows(self, i: int, group: str, winner: dict[str, str], token: str) -> bool:
+        """Whether Destinations row i's group already shows what `winner` would write there, with
+        its hash recorded for this same submission (`token`): the case where `_write_group`
+        returns 'unchanged' and writes nothing, as most groups on a steady night, decided on
+        tuples of the cells (no row dicts). False sends the group through `_write_group`."""
+        keys = _GROUP_CELLS[group]
+        now = self.dest.cell_tuple(i, keys)
+        if group == CONTACT:
+            if not _CONTACT_IN_ORDER:
+                return False
+            wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
+        else:
+            wanted = tuple(_entry_values(winner).values())
+        if now[:-1] != wanted or not any(wanted):  # different, or blank ('empty': hash it)
+            return False
+        text = now[-1]
+        if text != self._hash_text:  # a pupil's groups come one after another
+            self._hash_text, self._hashes = text, parse_sync_hash(text)
+        return self._hashes.get(group) == f"{values_hash(wanted)}.{token}"
 
     def _write_sustained(self, pupil: int, winner: dict[str, str], school: str) -> str:
         """Write a response into the pupil's Sustained row for its check (appended if none)."""
@@ -665,17 +706,31 @@ def _entry_values(r: dict[str, str]) -> dict[str, str]:
     return {f: values[f] for f in SYNC_ENTRY_FIELDS}
 
 
+_CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
+# `_Run._shows` reads the contact group's cells as a tuple in HASH_GROUPS order.
+_CONTACT_IN_ORDER = HASH_GROUPS[CONTACT] == _CONTACT_KEYS
+_CONTACT_EMAIL, _CONTACT_PHONE = (
+    _CONTACT_KEYS.index("personal_email"),
+    _CONTACT_KEYS.index("telephone"),
+)
+
+
 def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:
+    values = _contact_values(r, row.get("personal_email", ""), row.get("telephone", ""))
+    return dict(zip(_CONTACT_KEYS, values, strict=True))
+
+
+def _contact_values(r: dict[str, str], email: str, phone: str) -> tuple[str, str, str, str]:
+    """The contact cells (`_CONTACT_KEYS` order) one submission gives a row holding this
+    personal email and telephone."""
     if r["consent"] != "Y":
-        return {"consent": "N", "do_not_contact": "Y", "personal_email": "", "telephone": ""}
-    issues = set(r["issues"].split())
-    email = row.get("personal_email", "")
-    phone = row.get("telephone", "")
+        return ("N", "Y", "", "")
+    issues = r["issues"].split()
     if r["personal_email"] and "bad_personal_email" not in issues:
         email = r["personal_email"]
     if r["telephone"] and "bad_telephone" not in issues:
         phone = r["telephone"]
-    return {"consent": "Y", "do_not_contact": "N", "personal_email": email, "telephone": phone}
+    return ("Y", "N", email, phone)
 
 
 def _source_token(r: dict[str, str]) -> str:

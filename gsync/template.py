@@ -271,8 +271,13 @@ HASH_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _digest(values: list[str]) -> str:
+def _digest(values: list[str] | tuple[str, ...]) -> str:
     return hashlib.blake2b("\x1f".join(values).encode("utf-8"), digest_size=4).hexdigest()
+
+
+def values_hash(values: tuple[str, ...]) -> str:
+    """`group_hash` of a row whose group cells are `values` (text, in `HASH_GROUPS` order)."""
+    return _digest(values)
 
 
 def parse_sync_hash(text: str) -> dict[str, str]:
