@@ -511,6 +511,7 @@ class _Run:
         tuples of the cells (no row dicts). False sends the group through `_write_group`."""
         keys = _GROUP_CELLS[group]
         now = self.dest.cell_tuple(i, keys)
+        wanted: tuple[str, ...]
         if group == CONTACT:
             if not _CONTACT_IN_ORDER:
                 return False
