@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from gspread.urls import SPREADSHEET_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
+from gsync import writebatch
 from gsync.errors import ConfigError, GsyncError, LockedError, NotFoundError
 from gsync.google.clients import http_status, translate
 from gsync.workspace import Workspace
@@ -577,14 +578,24 @@ class WritePlan:
         width = max((len(r) for r in rows), default=0)
         if title in self.snapshot.tabs:
             old = self.snapshot.grid(title)
-            if _rows_equal(old, rows):
+            # Only the rows that differ are written (whole rows, as wide as either version), so
+            # a nightly rewrite of a large derived tab stays small (issue 7: request size).
+            changed = [
+                i
+                for i in range(max(len(old), len(rows)))
+                if not _rows_equal(old[i : i + 1] or [[]], rows[i : i + 1] or [[]])
+            ]
+            if not changed:
                 return False
             old_width = max((len(r) for r in old), default=0)
             width_all = max(width, old_width)
-            padded = [list(r) + [""] * (width_all - len(r)) for r in rows]
-            padded += [[""] * width_all for _ in range(len(old) - len(rows))]
-            self.write_rows(title, 0, 0, padded)
-            self.changes.append(f"rewrite tab '{title}' ({len(rows)} rows)")
+            for start, end in _runs(changed):
+                block = [list(r) + [""] * (width_all - len(r)) for r in rows[start:end]]
+                block += [[""] * width_all for _ in range(end - start - len(block))]
+                self.write_rows(title, start, 0, block)
+            self.changes.append(
+                f"rewrite tab '{title}' ({len(changed)} of {len(rows)} rows changed)"
+            )
             return True
         self.add_tab(
             title,
@@ -608,19 +619,14 @@ def state_rows(state: dict[str, str]) -> list[list[str]]:
     return [["key", "value"], *[[k, state[k]] for k in sorted(state)]]
 
 
-def apply_plan(ws: Workspace, plan: WritePlan, state: dict[str, str]) -> dict[str, Any] | None:
-    """Send the plan as one atomic batchUpdate, guarded by the state tab's id. None if empty.
+WRITE_IN_PROGRESS = "write_in_progress"
 
-    `state` is the new content of the state tab (written in the same batch).
-    """
-    if plan.is_empty:
-        return None
-    snapshot = plan.snapshot
+
+def _guard(old_state_id: int | None, new_state_id: int, state: dict[str, str]) -> list[bytes]:
+    """The requests that start every write body: replace the state tab (the concurrency token)."""
     guard: list[dict[str, Any]] = []
-    old_state_id = snapshot.state_sheet_id
     if old_state_id is not None:
         guard.append({"deleteSheet": {"sheetId": old_state_id}})
-    new_state_id = plan.new_sheet_id()
     rows = state_rows(state)
     guard.append(
         {
@@ -643,29 +649,95 @@ def apply_plan(ws: Workspace, plan: WritePlan, state: dict[str, str]) -> dict[st
             }
         }
     )
-    body = {"requests": guard + plan.requests}
-    client = ws.sheets()
+    return [writebatch.encode(g) for g in guard]
+
+
+def apply_plan(
+    ws: Workspace,
+    plan: WritePlan,
+    state: dict[str, str],
+    *,
+    max_bytes: int | None = None,
+) -> dict[str, Any] | None:
+    """Send the plan as one atomic batchUpdate, guarded by the state tab's id. None if empty.
+
+    `state` is the new content of the state tab (written in the same batch). A plan too large
+    for one request body (`max_bytes`, by default `writebatch.DEFAULT_MAX_BYTES`, under Google's
+    10 MiB) is sent as several batchUpdates,
+    cut between sheet rows (`gsync.writebatch`), each guarded by the state tab the previous one
+    wrote; until the last lands, the state tab says `write_in_progress` (part k of n). Returns
+    the last response.
+    """
+    if plan.is_empty:
+        return None
+    snapshot = plan.snapshot
+    final = {k: v for k, v in state.items() if k != WRITE_IN_PROGRESS}
     try:
-        return dict(client.http_client.batch_update(snapshot.spreadsheet_id, body))
-    except Exception as exc:
-        status = http_status(exc)
-        if status is None:
-            raise
-        if status == 400 and _state_moved(ws, snapshot):
-            raise LockedError(
-                "Another gsync run wrote to this spreadsheet after this run read it; this run wrote nothing.",
-                fix="run again: it will start from the other run's result (nothing is lost).",
-            ) from None
-        raise translate(exc, "Writing the spreadsheet") from None
+        limit = max_bytes or writebatch.DEFAULT_MAX_BYTES
+        bodies = writebatch.split(plan.requests, limit - _GUARD_ROOM)
+    except writebatch.TooLarge as exc:
+        raise GsyncError(
+            f"This change is too large for one Google Sheets request ({exc}).",
+            fix="make the change in smaller steps (for example, fewer pupils at a time).",
+        ) from None
+    client = ws.sheets()
+    url = SPREADSHEET_BATCH_UPDATE_URL % snapshot.spreadsheet_id
+    held_id = snapshot.state_sheet_id
+    total = len(bodies)
+    result: dict[str, Any] = {}
+    for k, parts in enumerate(bodies, start=1):
+        new_id = plan.new_sheet_id()
+        marker = dict(snapshot.state)
+        marker[WRITE_IN_PROGRESS] = f"part {k} of {total}, {final.get('last_write', '')}".strip(
+            ", "
+        )
+        guard = _guard(held_id, new_id, final if k == total else marker)
+        what = "Writing the spreadsheet" + (f" (part {k} of {total})" if total > 1 else "")
+        try:
+            response = client.http_client.request(
+                "post",
+                url,
+                data=writebatch.body(guard + parts),
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
+        except Exception as exc:
+            status = http_status(exc)
+            if status is None:
+                raise
+            done = (
+                f" Parts 1 to {k - 1} of {total} were written; the next run completes them."
+                if k > 1
+                else " This run wrote nothing."
+            )
+            if status == 400 and _state_moved(ws, snapshot, held_id):
+                raise LockedError(
+                    "Another gsync run wrote to this spreadsheet after this run read it." + done,
+                    fix="run again: it will start from the other run's result (nothing is lost).",
+                ) from None
+            err = translate(exc, what)
+            if k > 1:
+                err.message += done
+                err.args = (err.render(),)
+            raise err from None
+        result = dict(response.json())
+        held_id = new_id
+        if total > 1:
+            log.info("wrote part %d of %d (%d bytes)", k, total, writebatch.size(guard + parts))
+    return result
 
 
-def _state_moved(ws: Workspace, snapshot: Snapshot) -> bool:
-    """After a refused write: has the state tab changed since we read it (another run wrote)?"""
+#: Room kept in every body for the guard requests (`_guard`: the state tab, well under 4 KB).
+_GUARD_ROOM = 16_384
+
+
+def _state_moved(ws: Workspace, snapshot: Snapshot, held_id: int | None) -> bool:
+    """After a refused write: is the state tab no longer the one this run holds (read or last
+    wrote), that is, did another run write?"""
     try:
         current = read_snapshot(ws, snapshot.spreadsheet_id)
     except GsyncError:
         return False
-    return current.state_sheet_id != snapshot.state_sheet_id
+    return current.state_sheet_id != held_id
 
 
 def create_spreadsheet(ws: Workspace, title: str, folder_id: str | None = None) -> str:

@@ -92,6 +92,12 @@ _QUOTA_WORDS = {
 
 _READ_SUFFIXES = ("ByDataFilter", ".search")
 
+#: The largest request body Google's front end accepts. Google documents no hard limit for the
+#: Sheets API (it recommends at most 2 MB), but bodies over 10 MiB are refused with this 400 (as
+#: reported against Sheets batchUpdate in googleworkspace/dotnet-samples#23, SCRT-HQ/PSGSuite#62);
+#: media uploads (Drive) are not bound by it here.
+MAX_REQUEST_BYTES = 10_485_760
+
 
 def quota_bucket(api: str, method_id: str, http_method: str) -> str:
     """Which per-minute quota a method draws on (a batch counts as one request, like Google)."""
@@ -133,6 +139,7 @@ class Controls:
         self.faults: list[dict[str, Any]] = []
         self.log: list[dict[str, Any]] = []
         self.now: datetime | None = None
+        self.max_request_bytes = MAX_REQUEST_BYTES
         self._rng = random.Random(0)
         self._hits: dict[str, deque[float]] = {}
 
@@ -146,6 +153,7 @@ class Controls:
             self.faults = []
             self.log = []
             self.now = None
+            self.max_request_bytes = MAX_REQUEST_BYTES
             self._rng = random.Random(0)
             self._hits = {}
 
@@ -155,9 +163,15 @@ class Controls:
         quotas: dict[str, int] | str | None = None,
         fault_rate: float | None = None,
         seed: int | None = None,
+        max_request_bytes: int | None = None,
     ) -> None:
-        """Set any of latency, quotas (a dict by bucket or a preset name), fault rate, seed."""
+        """Set any of latency, quotas (a dict by bucket or a preset name), fault rate, seed, and
+        the largest request body accepted (Google's 10 MiB by default; lower it to test splitting)."""
         with self._lock:
+            if max_request_bytes is not None:
+                if max_request_bytes < 1:
+                    raise ValueError("max_request_bytes must be >= 1")
+                self.max_request_bytes = int(max_request_bytes)
             if latency_ms is not None:
                 if latency_ms < 0:
                     raise ValueError("latency_ms must be >= 0")
@@ -209,6 +223,7 @@ class Controls:
                 "fault_rate": self.fault_rate,
                 "faults": [dict(f) for f in self.faults],
                 "now": self.now.isoformat() if self.now else None,
+                "max_request_bytes": self.max_request_bytes,
             }
 
     # -- per request
@@ -386,6 +401,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         denied = emulator_auth.denial(server.url, method.api, method.method_id, path_params)
         if denied is not None:
             raise denied
+        if not method.upload and len(raw) > controls.max_request_bytes:
+            raise invalid(
+                f"Request payload size exceeds the limit: {controls.max_request_bytes} bytes."
+            )
         fault = controls.take_fault(method.api, method.method_id)
         if fault is not None:
             if fault.get("reset"):
@@ -513,6 +532,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     quotas=body.get("quotas"),
                     fault_rate=body.get("fault_rate"),
                     seed=body.get("seed"),
+                    max_request_bytes=body.get("max_request_bytes"),
                 )
                 return controls.snapshot()
         if path == "/_emulator/faults":

@@ -63,10 +63,18 @@ class EmulatorClient:
         quotas: dict[str, int] | str | None = None,
         fault_rate: float | None = None,
         seed: int | None = None,
+        max_request_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Set latency, quotas (dict by bucket, or a preset such as ``"google_per_user"``),
-        the random fault rate and its seed. Returns the resulting configuration."""
-        body = {"latency_ms": latency_ms, "quotas": quotas, "fault_rate": fault_rate, "seed": seed}
+        the random fault rate and its seed, and the largest request body accepted (10 MiB, as
+        Google's front end, by default). Returns the resulting configuration."""
+        body = {
+            "latency_ms": latency_ms,
+            "quotas": quotas,
+            "fault_rate": fault_rate,
+            "seed": seed,
+            "max_request_bytes": max_request_bytes,
+        }
         result: dict[str, Any] = self._call(
             "POST", "config", {k: v for k, v in body.items() if v is not None}
         )

@@ -155,9 +155,29 @@ def test_replace_tab_is_idempotent_and_clears_leftovers() -> None:
     assert plan.replace_tab("People", [["a", "b"], [1, 2], ["old", "row"]]) is False
     assert plan.is_empty
     assert plan.replace_tab("People", [["a", "b"], [1, 3]]) is True
-    rows = plan.requests[-1]["updateCells"]["rows"]
-    assert len(rows) == 3 and rows[2]["values"] == [{}, {}]
-    assert rows[1]["values"][1] == {"userEnteredValue": {"numberValue": 3}}
+    # Only the rows that changed are written: row 2 (a new value) and row 3 (cleared).
+    update = plan.requests[-1]["updateCells"]
+    assert update["start"]["rowIndex"] == 1
+    rows = update["rows"]
+    assert len(rows) == 2 and rows[1]["values"] == [{}, {}]
+    assert rows[0]["values"][1] == {"userEnteredValue": {"numberValue": 3}}
+
+
+def test_replace_tab_writes_only_the_rows_that_changed() -> None:
+    grid = [["h1", "h2", "h3"], *[[f"r{i}", str(i), ""] for i in range(1, 9)]]
+    plan = WritePlan(snap(grid))
+    new: list[list[object]] = [list(r) for r in grid]
+    new[2][1] = "changed"  # row 3
+    new[3][2] = "wider"  # row 4 (a cell beyond the old row's end)
+    new[7][0] = "also"  # row 8
+    new.append(["added", "", ""])  # row 10
+    assert plan.replace_tab("People", new) is True
+    writes = [r["updateCells"] for r in plan.requests if "updateCells" in r]
+    assert [(w["start"]["rowIndex"], len(w["rows"])) for w in writes] == [(2, 2), (7, 1), (9, 1)]
+    assert all(w["start"]["columnIndex"] == 0 for w in writes)
+    assert all(len(row["values"]) == 3 for w in writes for row in w["rows"])
+    assert writes[0]["rows"][1]["values"][2] == {"userEnteredValue": {"stringValue": "wider"}}
+    assert not any("appendDimension" in r for r in plan.requests)  # 100 rows: room enough
 
 
 @given(st.text())

@@ -1,0 +1,175 @@
+"""A write plan as request bodies no larger than Google accepts (pure: no I/O).
+
+Google's front end refuses a request body over 10 MiB ("Request payload size exceeds the limit:
+10485760 bytes", 400) and recommends at most 2 MB. A steady night's write is far below that, but
+the first night of a large trust (every response new: 54 MB at 20 schools x 750 pupils, see
+bench/RESULTS.md) is not, and neither is one `updateCells` of 13,000 new Responses rows.
+
+`split` keeps one body when it fits. Otherwise it cuts the plan into several, *row-whole*:
+
+- every request that is not a cell write (new tabs, grid growth, formats, charts) goes into the
+  first body, in its order, so later bodies only write cells into grids that already exist;
+- cell writes (`updateCells` from a start cell, values only) are cut into row ranges, and every
+  cell of one sheet row goes into the same body, in the plan's order. A run that stops between
+  bodies therefore leaves each row either as it was or as the run meant it (a Destinations row's
+  answer cells never without their `sync_hash`), which the next run completes: the merge
+  re-derives every row from the Responses log each night.
+
+Plans with requests that move cells (deleting or inserting rows, sorting...) are never cut: row
+positions would change between bodies. They are small (the erasure command); `split` raises
+`TooLarge` for one that does not fit rather than send what Google would refuse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Google's front-end limit on a request body (bytes).
+GOOGLE_MAX_BYTES = 10_485_760
+#: The largest body gsync sends: under Google's limit with room for the guard requests that
+#: `sheetio.apply_plan` adds to every body (the state tab, about 1 KB).
+DEFAULT_MAX_BYTES = 8 * 2**20
+#: Requests that may be moved ahead of the cell writes of the same plan (they neither move cells
+#: nor depend on cell values).
+_MOVABLE = frozenset(
+    {
+        "addSheet",
+        "appendDimension",
+        "updateSheetProperties",
+        "updateDimensionProperties",
+        "setDataValidation",
+        "repeatCell",
+        "addProtectedRange",
+        "addConditionalFormatRule",
+        "addChart",
+    }
+)
+_ROWS_PER_BUCKET = 512
+
+
+class TooLarge(ValueError):
+    """A plan that cannot be cut and does not fit in one body."""
+
+
+def encode(value: Any) -> bytes:
+    """JSON as sent: compact, UTF-8 (not \\u escapes), no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def body(parts: Sequence[bytes]) -> bytes:
+    """A batchUpdate body from encoded requests."""
+    return b'{"requests":[' + b",".join(parts) + b"]}"
+
+
+def size(parts: Sequence[bytes]) -> int:
+    """`len(body(parts))` without building it."""
+    return len(b'{"requests":[]}') + sum(len(p) for p in parts) + max(len(parts) - 1, 0)
+
+
+@dataclass
+class _Write:
+    """One `updateCells` cut into rows: where it starts, and each row encoded."""
+
+    sheet: int
+    row0: int
+    col0: int
+    fields: str
+    rows: list[bytes]
+
+    def piece(self, lo: int, hi: int) -> bytes:
+        """The request writing rows [lo, hi) of this write (indexes into `rows`)."""
+        start = encode(
+            {"sheetId": self.sheet, "rowIndex": self.row0 + lo, "columnIndex": self.col0}
+        )
+        return (
+            b'{"updateCells":{"start":' + start + b',"rows":['
+            + b",".join(self.rows[lo:hi])
+            + b'],"fields":' + encode(self.fields) + b"}}"
+        )  # fmt: skip
+
+
+def _cell_write(request: dict[str, Any]) -> _Write | None:
+    """The request as a `_Write` if it is a values-only `updateCells` from a start cell."""
+    if set(request) != {"updateCells"}:
+        return None
+    update = request["updateCells"]
+    start = update.get("start")
+    if set(update) != {"start", "rows", "fields"} or not isinstance(start, dict):
+        return None
+    return _Write(
+        int(start.get("sheetId", 0)),
+        int(start.get("rowIndex", 0)),
+        int(start.get("columnIndex", 0)),
+        str(update["fields"]),
+        [encode(r) for r in update["rows"]],
+    )
+
+
+def split(
+    requests: Sequence[dict[str, Any]], max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[list[bytes]]:
+    """The requests as encoded parts of one or more bodies, each body at most `max_bytes`
+    (a single row larger than that is sent alone: nothing smaller can carry it)."""
+    parts = [encode(r) for r in requests]
+    if size(parts) <= max_bytes:
+        return [parts]
+    head: list[bytes] = []
+    writes: list[_Write] = []
+    for request, part in zip(requests, parts, strict=True):
+        write = _cell_write(request)
+        if write is not None:
+            writes.append(write)
+        elif set(request) <= _MOVABLE:
+            head.append(part)
+        else:
+            kinds = ", ".join(sorted(request))
+            raise TooLarge(
+                f"the write is {size(parts):,} bytes and holds {kinds}, which moves cells, "
+                f"so it cannot be cut into bodies of {max_bytes:,} bytes"
+            )
+    del parts
+    if size(head) > max_bytes:
+        raise TooLarge(f"the tab and format requests alone are {size(head):,} bytes")
+    # Row buckets of each sheet, in the order the plan first writes them; in a bucket the
+    # pieces keep the plan's order (a cell written twice ends as the plan left it).
+    buckets: dict[tuple[int, int], list[tuple[_Write, int, int]]] = {}
+    for w in writes:
+        k = 0
+        while k < len(w.rows):
+            bucket = (w.row0 + k) // _ROWS_PER_BUCKET
+            end = min(len(w.rows), (bucket + 1) * _ROWS_PER_BUCKET - w.row0)
+            buckets.setdefault((w.sheet, bucket), []).append((w, k, end))
+            k = end
+    bodies: list[list[bytes]] = [head]
+    used = size(head)
+    for group in buckets.values():
+        for chunk in _fit(group, max_bytes):
+            extra = sum(len(p) + 1 for p in chunk)  # each part and a comma
+            if used + extra > max_bytes and bodies[-1]:
+                bodies.append([])
+                used = size([])
+            bodies[-1].extend(chunk)
+            used += extra
+    return bodies
+
+
+def _fit(group: list[tuple[_Write, int, int]], max_bytes: int) -> list[list[bytes]]:
+    """A bucket's pieces as one list of encoded requests, or several cut between sheet rows."""
+    parts = [w.piece(lo, hi) for w, lo, hi in group]
+    first = min(w.row0 + lo for w, lo, _ in group)
+    last = max(w.row0 + hi for w, _, hi in group)
+    if size(parts) <= max_bytes or last - first <= 1:
+        return [parts]
+    mid = (first + last) // 2  # every piece's rows below `mid`, then the rest
+    low: list[tuple[_Write, int, int]] = []
+    high: list[tuple[_Write, int, int]] = []
+    for w, lo, hi in group:
+        cut = min(max(mid - w.row0, lo), hi)
+        if cut > lo:
+            low.append((w, lo, cut))
+        if hi > cut:
+            high.append((w, cut, hi))
+    return _fit(low, max_bytes) + _fit(high, max_bytes)
