@@ -9,6 +9,7 @@ Then a scale curve (1x / 10x / 100x pupils) of the core and of the request count
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -60,6 +61,16 @@ def _log_counts(trust: BenchTrust) -> tuple[dict[str, int], int]:
     return dict(sorted(ok.items())), sum(1 for e in log if e["status"] == 429)
 
 
+def _write_bytes(trust: BenchTrust) -> dict[str, int]:
+    """The batchUpdate bodies sent (accepted or not): the largest and the total, in bytes."""
+    sizes = [
+        int(e.get("bytes", 0))
+        for e in trust.client.log()
+        if e["method"] == "sheets.spreadsheets.batchUpdate" and e["status"] != 429
+    ]
+    return {"largest_body": max(sizes, default=0), "body_bytes": sum(sizes)}
+
+
 def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     """The nightly job as shipped and scheduled (`gsync sync` = `run_sync`), from the saved
     pre-sync state. It writes the trust's aggregate (the 'Summary - Trust' tab) in its one write;
@@ -76,7 +87,15 @@ def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     wall = time.perf_counter() - start
     requests, throttled = _log_counts(trust)
     trust.client.configure(latency_ms=0, quotas={})
-    return Run(name, wall, requests, throttled, failed, responses=trust.submitted)
+    return Run(
+        name,
+        wall,
+        requests,
+        throttled,
+        failed,
+        responses=trust.submitted,
+        extra=_write_bytes(trust),
+    )
 
 
 def aggregate_run(trust: BenchTrust) -> Run:
@@ -117,6 +136,41 @@ def idle_run(trust: BenchTrust) -> Run:
         requests,
         throttled,
         note="wrote nothing" if not report.written else "wrote",
+    )
+
+
+def steady_run(trust: BenchTrust, per_school: int = 3) -> Run:
+    """A quiet night in term, after the first night: a few pupils per school submit again (a
+    newer answer to the same form), then the job runs. Its write is small: only the changed rows
+    of each tab, derived tabs included."""
+    config = trust.config
+    when = NOW - dt.timedelta(hours=1)
+    for name, cohorts in trust.samples.items():
+        school = config.school(name)
+        for response in cohorts[0].responses[:per_school]:
+            body = response.form_response(dict(school.form_questions))
+            trust.client.submit_response(
+                str(school.form_id),
+                {q: [a["value"] for a in ans["textAnswers"]["answers"]] for q, ans in body["answers"].items()},
+                respondent_email=response.respondent_email or "leaver@example.com",
+                submitted_at=when,
+            )  # fmt: skip
+    trust.client.clear_log()
+    failed = ""
+    start = time.perf_counter()
+    try:
+        run_sync(trust.ws, trust.config, now=NOW)
+    except Exception as exc:
+        failed = type(exc).__name__
+    wall = time.perf_counter() - start
+    requests, throttled = _log_counts(trust)
+    return Run(
+        f"gsync, a steady night ({per_school} new per school)",
+        wall,
+        requests,
+        throttled,
+        failed,
+        extra=_write_bytes(trust),
     )
 
 
@@ -227,14 +281,15 @@ def report_markdown(args: argparse.Namespace, info: dict[str, Any]) -> str:
             f"{info['pupils']} pupil rows, {info['responses']} submitted responses, "
             f"{info['forms']} forms. Built in {info['build_s']:.0f} s (not measured).", ""]  # fmt: skip
     out += ["## The nightly job, three ways", ""]
-    out += ["| run | requests (by method) | total | wall time | 429s met | failed | note |",
-            "|---|---|---:|---:|---:|---|---|"]  # fmt: skip
+    out += ["| run | requests (by method) | total | wall time | 429s met | failed | largest write body | note |",
+            "|---|---|---:|---:|---:|---|---:|---|"]  # fmt: skip
     for r in runs:
         wall = f"{'~' if r.extrapolated else ''}{r.wall_s:.2f} s"
         if r.wall_s > 600:
             wall += f" (~{r.wall_s / 3600:.1f} h)"
+        body = f"{r.extra['largest_body'] / 2**20:.2f} MiB" if r.extra.get("largest_body") else "-"
         out.append(f"| {r.name} | {_fmt_requests(r.requests)} | {'~' if r.extrapolated else ''}{r.total} "
-                   f"| {wall} | {r.throttled} | {r.failed or 'no'} | {r.note} |")  # fmt: skip
+                   f"| {wall} | {r.throttled} | {r.failed or 'no'} | {body} | {r.note} |")  # fmt: skip
     core = info["core"]
     out += ["", "## gsync's core (pure compute, replayed on the data the job read)", "",
             "| pupil rows | responses | CPU | wall | peak memory (tracemalloc) | requests in the one batchUpdate |",
@@ -300,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(fast)
         runs.append(aggregate_run(trust))
         runs.append(idle_run(trust))
+        runs.append(steady_run(trust))
         naive_fast = naive_run(
             trust, "naive gspread, no latency", google_like=False, cap=args.naive_cap
         )

@@ -370,6 +370,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "http_method": self.command,
             "path": path,
             "status": 0,
+            "bytes": len(raw),  # the request body's size (Google refuses over 10 MiB)
         }
         try:
             status, payload = self._dispatch(path, query, raw, entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.core import record, run_core
-from bench.run import aggregate_run, gsync_run, idle_run, naive_run
+from bench.run import aggregate_run, gsync_run, idle_run, naive_run, steady_run
 from bench.trust import build_trust, config_text
 
 
@@ -41,8 +41,15 @@ def test_tiny_bench_counts_requests_and_extrapolates_the_naive_baseline(tmp_path
             "sheets.spreadsheets.batchUpdate": 1,
             "sheets.spreadsheets.get": 1,
         }
+        assert 0 < run.extra["largest_body"] == run.extra["body_bytes"]
         idle = idle_run(trust)
         assert "sheets.spreadsheets.batchUpdate" not in idle.requests
+        # A steady night (a few pupils answer again): one read, one small write.
+        steady = steady_run(trust, per_school=2)
+        assert not steady.failed
+        assert steady.requests["sheets.spreadsheets.batchUpdate"] == 1
+        assert steady.requests["sheets.spreadsheets.get"] == 1
+        assert 0 < steady.extra["largest_body"] < run.extra["largest_body"]
         naive = naive_run(trust, "naive", google_like=False, cap=3)
         assert naive.extrapolated
         assert naive.extra["measured_responses"] == 3
