@@ -7,8 +7,8 @@ tab, `deadlines.with_sustained`, the derived tabs (Deadlines, Summary with its d
 the Risk tab. Building the data is not measured. Two nights are measured:
 
 - first: the Responses log is empty, so every response is new;
-- steady: the spreadsheet as the first night left it, and a few responses more (the Forms API
-  still lists every response, old and new).
+- steady: the spreadsheet as the first night left it (its derived tabs too, as read back:
+  `with_written_tabs`), and a few responses more (the Forms API still lists every response).
 
 CPU is `time.process_time` per stage; peak memory is `tracemalloc` in a second, separate pass.
 """
@@ -81,6 +81,61 @@ def _snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapshot:
         grids[tab.title] = grid
         tabs[tab.title] = TabInfo(index + 1, tab.title, index, len(grid) + 100, len(grid[0]) + 2)
     return Snapshot("bench", "Benchmark", tabs, grids)
+
+
+def _shown(data: Mapping[str, Any]) -> str:
+    """A written cell as the next night reads it (its formatted value)."""
+    value = data.get("userEnteredValue", {})
+    if "stringValue" in value:
+        return str(value["stringValue"])
+    if "boolValue" in value:
+        return "TRUE" if value["boolValue"] else "FALSE"
+    if "numberValue" in value:
+        number = float(value["numberValue"])
+        return str(int(number)) if number.is_integer() else repr(number)
+    return ""
+
+
+def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
+    """`snapshot` plus the tabs `plan` adds (the derived tabs: Deadlines, Summary, Risk...), as
+    the next night reads them, so a steady night compares those tabs instead of adding them."""
+    added: dict[int, tuple[str, int, int]] = {}
+    for request in plan.requests:
+        props = request.get("addSheet", {}).get("properties")
+        if props and props["title"] not in snapshot.tabs:
+            size = props.get("gridProperties", {})
+            added[props["sheetId"]] = (
+                props["title"],
+                size.get("rowCount", 0),
+                size.get("columnCount", 0),
+            )
+    cells: dict[int, dict[tuple[int, int], str]] = {sid: {} for sid in added}
+    for request in plan.requests:
+        update = request.get("updateCells")
+        if update is None or update["start"]["sheetId"] not in added:
+            continue
+        start = update["start"]
+        target = cells[start["sheetId"]]
+        for i, row in enumerate(update["rows"]):
+            for j, data in enumerate(row["values"]):
+                target[(start["rowIndex"] + i, start["columnIndex"] + j)] = _shown(data)
+    tabs, grids = dict(snapshot.tabs), dict(snapshot.grids)
+    for sid, (title, rows, cols) in added.items():
+        grid: list[list[str]] = []
+        for (r, c), text in cells[sid].items():
+            while len(grid) <= r:
+                grid.append([])
+            line = grid[r]
+            line.extend([""] * (c + 1 - len(line)))
+            line[c] = text
+        for line in grid:
+            while line and line[-1] == "":
+                line.pop()
+        while grid and not grid[-1]:
+            grid.pop()
+        grids[title] = grid
+        tabs[title] = TabInfo(sid, title, len(tabs), max(rows, len(grid)), cols)
+    return Snapshot(snapshot.spreadsheet_id, snapshot.title, tabs, grids)
 
 
 def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) -> Trust:
@@ -205,7 +260,7 @@ def run_night(
 def measure(
     trust: Trust, snapshot: Snapshot, raw: Mapping[str, list[dict[str, Any]]], night: str, *,
     memory: bool = True,
-) -> tuple[Night, dict[str, pd.DataFrame]]:  # fmt: skip
+) -> tuple[Night, dict[str, pd.DataFrame], WritePlan]:  # fmt: skip
     """CPU (and wall) in one pass, tracemalloc's peak in another."""
     gc.collect()
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -221,7 +276,6 @@ def measure(
         requests=len(plan.requests),
     )
     out.stages = {k: round(v, 3) for k, v in stages.items()}
-    del plan
     if memory:
         gc.collect()
         tracemalloc.start()
@@ -231,7 +285,7 @@ def measure(
             out.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         finally:
             tracemalloc.stop()
-    return out, tabs
+    return out, tabs, plan
 
 
 def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> list[Night]:
@@ -241,9 +295,10 @@ def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> l
     first_raw = {
         s: [r for r in rs if r["responseId"] not in trust.held_back] for s, rs in trust.raw.items()
     }
-    first, tabs = measure(trust, trust.snapshot, first_raw, "first", memory=memory)
-    after = _snapshot(trust.template, tabs)
-    steady, _ = measure(trust, after, trust.raw, "steady", memory=memory)
+    first, tabs, plan = measure(trust, trust.snapshot, first_raw, "first", memory=memory)
+    after = with_written_tabs(_snapshot(trust.template, tabs), plan)
+    del plan
+    steady, _, _ = measure(trust, after, trust.raw, "steady", memory=memory)
     return [first, steady]
 
 
