@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -404,7 +405,8 @@ class _Run:
 
         logged = [i for i in log.by_school().get(school, []) if log.get(i, "response_id")]
         fresh = _not_yet_logged(sch.raw_responses, log, logged)
-        responses = _pool(normalise_rows(fresh, sch.question_map, memo=self.memo), log, logged)
+        normalised = normalise_rows(fresh, sch.question_map, memo=self.memo)
+        responses, read_from = _pool(normalised, log, logged)
         index = self.pupil_index(school)
         for r in responses:
             stated = r["leaving_year"]
@@ -426,7 +428,7 @@ class _Run:
             )
             r["entry"] = _entry(r, entry_for, sustained is not None)
 
-        _log_responses(log, responses, school, counts, self.log_at)
+        _log_responses(log, responses, school, counts, self.log_at, read_from)
         if counts["new"] or counts["updated"]:
             changes.append(
                 f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
@@ -572,33 +574,50 @@ def _not_yet_logged(
     holds (same id, same last-submitted time) is taken from the log, which holds its normalised
     values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights).
     `logged`: the positions of the school's log rows that have a response id."""
-    held = {log.get(i, "response_id"): log.get(i, "last_submitted") for i in logged}
+    held: dict[str, str] = {}
+    for i in logged:
+        rid, when = log.cell_tuple(i, _HELD_CELLS)
+        held[rid] = when
     if not held:
         return raw
-    return [
-        r
-        for r in raw
-        if held.get(str(r.get("responseId", "")))
-        != timestamp(r.get("lastSubmittedTime") or r.get("createTime", ""))
-    ]
+    out = []
+    for r in raw:
+        when = r.get("lastSubmittedTime") or r.get("createTime", "")
+        logged_when = held.get(str(r.get("responseId", "")))
+        if when == logged_when and type(when) is str and _STAMPED.fullmatch(when):
+            continue  # already `timestamp`'s form, so timestamp(when) == when: the logged one
+        if logged_when != timestamp(when):
+            out.append(r)
+    return out
 
 
-_POOL_CELLS = (*RESPONSE_COLUMNS, "stated_leaving_year")
+_HELD_CELLS = ("response_id", "last_submitted")
+# Text `responses.timestamp` returns unchanged: its UTC form with milliseconds, year 1000 on
+# (it returns an unparsable time as is, and rewrites a parsable one to this form).
+_STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+# A logged response read back as a response: its stated leaving year is the form's answer.
+_POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in RESPONSE_COLUMNS)
 
 
-def _pool(fresh: list[dict[str, str]], log: _Table, logged: list[int]) -> list[dict[str, str]]:
+def _pool(
+    fresh: list[dict[str, str]], log: _Table, logged: list[int]
+) -> tuple[list[dict[str, str]], dict[str, int]]:
     """This run's responses plus the school's logged ones (whichever submission is newer wins),
-    ordered by (last submitted, response id); each a new dict of the response columns."""
+    ordered by (last submitted, response id); each a new dict of the response columns. Also
+    response id -> the log row each response taken from the log was read from."""
     by_id: dict[str, dict[str, str]] = {}
+    read_from: dict[str, int] = {}
     for i in logged:
-        row = log.cells(i, _POOL_CELLS)
-        row["leaving_year"] = row.pop("stated_leaving_year")
+        row = dict(zip(RESPONSE_COLUMNS, log.cell_tuple(i, _POOL_CELLS), strict=True))
         by_id[row["response_id"]] = row
+        read_from[row["response_id"]] = i
     for row in fresh:
         held = by_id.get(row["response_id"])
         if held is None or row["last_submitted"] >= held["last_submitted"]:
             by_id[row["response_id"]] = row
-    return sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+            read_from.pop(row["response_id"], None)
+    ordered = sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+    return ordered, read_from
 
 
 def _entry(response: dict[str, str], entry_for: EntryFor, sustained: bool = False) -> str:
@@ -628,15 +647,30 @@ def _log_responses(
     school: str,
     counts: dict[str, int],
     at: dict[str, int],
+    read_from: Mapping[str, int],
 ) -> None:
     """Log each response: append it, or update its row in place (`at`: response id -> row,
-    kept up to date here for the schools after this one)."""
+    kept up to date here for the schools after this one; `read_from`: `_pool`'s rows)."""
     keys = tuple(c for c in log.columns if c in _LOG_KEYS)
+    # A response read from the row it is logged in differs from it at most in these cells.
+    derived = tuple(c for c in keys if c in _DERIVED)
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
+        rid = response["response_id"]
+        i = at.get(rid)
+        if i is not None and read_from.get(rid) == i:
+            contact = response["consent"] == "Y"
+            now = tuple(
+                school
+                if c == "school"
+                else ("" if not contact and c in _CONTACT_DETAILS else response[c])
+                for c in derived
+            )  # `_log_row`'s cells
+            if now == log.cell_tuple(i, derived):
+                counts["unchanged"] += 1
+                continue
         wanted = _log_row(response, school)
-        i = at.get(response["response_id"])
         if i is None:
             pending[response["response_id"]] = log.append(wanted)
             counts["new"] += 1
@@ -650,6 +684,22 @@ def _log_responses(
     at.update(pending)
 
 
+_CONTACT_DETAILS = frozenset(("personal_email", "telephone"))
+# The log cells a response can change without a new submission: the match, entry, school and
+# (consent withdrawn) contact details; its other cells are the response columns as logged.
+_DERIVED = frozenset(
+    (
+        "school",
+        "personal_email",
+        "telephone",
+        "upn",
+        "leaving_year",
+        "match_method",
+        "match_status",
+        "reason",
+        "entry",
+    )
+)
 _LOG_KEYS = frozenset(
     (
         *RESPONSE_COLUMNS,
