@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gsync.errors import DisclosureError, SpecError
@@ -587,6 +588,91 @@ def _norm(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 
 
+# `_normalised` joins texts with a character that is no whitespace, folds to itself and is no
+# fold of any other character; `\s` is exactly `str.isspace` (what `str.split()` splits on).
+_GLUE = "\x00"
+_SPACES = re.compile(r"\s+")
+
+
+def _normalised(texts: list[str]) -> list[str]:
+    """`[_norm(t) for t in texts]` for texts (str), in a few calls over all of them joined.
+
+    Case folding maps each character on its own, never to or from whitespace, so folding the
+    joined texts and then collapsing each run of whitespace to one space gives every text's
+    `_norm`, once the spaces next to the glue (a text's leading / trailing whitespace) go.
+    """
+    joined = _GLUE + _GLUE.join(texts) + _GLUE
+    if joined.count(_GLUE) != len(texts) + 1:  # a text holds the glue itself
+        return [_norm(t) for t in texts]
+    folded = _SPACES.sub(" ", joined.casefold())
+    out = folded.replace(" " + _GLUE, _GLUE).replace(_GLUE + " ", _GLUE).split(_GLUE)
+    return out[1:-1]
+
+
+def _distinct_texts(column: pd.Series) -> set[str]:
+    """The distinct texts of `column.dropna().astype(str)`."""
+    if column.dtype == object and infer_dtype(column, skipna=False) == "string":  # texts only
+        return set(column.tolist())
+    return set(column.dropna().astype(str).tolist())
+
+
+def _cell_texts(table: pd.DataFrame) -> list[tuple[Any, list[str]]]:
+    """Each column of a table with its cells as `str` (what `_check_values` judges)."""
+    return [(col, list(map(str, table[col].tolist()))) for col in table.columns]
+
+
+# `_pupil_values` lists every substring of the cells unless there are more than this many; then
+# only those of the lengths some value has.
+_INSIDE_LIMIT = 200_000
+
+
+def _pupil_values(
+    pupil_frame: pd.DataFrame, vocab: set[str], cells: set[str]
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The pupil values (normalised, each with the first column holding it) that could match a
+    normalised summary cell in `cells`: (strong values, names, free texts).
+
+    `_check_values` finds a value only when it is a whole cell (names, free text) or inside one
+    (strong values, full names), and only ever reports the first column that holds it; so the
+    values in no cell and the order of values within a column change nothing and are left out.
+    """
+    per_column = [
+        (col, kind, set(_normalised(list(_distinct_texts(pupil_frame[col])))))
+        for col, kind in _identifying_columns(pupil_frame).items()
+    ]
+    if sum(len(cell) * (len(cell) - 1) // 2 for cell in cells) <= _INSIDE_LIMIT:
+        lengths = set(range(2, max(map(len, cells), default=0) + 1))
+    else:  # only the lengths of the values looked for inside cells
+        lengths = set()
+        for _col, kind, texts in per_column:
+            if kind == "strong":
+                lengths |= set(map(len, texts))
+            elif kind == "name":
+                lengths |= {len(v) for v in texts if " " in v}
+    inside = {
+        cell[i : i + n]
+        for cell in cells
+        for n in lengths
+        if 2 <= n <= len(cell)
+        for i in range(len(cell) - n + 1)
+    }
+    strong: dict[str, str] = {}
+    names: dict[str, str] = {}
+    free: dict[str, str] = {}
+    for col, kind, texts in per_column:
+        if kind == "strong":
+            found = texts & inside
+        elif kind == "name":
+            found = (texts & cells) | {v for v in texts & inside if " " in v}
+        else:
+            found = texts & cells
+        for v in sorted(found):
+            if len(v) < 2 or (kind != "strong" and v in vocab):
+                continue
+            (strong if kind == "strong" else names if kind == "name" else free).setdefault(v, col)
+    return strong, names, free
+
+
 def check_disclosure(
     tables: Mapping[str, pd.DataFrame],
     policy: SuppressionPolicy,
@@ -606,23 +692,10 @@ def check_disclosure(
     """
     breaches: list[Breach] = []
     vocab = {_norm(v) for v in vocabulary}
-    strong: dict[str, str] = {}
-    names: dict[str, str] = {}
-    free: dict[str, str] = {}
-    for col, kind in _identifying_columns(pupil_frame).items():
-        # Each distinct text once, in order of first appearance (the first column and the
-        # first value to give a normalised text still win).
-        for raw in dict.fromkeys(pupil_frame[col].dropna().astype(str).tolist()):
-            v = _norm(raw)
-            if len(v) < 2:
-                continue
-            if kind == "strong":
-                strong.setdefault(v, col)
-            elif kind == "name":
-                if v not in vocab:
-                    names.setdefault(v, col)
-            elif v not in vocab:
-                free.setdefault(v, col)
+    texts = {tname: _cell_texts(table) for tname, table in tables.items()}
+    distinct = {t for columns in texts.values() for _, column in columns for t in column}
+    cells = set(_normalised(sorted(distinct))) - {""}
+    strong, names, free = _pupil_values(pupil_frame, vocab, cells)
 
     lookups = _value_lookups(strong, names)
     for tname, table in tables.items():
@@ -630,7 +703,9 @@ def check_disclosure(
         for c in extra:
             breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
         breaches.extend(_check_counts(tname, table, policy))
-        breaches.extend(_check_values(tname, table, strong, names, free, lookups=lookups))
+        breaches.extend(
+            _check_values(tname, table, strong, names, free, lookups=lookups, texts=texts[tname])
+        )
     usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
     if usable:
         joint = _joint(usable)
@@ -746,8 +821,10 @@ def _check_values(
     free: dict[str, str],
     *,
     lookups: tuple[_Substrings, _Substrings] | None = None,
+    texts: list[tuple[Any, list[str]]] | None = None,
 ) -> list[Breach]:
-    """Cells that hold a pupil value. `lookups`: `_value_lookups(strong, names)` if built."""
+    """Cells that hold a pupil value. `lookups`: `_value_lookups(strong, names)` if built;
+    `texts`: `_cell_texts(table)` if built."""
     out: list[Breach] = []
     cache: dict[str, str | None] = {}
     in_strong, in_full_names = lookups or _value_lookups(strong, names)
@@ -762,16 +839,18 @@ def _check_values(
             cache[cell] = hit
         return cache[cell]
 
-    for col in table.columns:
-        # Judge each distinct text once (`_norm` reads only str(value)).
-        verdict: dict[str, str | None] = {}
-        for i, raw in enumerate(table[col].tolist()):
-            text = str(raw)
-            if text in verdict:
-                hit = verdict[text]
-            else:
-                cell = _norm(text)
-                hit = verdict[text] = match(cell) if cell else None
+    for col, column in texts if texts is not None else _cell_texts(table):
+        # Judge each distinct text once (`_norm` reads only str(value)), in order of first
+        # appearance; then name the rows of those that hold a value.
+        distinct = list(dict.fromkeys(column))
+        verdict = {
+            text: match(cell) if cell else None
+            for text, cell in zip(distinct, _normalised(distinct), strict=True)
+        }
+        if not any(hit is not None for hit in verdict.values()):
+            continue
+        for i, text in enumerate(column):
+            hit = verdict[text]
             if hit is not None:
                 # Name the pupil column, never the value (errors carry no personal data).
                 out.append(
