@@ -307,7 +307,7 @@ def check_sheets(report: DoctorReport, ws: Any, config: Config) -> None:
     from gspread.urls import SPREADSHEET_URL
 
     from gsync.errors import ConfigError
-    from gsync.sheetio import READ_FIELDS, STATE_TAB, parse_snapshot
+    from gsync.sheetio import READ_FIELDS, STATE_TAB, WRITE_IN_PROGRESS, parse_snapshot
     from gsync.sync import check_template, load_template
 
     sid = config.trust.spreadsheet_id
@@ -360,6 +360,15 @@ def check_sheets(report: DoctorReport, ws: Any, config: Config) -> None:
         report.add("template", "fail", exc.message, exc.fix)
         return
     report.add("template", "ok", f"the spreadsheet carries template version {template.version}.")
+    unfinished = snapshot.state.get(WRITE_IN_PROGRESS)
+    if unfinished:  # a write in several parts stopped part-way (sheetio.apply_plan)
+        report.add(
+            "last write",
+            "warn",
+            f"a write too large for one request stopped after {unfinished}; every row is whole, "
+            "but the tabs are not yet all up to date.",
+            "run `gsync sync`: it completes the write (nothing is lost).",
+        )
 
 
 def check_forms(report: DoctorReport, ws: Any, config: Config) -> None:

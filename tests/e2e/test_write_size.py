@@ -13,6 +13,7 @@ import gspread
 import pytest
 
 from gsync import writebatch
+from gsync.doctor import DoctorReport, check_sheets
 from gsync.emulator.server import MAX_REQUEST_BYTES
 from gsync.sheetio import STATE_TAB, WRITE_IN_PROGRESS, read_snapshot
 from gsync.sync import run_sync
@@ -110,6 +111,10 @@ def test_a_run_stopped_between_parts_is_completed_by_the_next(
     assert _state(trust)[WRITE_IN_PROGRESS].startswith("part 2 of ")
     partial = _tabs(trust)
     assert partial != expected  # some of the write landed, not all
+    doctor = DoctorReport()
+    check_sheets(doctor, trust.ws, trust.config)
+    warned = [c for c in doctor.checks if c.name == "last write"]
+    assert warned and warned[0].status == "warn" and "part 2 of" in warned[0].detail
     report = run_sync(trust.ws, trust.config, now=NOW)
     assert report.written
     assert _tabs(trust) == expected
