@@ -23,10 +23,11 @@ Everything is as of `as_of`: rows recorded later did not exist yet.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,7 @@ class RiskEntry:
         )
 
 
+@functools.lru_cache(maxsize=4096)  # a few distinct texts, read for most listed pupils
 def level_number(text: str) -> int | None:
     """ "Entry level" -> 0, "Level 3" -> 3; None for "Not sure" or anything else."""
     value = str(text).strip().casefold()
@@ -126,82 +128,101 @@ class _Columns:
             self.cache[name] = _texts(self.frame[self.names[name]])
         return self.cache[name]
 
+    def cells(self, name: str, rows: np.ndarray) -> list[str]:
+        """`column(name)` at positions `rows` only (the others are not converted)."""
+        if name in self.cache:
+            return [self.cache[name][i] for i in rows.tolist()]
+        return _texts(self.frame[self.names[name]], rows)
 
-def _texts(series: pd.Series) -> list[str]:
-    """`_text` of every cell of a column, each distinct value converted once (text columns, blanks
-    as NaN / None allowed); other columns cell by cell (1 and 1.0 must not be merged)."""
+
+def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
+    """`_text` of every cell of a column (or of the cells at positions `rows`), each distinct
+    value converted once (text columns, blanks as NaN / None allowed); other columns cell by cell
+    (1 and 1.0 must not be merged). The way is chosen on the whole column, so a cell's text does
+    not depend on which rows are read."""
     values = series.to_numpy(dtype=object)
     kind = pd.api.types.infer_dtype(values, skipna=False)
+    cell_by_cell = kind not in ("string", "empty") and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) not in ("string", "empty")
+    if rows is not None:
+        values = values[rows]
     if kind == "string":  # no blank cell: stripping each is cheaper than finding distinct ones
         return [v.strip() for v in values.tolist()]
-    if kind != "empty" and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    if cell_by_cell:
         return [_text(v) for v in values.tolist()]
     codes, uniques = pd.factorize(values)
     table = np.array([*(str(u).strip() for u in uniques), ""], dtype=object)
     return list(table[codes].tolist())
 
 
-class _Row(Mapping[str, str]):
-    """One row of `_Columns` as a read-only mapping: the same as its `_records` dict, but only
-    the cells read are converted (issue 7: a dict of every cell per pupil was slow)."""
-
-    def __init__(self, table: _Columns, pos: int) -> None:
-        self.table, self.pos = table, pos
-
-    def __getitem__(self, key: str) -> str:
-        if key not in self.table.names:
-            raise KeyError(key)
-        return self.table.column(key)[self.pos]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """`Mapping.get` without raising and catching KeyError (called per cell read)."""
-        if key not in self.table.names:
-            return default
-        return self.table.column(key)[self.pos]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.table.names)
-
-    def __len__(self) -> int:
-        return len(self.table.names)
-
-
-def _rows(frame: pd.DataFrame | None) -> Sequence[Mapping[str, str]]:
-    """`_records(frame)`, lazily (falls back to `_records` if column names repeat)."""
-    if frame is None or frame.empty:
-        return []
-    if len({str(c) for c in frame.columns}) != len(frame.columns):
-        return _records(frame)
-    return _LazyRows(_Columns(frame))
-
-
-class _LazyRows(Sequence[Mapping[str, str]]):
-    """Every row of `_Columns` as a `_Row`, each made only when read."""
-
-    def __init__(self, table: _Columns) -> None:
-        self.table = table
-        self.n = len(table.frame)
-
-    @overload
-    def __getitem__(self, i: int) -> Mapping[str, str]: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Mapping[str, str]]: ...
-
-    def __getitem__(self, i: int | slice) -> Mapping[str, str] | Sequence[Mapping[str, str]]:
-        if isinstance(i, slice):
-            return [_Row(self.table, j) for j in range(self.n)[i]]
-        if not -self.n <= i < self.n:
-            raise IndexError(i)
-        return _Row(self.table, i % self.n)
-
-    def __len__(self) -> int:
-        return self.n
-
-
 def _on_or_before(day_text: str, as_of: dt.date) -> bool:
     day = parse_iso(day_text)
     return day is None or day <= as_of
+
+
+# The Destinations cells `_assess_pupil` reads: only these are converted for the pupils assessed
+# (tests/unit/test_risk_plumbing.py checks that it reads no other).
+PUPIL_FIELDS: tuple[str, ...] = (
+    "school",
+    "upn",
+    "leaving_year",
+    "preferred_forename",
+    "legal_forename",
+    "preferred_surname",
+    "legal_surname",
+    "send",
+    "disadvantaged",
+    "eal",
+    "looked_after",
+    "on_track_level",
+    "latest_guidance_interview",
+    *(
+        f"current_intended_{f}"
+        for f in ("destination", "other", "provider", "course", "level", "source", "recorded")
+    ),
+)
+
+
+# Form A's current-leavers entry as an intention: (intention field, Destinations column).
+_FORM_A_INTENDED: tuple[tuple[str, str], ...] = tuple(
+    (f, f"current_intended_{f}") for f in ("destination", "other", "provider", "course", "level")
+)
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """A cohort in its survey rounds: the rounds opened by `as_of`, every round's window, the
+    current round (the latest opened) and the final round's key."""
+
+    opened: list[RoundRule]
+    windows: dict[str, tuple[dt.date, dt.date]]
+    current: RoundRule
+    final: str
+
+
+def _cohort(
+    rounds: list[RoundRule],
+    year: int,
+    term_dates: Mapping[str, TermDates],
+    order: list[str],
+    as_of: dt.date,
+) -> _Cohort | None:
+    """The phase's `rounds` for the cohort leaving in `year`; None unless it is in its rounds."""
+    windows = {r.key: round_window(r, year, term_dates) for r in rounds}
+    opened = [r for r in rounds if windows[r.key][0] <= as_of]
+    if not opened or as_of > max(w[1] for w in windows.values()):
+        return None
+    return _Cohort(opened, windows, *_current_and_final(opened, windows, order))
+
+
+def _current_and_final(
+    opened: Sequence[RoundRule], windows: Mapping[str, tuple[dt.date, dt.date]], order: list[str]
+) -> tuple[RoundRule, str]:
+    """The current round (the latest opened) and the final round's key (the latest of all)."""
+    current = max(opened, key=lambda r: (windows[r.key][0], order.index(r.key)))
+    final = max(windows, key=lambda k: (windows[k][0], order.index(k)))
+    return current, final
 
 
 def assess(
@@ -233,20 +254,25 @@ def assess(
             and _on_or_before(row.get("recorded", ""), as_of)
         ):
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
-    entries: list[RiskEntry] = []
-    # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
-    # per cohort, on whole columns; only the pupils of such cohorts are read, cell by cell.
-    pupils = _rows(destinations)
-    if not pupils:
+    if destinations is None or destinations.empty:
         return []
+    # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
+    # per cohort, on whole columns. Only the pupils of such cohorts are read, and of them only the
+    # cells `_assess_pupil` reads (PUPIL_FIELDS), column by column (issue 7).
+    names = [str(c) for c in destinations.columns]
+    table: _Columns | None = None
+    records: list[dict[str, str]] = []
+    if len(set(names)) == len(names):
+        table = _Columns(destinations)
+    else:  # repeated column names: each row as its dict (the last such column wins)
+        records = _records(destinations)
 
     def column(name: str) -> list[str] | None:
-        if isinstance(pupils, _LazyRows):
-            table = pupils.table
+        if table is not None:
             return table.column(name) if name in table.names else None
-        return [p[name] for p in pupils] if name in pupils[0] else None
+        return [p[name] for p in records] if name in records[0] else None
 
-    n = len(pupils)
+    n = len(destinations)
     years = column("leaving_year") or [""] * n
     upns = column("upn") or [""] * n
     phase_column = column("phase")
@@ -264,22 +290,37 @@ def assess(
     pairs, pair_of = np.unique(
         phase_codes.astype(np.int64) * width + year_codes[candidates], return_inverse=True
     )
-    cohorts: list[tuple[list[RoundRule], dict[str, tuple[dt.date, dt.date]]] | None] = []
+    cohorts: list[_Cohort | None] = []
     for pair in pairs.tolist():
         phase, year = str(phase_texts[pair // width]), str(year_texts[pair % width])
         rounds = [r for r in rules.rounds if phase_column is not None and r.phase == phase]
-        windows = {r.key: round_window(r, int(year), term_dates) for r in rounds}
-        opened = [r for r in rounds if windows[r.key][0] <= as_of]
-        in_rounds = opened and as_of <= max(w[1] for w in windows.values())
-        cohorts.append((opened, windows) if in_rounds else None)
-    for i, pair in zip(candidates.tolist(), pair_of.tolist(), strict=True):
-        found = cohorts[pair]
-        if found is None:
-            continue  # the cohort is not in its survey rounds
-        opened, windows = found
-        key = (upns[i], years[i])
+        cohorts.append(_cohort(rounds, int(year), term_dates, order, as_of))
+    in_rounds = np.array([c is not None for c in cohorts], dtype=bool)[pair_of.reshape(-1)]
+    listed = candidates[in_rounds]
+    if not len(listed):
+        return []
+    pupils: Iterable[Mapping[str, str]]
+    if table is not None:
+        fields = [f for f in PUPIL_FIELDS if f in table.names]
+        cells = [table.cells(f, listed) for f in fields]
+        pupils = (dict(zip(fields, row, strict=True)) for row in zip(*cells, strict=True))
+    else:
+        pupils = (records[i] for i in listed.tolist())
+    no_rows: list[dict[str, str]] = []
+    entries: list[RiskEntry] = []
+    for pupil, pair in zip(pupils, pair_of.reshape(-1)[in_rounds].tolist(), strict=True):
+        cohort = cohorts[pair]
+        assert cohort is not None
+        key = (pupil["upn"], pupil["leaving_year"])
         entry = _assess_pupil(
-            pupils[i], opened, windows, intents.get(key, []), apps.get(key, []), order, as_of
+            pupil,
+            cohort.opened,
+            cohort.windows,
+            intents.get(key, no_rows),
+            apps.get(key, no_rows),
+            order,
+            as_of,
+            cohort=cohort,
         )
         if entry is not None:
             entries.append(entry)
@@ -294,12 +335,21 @@ def _assess_pupil(
     apps: list[dict[str, str]],
     order: list[str],
     as_of: dt.date,
+    *,
+    cohort: _Cohort | None = None,
 ) -> RiskEntry | None:
+    """The pupil's entry, None if no reason applies. `cohort`: `_cohort`'s answer for these
+    `opened` and `windows`, whose current and final rounds are then not worked out again."""
     responded = {r["round"] for r in intents}
-    current = max(opened, key=lambda r: (windows[r.key][0], order.index(r.key)))
+    if cohort is not None:
+        current, final = cohort.current, cohort.final
+    else:
+        current, final = _current_and_final(opened, windows, order)
     # The intended destination: the latest round's answer that names one, else Form A's entry.
     intended: dict[str, str] | None = None
-    for row in sorted(intents, key=lambda r: (order.index(r["round"]), r["submitted"])):
+    for row in (
+        sorted(intents, key=lambda r: (order.index(r["round"]), r["submitted"])) if intents else ()
+    ):
         if row.get("destination") and row["destination"] != UNDECIDED:
             intended = row
     if (
@@ -309,10 +359,7 @@ def _assess_pupil(
         and pupil.get("current_intended_source", "").casefold() != UNKNOWN_SOURCE
         and _on_or_before(pupil.get("current_intended_recorded", ""), as_of)
     ):
-        intended = {
-            f: pupil.get(f"current_intended_{f}", "")
-            for f in ("destination", "other", "provider", "course", "level")
-        }
+        intended = {f: pupil.get(column, "") for f, column in _FORM_A_INTENDED}
     # Each application's latest status: the latest round's row for the same provider and course.
     latest: dict[tuple[str, str], tuple[int, str]] = {}
     for row in apps:
@@ -323,7 +370,6 @@ def _assess_pupil(
     has_offer = any(status in OFFER_STATUSES for _, status in latest.values())
 
     reasons: dict[str, str] = {}
-    final = max(windows, key=lambda k: (windows[k][0], order.index(k)))
     for rnd in opened:
         # The final round is the last check before pupils leave: it holds for everyone once open.
         active = rnd.key in responded or as_of > windows[rnd.key][1] or rnd.key == final
@@ -368,28 +414,69 @@ def _assess_pupil(
     )
 
 
+# The Risk tab's column keys `risk_rows` knows, in the order `_risk_values` gives their cells.
+_RISK_KEYS: tuple[str, ...] = (
+    "rank",
+    "school",
+    "upn",
+    "leaving_year",
+    "forename",
+    "surname",
+    "priority_groups",
+    "score",
+    "reasons",
+    "reason_codes",
+    "current_round",
+    "intended_destination",
+    "on_track_level",
+    "latest_guidance_interview",
+)
+
+
 def risk_rows(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[dict[str, str]]:
     """The Risk tab's rows (template column keys -> text), ranked from 1."""
-    rows: list[dict[str, str]] = []
+    picks = list(zip(columns, _picks(columns), strict=True))
+    return [{c: values[i] for c, i in picks} for values in _risk_values(entries)]
+
+
+def _risk_cells(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[list[str]]:
+    """Each entry's cells under `columns`, as `risk_rows` gives them ("" for a key it does not
+    know): one tuple of every cell per entry, then picked by position (issue 7: a dict per entry
+    was slow)."""
+    picks = _picks(columns)
+    return [[values[i] for i in picks] for values in _risk_values(entries)]
+
+
+def _picks(columns: Sequence[str]) -> list[int]:
+    """Where each column's cell is in a `_risk_values` tuple (the last, "", for unknown keys)."""
+    at = {key: i for i, key in enumerate(_RISK_KEYS)}
+    return [at.get(c, len(_RISK_KEYS)) for c in columns]
+
+
+def _risk_values(entries: Sequence[RiskEntry]) -> Iterator[tuple[str, ...]]:
+    """Each entry's cells under `_RISK_KEYS`, then "" (the score worked out once per reasons)."""
+    scores: dict[tuple[str, ...], str] = {}
     for rank, e in enumerate(entries, start=1):
-        values = {
-            "rank": str(rank),
-            "school": e.school,
-            "upn": e.upn,
-            "leaving_year": e.leaving_year,
-            "forename": e.forename,
-            "surname": e.surname,
-            "priority_groups": ", ".join(e.priority_groups),
-            "score": str(e.score),
-            "reasons": "; ".join(e.labels),
-            "reason_codes": " ".join(e.reasons),
-            "current_round": e.current_round,
-            "intended_destination": e.intended_destination,
-            "on_track_level": e.on_track_level,
-            "latest_guidance_interview": e.latest_guidance_interview,
-        }
-        rows.append({c: values.get(c, "") for c in columns})
-    return rows
+        score = scores.get(e.reasons)
+        if score is None:
+            score = scores[e.reasons] = str(e.score)
+        yield (
+            str(rank),
+            e.school,
+            e.upn,
+            e.leaving_year,
+            e.forename,
+            e.surname,
+            ", ".join(e.priority_groups),
+            score,
+            "; ".join(e.labels),
+            " ".join(e.reasons),
+            e.current_round,
+            e.intended_destination,
+            e.on_track_level,
+            e.latest_guidance_interview,
+            "",
+        )
 
 
 def write_risk_tab(
@@ -411,6 +498,6 @@ def write_risk_tab(
         as_of,
     )
     header = [c.header for c in tab.columns]
-    body = [[row[c.key] for c in tab.columns] for row in risk_rows(entries, tab.keys)]
+    body = _risk_cells(entries, tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
     plan.replace_tab(tab.title, [header, *body])
     return entries
