@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
+from pandas.api.types import infer_dtype
 
 from gsync import writebatch
 from gsync.errors import ConfigError, GsyncError, LockedError, NotFoundError
@@ -319,25 +320,36 @@ def _column_values(frame: pd.DataFrame, j: int) -> Sequence[Any]:
     return _CellsOf(frame, j)
 
 
-def _texts(frame: pd.DataFrame) -> Any:
-    """`frame.fillna("").astype(str).to_numpy()`: every cell as text, blanks for missing values.
+def _text_column(series: pd.Series) -> np.ndarray:
+    """The column as `series.fillna("").astype(str)` gives it: an object array of text.
 
-    Columns holding only text (str, as read from a sheet) are that already, so they are taken as
-    they are; only the other columns go through pandas' fillna / astype (a 10k x 43 frame's
-    missing-value scan was most of a steady night's update_frame).
+    A column holding only text (str, as read from a sheet) is that already and is taken as it is
+    (pandas' C check, no copy); only other columns go through fillna / astype (a 10k x 43
+    frame's missing-value scan was most of a steady night's update_frame).
     """
-    out = np.empty(frame.shape, dtype=object)
-    others: list[int] = []
-    for j in range(frame.shape[1]):
-        series = frame.iloc[:, j]
-        values = series.to_numpy() if series.dtype == object else None
-        if isinstance(values, np.ndarray) and set(map(type, values.tolist())) <= {str}:
-            out[:, j] = values
-        else:
-            others.append(j)
-    if others:
-        out[:, others] = frame.iloc[:, others].astype(object).fillna("").astype(str).to_numpy()
-    return out
+    values = series.to_numpy() if series.dtype == object else None
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype == object
+        and infer_dtype(values, skipna=False) == "string"
+    ):
+        return values
+    return np.asarray(series.astype(object).fillna("").astype(str).to_numpy(dtype=object))
+
+
+def _texts(frame: pd.DataFrame) -> list[np.ndarray]:
+    """`_text_column` of each column, by position."""
+    return [_text_column(frame.iloc[:, j]) for j in range(frame.shape[1])]
+
+
+def _texts_of(frame: pd.DataFrame, columns: Sequence[str]) -> list[np.ndarray]:
+    """`_texts(frame.reindex(columns=columns, fill_value=""))` without copying the frame."""
+    if not frame.columns.is_unique:
+        return _texts(frame.reindex(columns=columns, fill_value=""))  # raises as reindex does
+    blank = np.empty(len(frame), dtype=object)
+    blank[:] = ""
+    present = set(frame.columns)
+    return [_text_column(frame[c]) if c in present else blank for c in columns]
 
 
 def _runs(indexes: Iterable[int]) -> list[tuple[int, int]]:
@@ -466,11 +478,14 @@ class WritePlan:
         columns = [c for c in all_columns if writable is None or c in writable]
         n_old = len(old.frame)
         if n_old and columns:
-            before = _texts(old.frame.reindex(columns=columns, fill_value=""))
             after_frame = new.iloc[:n_old][columns]
-            after = _texts(after_frame)
+            mask = np.empty((n_old, len(columns)), dtype=bool, order="F")
+            for j, (before, after) in enumerate(
+                zip(_texts_of(old.frame, columns), _texts(after_frame), strict=True)
+            ):
+                mask[:, j] = before != after
             written += self._write_changed(
-                old.title, before != after, after_frame, [layout[c] for c in columns]
+                old.title, mask, after_frame, [layout[c] for c in columns]
             )
         if len(new) > n_old:
             written += self._write_new_rows(old.title, new, n_old, all_columns, layout)
