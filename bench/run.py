@@ -55,6 +55,12 @@ class Run:
         return sum(self.requests.values())
 
 
+def _failure(exc: Exception) -> str:
+    """A failed run as reported: the error's type and its message (gsync's messages name the
+    problem, never a pupil)."""
+    return f"{type(exc).__name__}: {exc}"[:400]
+
+
 def _log_counts(trust: BenchTrust) -> tuple[dict[str, int], int]:
     log = trust.client.log()
     ok = Counter(e["method"] for e in log if e["status"] != 429)
@@ -83,7 +89,7 @@ def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     try:
         run_sync(trust.ws, trust.config, now=NOW)
     except Exception as exc:  # a failed run is a result to report, not a crash of the benchmark
-        failed = type(exc).__name__
+        failed = _failure(exc)
     wall = time.perf_counter() - start
     requests, throttled = _log_counts(trust)
     trust.client.configure(latency_ms=0, quotas={})
@@ -111,7 +117,7 @@ def aggregate_run(trust: BenchTrust) -> Run:
     try:
         aggregate_trust(trust.ws, trust.config, now=NOW)
     except Exception as exc:
-        failed = type(exc).__name__
+        failed = _failure(exc)
     wall = time.perf_counter() - start
     requests, throttled = _log_counts(trust)
     return Run(
@@ -161,7 +167,7 @@ def steady_run(trust: BenchTrust, per_school: int = 3) -> Run:
     try:
         run_sync(trust.ws, trust.config, now=NOW)
     except Exception as exc:
-        failed = type(exc).__name__
+        failed = _failure(exc)
     wall = time.perf_counter() - start
     requests, throttled = _log_counts(trust)
     return Run(
