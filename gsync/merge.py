@@ -40,6 +40,7 @@ from gsync.template import (
     SYNC_ENTRY_FIELDS,
     Tab,
     Template,
+    format_sync_hash,
     group_hash,
     load_template,
     parse_sync_hash,
@@ -363,7 +364,7 @@ class _Run:
             self.school_rows.setdefault(sch, []).append(i)
         self.pupils: dict[str, PupilIndex] = {}
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
-        self._hash_text, self._hashes = "", parse_sync_hash("")  # `_shows`' last sync_hash read
+        self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -400,7 +401,7 @@ class _Run:
     ) -> dict[str, int]:
         """One school's responses into the rows; returns its counts, appends its changes."""
         school = sch.school
-        dest, sustained, log = self.dest, self.sustained, self.log
+        sustained, log = self.sustained, self.log
         counts = dict.fromkeys(_COUNT_KEYS, 0)
 
         logged = [i for i in log.by_school().get(school, []) if log.get(i, "response_id")]
@@ -481,12 +482,10 @@ class _Run:
             token = tokens.get(id(winner))
             if token is None:
                 token = tokens[id(winner)] = _source_token(winner)
-            if self._shows(row_no, group, winner, token):
-                continue  # `_write_group` would say 'unchanged' and write nothing
-            row = dest.cells(row_no, _GROUP_CELLS[group])
-            cells = _entry_cells(winner) if group != CONTACT else _contact_cells(winner, row)
+            outcome = self._write_dest(row_no, group, winner, token)
+            if outcome == "unchanged":
+                continue
             label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-            outcome = _write_cells(dest, row_no, row, group, cells, token)
             if outcome == "written":
                 counts["applied"] += 1
                 changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
@@ -506,26 +505,44 @@ class _Run:
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         return counts
 
-    def _shows(self, i: int, group: str, winner: dict[str, str], token: str) -> bool:
-        """Whether Destinations row i's group already shows what `winner` would write there, with
-        its hash recorded for this same submission (`token`): the case where `_write_group`
-        returns 'unchanged' and writes nothing, as most groups on a steady night, decided on
-        tuples of the cells (no row dicts). False sends the group through `_write_group`."""
+    def _write_dest(self, i: int, group: str, winner: dict[str, str], token: str) -> str:
+        """`_write_cells` of a submission's group into Destinations row i, on tuples of the
+        group's cells (no row dicts; `sync_hash` parsed once per text): the same outcome and the
+        same cells written. `token`: the submission's `_source_token`."""
         keys = _GROUP_CELLS[group]
         now = self.dest.cell_tuple(i, keys)
+        cur, text = now[:-1], now[-1]
         wanted: tuple[str, ...]
         if group == CONTACT:
             if not _CONTACT_IN_ORDER:
-                return False
+                row = dict(zip(keys, now, strict=True))
+                return _write_cells(self.dest, i, row, group, _contact_cells(winner, row), token)
             wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
         else:
-            wanted = tuple(_entry_values(winner).values())
-        if now[:-1] != wanted or not any(wanted):  # different, or blank ('empty': hash it)
-            return False
-        text = now[-1]
+            wanted = _entry_tuple(winner)
         if text != self._hash_text:  # a pupil's groups come one after another
             self._hash_text, self._hashes = text, parse_sync_hash(text)
-        return self._hashes.get(group) == f"{values_hash(wanted)}.{token}"
+        recorded, _, recorded_source = self._hashes.get(group, "").partition(".")
+        state = "empty" if not any(cur) else "synced" if recorded == values_hash(cur) else "edited"
+        if cur == wanted:
+            if state != "synced" or recorded_source != token:  # record this submission
+                new = self._hashed(text, group, cur, token)
+                if new != text:
+                    self.dest.update(i, dict(zip(keys, (*cur, new), strict=True)))
+            return "unchanged"
+        if state == "edited":
+            return "kept" if recorded_source == token else "conflict"
+        new = self._hashed(text, group, wanted, token)
+        self.dest.update(i, dict(zip(keys, (*wanted, new), strict=True)))
+        return "written"
+
+    def _hashed(self, text: str, group: str, values: tuple[str, ...], source: str) -> str:
+        """`sync_hash` text `text` after `set_group_hash` of a group holding `values`
+        (`self._hashes` holds the parse of `text`)."""
+        hashes = dict(self._hashes)
+        value = values_hash(values)
+        hashes[group] = f"{value}.{source}" if source else value
+        return format_sync_hash(hashes)
 
     def _write_sustained(self, pupil: int, winner: dict[str, str], school: str) -> str:
         """Write a response into the pupil's Sustained row for its check (appended if none)."""
@@ -736,9 +753,29 @@ def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict
     return best
 
 
-def _entry_cells(r: dict[str, str]) -> dict[str, str]:
-    values = _entry_values(r)
-    return {f"{r['entry']}_{f}": values[f] for f in SYNC_ENTRY_FIELDS}
+# `_entry_tuple` builds the entry cells in this order.
+_ENTRY_IN_ORDER = SYNC_ENTRY_FIELDS == (
+    "destination",
+    "other",
+    "provider",
+    "course",
+    "level",
+    "start_date",
+    "source",
+    "recorded",
+)
+
+
+def _entry_tuple(r: dict[str, str]) -> tuple[str, ...]:
+    """`_entry_values(r)`'s values, in `SYNC_ENTRY_FIELDS` order (no dicts)."""
+    if not _ENTRY_IN_ORDER:
+        return tuple(_entry_values(r).values())
+    start = r["start_date"]
+    if start and "bad_start_date" in r["issues"].split():
+        start = ""
+    last = r["last_submitted"]
+    return (r["destination"], r["destination_other"], r["provider"], r["course"], r["level"],
+            start, "form", last[:10])  # fmt: skip
 
 
 def _entry_values(r: dict[str, str]) -> dict[str, str]:
@@ -758,7 +795,7 @@ def _entry_values(r: dict[str, str]) -> dict[str, str]:
 
 
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
-# `_Run._shows` reads the contact group's cells as a tuple in HASH_GROUPS order.
+# `_Run._write_dest` reads the contact group's cells as a tuple in HASH_GROUPS order.
 _CONTACT_IN_ORDER = HASH_GROUPS[CONTACT] == _CONTACT_KEYS
 _CONTACT_EMAIL, _CONTACT_PHONE = (
     _CONTACT_KEYS.index("personal_email"),

@@ -1,7 +1,7 @@
 """Brief Q1's steady-night fast paths in `merge.plan_sync_many` give the frozen merge's output.
 
-A night that repeats the last one takes the fast paths: groups already showing their winning
-submission are recognised on tuples (`_Run._shows`), logged responses whose submission has not
+A night that repeats the last one takes the fast paths: each Destinations group is written, or
+found unchanged, on tuples of its cells (`_Run._write_dest`, no row dicts), logged responses whose submission has not
 changed are compared on the few cells a response can change without a new submission
 (`_log_responses`), and logged submission times in `timestamp`'s form are not parsed again
 (`_not_yet_logged`). Each test below changes what those shortcuts assume (sync hashes, log
@@ -22,6 +22,7 @@ import pytest
 from gsync import merge
 from gsync.sample import DEFAULT_QUESTION_MAP
 from gsync.template import HASH_GROUPS, parse_sync_hash
+from tests.unit._reference_merge2 import merge as ref
 from tests.unit.test_core_equivalence import NOW, SEEDS, _make_trust, _staff_edits
 from tests.unit.test_merge_equivalence import _both
 
@@ -40,17 +41,17 @@ def _copy(tabs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {k: v.copy() for k, v in tabs.items()}
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record `_Run._shows`' answers (so a test can tell the fast path ran)."""
-    seen: list[bool] = []
-    real = merge._Run._shows
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record `_Run._write_dest`'s outcomes (so a test can tell which cases ran)."""
+    seen: list[str] = []
+    real = merge._Run._write_dest
 
-    def shows(self: Any, *args: Any) -> bool:
+    def write(self: Any, *args: Any) -> str:
         got = real(self, *args)
         seen.append(got)
         return got
 
-    monkeypatch.setattr(merge._Run, "_shows", shows)
+    monkeypatch.setattr(merge._Run, "_write_dest", write)
     return seen
 
 
@@ -61,14 +62,14 @@ def test_a_steady_night_takes_the_fast_paths(seed: int, monkeypatch: pytest.Monk
     plan = _both(tabs, raw, LATER)
     assert plan.counts["updated"] == 0 and plan.counts["applied"] == 0
     assert plan.counts["unchanged"] == sum(len(r) for _, r in raw) > 0
-    assert seen and all(seen)  # every group recognised on tuples
+    assert seen and set(seen) == {"unchanged"}
     # And a night after staff edits and edited responses: some groups take the slow path.
     seen.clear()
     edited = _staff_edits(tabs, seed)
     trust = _make_trust(seed, sustained=seed != 11)
     again = [(s.school, s.form_responses(edited=True)) for s in trust.samples]
     plan = _both(edited, again, LATER)
-    assert True in seen and False in seen
+    assert {"unchanged", "written"} <= set(seen) and {"kept", "conflict"} & set(seen)
     assert plan.counts["conflicts"] + plan.counts["applied"] > 0
 
 
@@ -276,3 +277,46 @@ def test_consent_withdrawn_and_new_submissions(seed: int) -> None:
         again.append((school, [*moved, extra]))
     plan = _both(tabs, again, LATER)
     assert plan.counts["updated"] > 0 and plan.counts["new"] > 0
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_bad_start_dates(seed: int) -> None:
+    """A start date that cannot be read is not written (blank in the entry): first and steady
+    night, and a staff-typed `issues` cell in the log that only looks like the code."""
+    trust = _make_trust(seed, sustained=False)
+    start_q = DEFAULT_QUESTION_MAP["start_date"]
+    raw: Night = []
+    for s in trust.samples:
+        responses = s.form_responses()
+        for k, r in enumerate(responses):
+            if k % 2 == 0:
+                answers = dict(r["answers"])
+                typed = ("soon", "31/02/2027", "", "2027-09-01")[k % 4]
+                answers[start_q] = {"textAnswers": {"answers": [{"value": typed}]}}
+                responses[k] = {**r, "answers": answers}
+        raw.append((s.school, responses))
+    plan = _both(trust.tabs, raw)
+    tabs = _copy(plan.tabs)
+    log = tabs["responses"]
+    bad = log.index[log["issues"].str.contains("bad_start_date")]
+    assert len(bad) > 0
+    log.loc[bad[::3], "issues"] = "not_bad_start_date"
+    log.loc[bad[1::3], "issues"] = "bad_start_date bad_telephone"
+    _both(tabs, raw, LATER)
+
+
+def test_the_tuples_equal_the_dicts() -> None:
+    """`_entry_tuple` and `_contact_values` give `_entry_values` / the contact cells as the
+    frozen merge builds them."""
+    rng = random.Random(5)
+    issues = ("", "bad_start_date", "bad_start_date bad_telephone", "not_bad_start_date",
+              "bad_personal_email", "bad_telephone", "missing_consent")  # fmt: skip
+    for k in range(300):
+        r = {c: rng.choice(("", "x", f"v{k}")) for c in merge.RESPONSE_COLUMNS}
+        r.update(issues=rng.choice(issues), last_submitted=rng.choice(("", "2026-07-31T10:00:00.000Z", "2026")),
+                 consent=rng.choice(("Y", "N", "", "y")), entry="intended")  # fmt: skip
+        assert merge._entry_tuple(r) == tuple(ref._entry_values(r).values())
+        row = {"personal_email": rng.choice(("", "old@x.y")), "telephone": rng.choice(("", "+44"))}
+        old = ref._contact_cells(r, row)
+        got = merge._contact_values(r, row["personal_email"], row["telephone"])
+        assert got == tuple(old[c] for c in HASH_GROUPS["ct"])
