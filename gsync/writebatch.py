@@ -79,16 +79,21 @@ class _Write:
     fields: str
     rows: list[bytes]
 
+    def _ends(self, lo: int) -> tuple[bytes, bytes]:
+        """The bytes before and after the rows of a piece starting at row `lo`."""
+        start = {"sheetId": self.sheet, "rowIndex": self.row0 + lo, "columnIndex": self.col0}
+        head = b'{"updateCells":{"start":' + encode(start) + b',"rows":['
+        return head, b'],"fields":' + encode(self.fields) + b"}}"
+
     def piece(self, lo: int, hi: int) -> bytes:
         """The request writing rows [lo, hi) of this write (indexes into `rows`)."""
-        start = encode(
-            {"sheetId": self.sheet, "rowIndex": self.row0 + lo, "columnIndex": self.col0}
-        )
-        return (
-            b'{"updateCells":{"start":' + start + b',"rows":['
-            + b",".join(self.rows[lo:hi])
-            + b'],"fields":' + encode(self.fields) + b"}}"
-        )  # fmt: skip
+        head, tail = self._ends(lo)
+        return head + b",".join(self.rows[lo:hi]) + tail
+
+    def size(self) -> int:
+        """`len(self.piece(0, len(self.rows)))`, without building it."""
+        head, tail = self._ends(0)
+        return len(head) + len(tail) + sum(map(len, self.rows)) + max(len(self.rows) - 1, 0)
 
 
 def _cell_write(request: dict[str, Any]) -> _Write | None:
@@ -113,24 +118,29 @@ def split(
 ) -> list[list[bytes]]:
     """The requests as encoded parts of one or more bodies, each body at most `max_bytes`
     (a single row larger than that is sent alone: nothing smaller can carry it)."""
-    parts = [encode(r) for r in requests]
-    if size(parts) <= max_bytes:
-        return [parts]
+    # Each request encoded once: a cell write row by row (so it can be cut), the others whole.
+    items: list[_Write | bytes] = []
+    for request in requests:
+        write = _cell_write(request)
+        items.append(write if write is not None else encode(request))
+    sizes = [i.size() if isinstance(i, _Write) else len(i) for i in items]
+    total = len(body([])) + sum(sizes) + max(len(items) - 1, 0)
+    if total <= max_bytes:
+        return [[i.piece(0, len(i.rows)) if isinstance(i, _Write) else i for i in items]]
     head: list[bytes] = []
     writes: list[_Write] = []
-    for request, part in zip(requests, parts, strict=True):
-        write = _cell_write(request)
-        if write is not None:
-            writes.append(write)
+    for request, item in zip(requests, items, strict=True):
+        if isinstance(item, _Write):
+            writes.append(item)
         elif set(request) <= _MOVABLE:
-            head.append(part)
+            head.append(item)
         else:
             kinds = ", ".join(sorted(request))
             raise TooLarge(
-                f"the write is {size(parts):,} bytes and holds {kinds}, which moves cells, "
+                f"the write is {total:,} bytes and holds {kinds}, which moves cells, "
                 f"so it cannot be cut into bodies of {max_bytes:,} bytes"
             )
-    del parts
+    del items
     if size(head) > max_bytes:
         raise TooLarge(f"the tab and format requests alone are {size(head):,} bytes")
     # Row buckets of each sheet, in the order the plan first writes them; in a bucket the

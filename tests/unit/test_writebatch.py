@@ -144,3 +144,11 @@ def test_cut_bodies_write_what_the_whole_plan_writes(
     for k, body in enumerate(decoded):
         for sheet, row, _ in _apply(body)[0]:
             assert where.setdefault((sheet, row), k) == k
+
+
+def test_the_limit_is_exact() -> None:
+    requests = [_write(1, r, 0, [["abc", "Zoë"]]) for r in range(50)]
+    requests.insert(0, {"addSheet": {"properties": {"sheetId": 1, "title": "T"}}})
+    whole = len(writebatch.body([writebatch.encode(r) for r in requests]))
+    assert len(writebatch.split(requests, whole)) == 1
+    assert len(writebatch.split(requests, whole - 1)) == 2
