@@ -23,6 +23,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,16 @@ class _Table:
         if edited is None:
             return tuples[i]
         return tuple(edited.get(k, v) for k, v in zip(keys, tuples[i], strict=True))
+
+    def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """`cell_tuple` of each position."""
+        tuples = self._tuples.get(keys)
+        if tuples is None:
+            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        n, edits = self.n, self.edits
+        return [
+            tuples[i] if i < n and i not in edits else self.cell_tuple(i, keys) for i in positions
+        ]
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
@@ -419,14 +430,12 @@ class _Run:
                 stated,
                 index,
             )
-            r.update(
-                stated_leaving_year=stated,
-                upn=upn,
-                leaving_year=year,
-                match_method=method,
-                match_status=status,
-                reason=reason,
-            )
+            r["stated_leaving_year"] = stated
+            r["upn"] = upn
+            r["leaving_year"] = year
+            r["match_method"] = method
+            r["match_status"] = status
+            r["reason"] = reason
             r["entry"] = _entry(r, entry_for, sustained is not None)
 
         _log_responses(log, responses, school, counts, self.log_at, read_from)
@@ -591,10 +600,7 @@ def _not_yet_logged(
     holds (same id, same last-submitted time) is taken from the log, which holds its normalised
     values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights).
     `logged`: the positions of the school's log rows that have a response id."""
-    held: dict[str, str] = {}
-    for i in logged:
-        rid, when = log.cell_tuple(i, _HELD_CELLS)
-        held[rid] = when
+    held = {rid: when for rid, when in log.cell_tuples(logged, _HELD_CELLS)}
     if not held:
         return raw
     out = []
@@ -624,8 +630,8 @@ def _pool(
     response id -> the log row each response taken from the log was read from."""
     by_id: dict[str, dict[str, str]] = {}
     read_from: dict[str, int] = {}
-    for i in logged:
-        row = dict(zip(RESPONSE_COLUMNS, log.cell_tuple(i, _POOL_CELLS), strict=True))
+    for i, cells in zip(logged, log.cell_tuples(logged, _POOL_CELLS), strict=True):
+        row = dict(zip(RESPONSE_COLUMNS, cells, strict=True))
         by_id[row["response_id"]] = row
         read_from[row["response_id"]] = i
     for row in fresh:
@@ -633,7 +639,7 @@ def _pool(
         if held is None or row["last_submitted"] >= held["last_submitted"]:
             by_id[row["response_id"]] = row
             read_from.pop(row["response_id"], None)
-    ordered = sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+    ordered = sorted(by_id.values(), key=itemgetter("last_submitted", "response_id"))
     return ordered, read_from
 
 
@@ -670,7 +676,8 @@ def _log_responses(
     kept up to date here for the schools after this one; `read_from`: `_pool`'s rows)."""
     keys = tuple(c for c in log.columns if c in _LOG_KEYS)
     # A response read from the row it is logged in differs from it at most in these cells.
-    derived = tuple(c for c in keys if c in _DERIVED)
+    derived = tuple(c for c in _DERIVED if c in keys)
+    every = derived == _DERIVED  # `_log_row`'s values of them built directly (below)
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
@@ -678,12 +685,25 @@ def _log_responses(
         i = at.get(rid)
         if i is not None and read_from.get(rid) == i:
             contact = response["consent"] == "Y"
-            now = tuple(
-                school
-                if c == "school"
-                else ("" if not contact and c in _CONTACT_DETAILS else response[c])
-                for c in derived
-            )  # `_log_row`'s cells
+            if every:  # `_DERIVED` order
+                now: tuple[str, ...] = (
+                    school,
+                    response["personal_email"] if contact else "",
+                    response["telephone"] if contact else "",
+                    response["upn"],
+                    response["leaving_year"],
+                    response["match_method"],
+                    response["match_status"],
+                    response["reason"],
+                    response["entry"],
+                )
+            else:
+                now = tuple(
+                    school
+                    if c == "school"
+                    else ("" if not contact and c in _CONTACT_DETAILS else response[c])
+                    for c in derived
+                )  # `_log_row`'s cells
             if now == log.cell_tuple(i, derived):
                 counts["unchanged"] += 1
                 continue
@@ -704,18 +724,16 @@ def _log_responses(
 _CONTACT_DETAILS = frozenset(("personal_email", "telephone"))
 # The log cells a response can change without a new submission: the match, entry, school and
 # (consent withdrawn) contact details; its other cells are the response columns as logged.
-_DERIVED = frozenset(
-    (
-        "school",
-        "personal_email",
-        "telephone",
-        "upn",
-        "leaving_year",
-        "match_method",
-        "match_status",
-        "reason",
-        "entry",
-    )
+_DERIVED = (
+    "school",
+    "personal_email",
+    "telephone",
+    "upn",
+    "leaving_year",
+    "match_method",
+    "match_status",
+    "reason",
+    "entry",
 )
 _LOG_KEYS = frozenset(
     (
@@ -733,23 +751,19 @@ _LOG_KEYS = frozenset(
 
 
 def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict[str, str]]:
-    """Per (upn, leaving_year, group): the latest submission (ties broken by response id)."""
+    """Per (upn, leaving_year, group): the latest submission (ties broken by response id).
+
+    `responses` come in `_pool`'s order, (last submitted, response id) ascending with distinct
+    ids, so each response is later than every one before it: the last offered wins."""
     best: dict[tuple[str, str, str], dict[str, str]] = {}
-
-    def offer(key: tuple[str, str, str], r: dict[str, str]) -> None:
-        held = best.get(key)
-        if held is None or (r["last_submitted"], r["response_id"]) > (
-            held["last_submitted"],
-            held["response_id"],
-        ):
-            best[key] = r
-
     for r in responses:
-        pupil = (r["upn"], r["leaving_year"])
+        upn, year = r["upn"], r["leaving_year"]
         if r["consent"]:
-            offer((*pupil, CONTACT), r)
-        if r["entry"] and r["destination"]:
-            offer((*pupil, ENTRY_GROUP.get(r["entry"], f"s:{r['entry']}")), r)
+            best[upn, year, CONTACT] = r
+        entry = r["entry"]
+        if entry and r["destination"]:
+            group = ENTRY_GROUP.get(entry)
+            best[upn, year, group if group is not None else f"s:{entry}"] = r
     return best
 
 

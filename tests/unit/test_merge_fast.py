@@ -59,10 +59,14 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_steady_night_takes_the_fast_paths(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     tabs, raw = _first_night(seed)
     seen = _spy(monkeypatch)
+    slow: list[str] = []  # responses logged the long way (`_log_row` of every cell)
+    log_row = merge._log_row
+    monkeypatch.setattr(merge, "_log_row", lambda r, s: slow.append(s) or log_row(r, s))
     plan = _both(tabs, raw, LATER)
     assert plan.counts["updated"] == 0 and plan.counts["applied"] == 0
     assert plan.counts["unchanged"] == sum(len(r) for _, r in raw) > 0
     assert seen and set(seen) == {"unchanged"}
+    assert slow == []
     # And a night after staff edits and edited responses: some groups take the slow path.
     seen.clear()
     edited = _staff_edits(tabs, seed)
