@@ -91,6 +91,16 @@ class PupilIndex:
             col[k]
             for k in ("legal_forename", "preferred_forename", "legal_surname", "preferred_surname")
         )
+        # name_key of each ASCII name part: for ASCII text name_key works character by
+        # character, so name_key(f + s) == name_key(f) + name_key(s) (names repeat a lot).
+        parts: dict[str, str | None] = {}
+
+        def part_key(text: str) -> str | None:
+            got = parts.get(text, "")
+            if got == "":
+                got = parts[text] = name_key(text) if text.isascii() else None
+            return got
+
         for i in positions:
             upn = upns[i]
             if not upn or schools[i] != school:
@@ -105,10 +115,16 @@ class PupilIndex:
                 surnames = {legal_s[i], pref_s[i]}
                 for f in forenames:
                     if f:
+                        f_key = part_key(f)
                         for s in surnames:
                             if s:
-                                key = (name_key(f + s), dob)
-                                index.by_name_dob.setdefault(key, {})[pupil] = None
+                                s_key = part_key(s) if f_key is not None else None
+                                name = (
+                                    f_key + s_key
+                                    if f_key is not None and s_key is not None
+                                    else name_key(f + s)
+                                )
+                                index.by_name_dob.setdefault((name, dob), {})[pupil] = None
         return index
 
 

@@ -18,10 +18,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
+from gsync import matching as merge_matching
 from gsync import merge
 from gsync.sample import DEFAULT_QUESTION_MAP
 from gsync.template import HASH_GROUPS, parse_sync_hash
+from tests.unit._reference_merge2 import matching as ref_matching
 from tests.unit._reference_merge2 import merge as ref
 from tests.unit.test_core_equivalence import NOW, SEEDS, _make_trust, _staff_edits
 from tests.unit.test_merge_equivalence import _both
@@ -324,3 +327,27 @@ def test_the_tuples_equal_the_dicts() -> None:
         old = ref._contact_cells(r, row)
         got = merge._contact_values(r, row["personal_email"], row["telephone"])
         assert got == tuple(old[c] for c in HASH_GROUPS["ct"])
+
+
+PARTS = ("Jo", "JO-ellen", "Zoë", "Łukasz", "O'Dunmore", "Ørsted", "---", "", " ", "ß", "ﬁona",
+         "Smith", "a\u0301", "İlkay", "2nd", "Σίσυφος", "x\ty")  # fmt: skip
+
+
+def test_pupil_index_name_keys_from_parts() -> None:
+    """`PupilIndex.from_columns` joins the name keys of ASCII name parts: every mix of ASCII and
+    other forenames and surnames (legal and preferred) matches as the frozen matcher does."""
+    rng = random.Random(9)
+    rows, asks = [], []
+    for k in range(400):
+        fore, pref, sur, psur = (rng.choice(PARTS) for _ in range(4))
+        dob = f"2010-01-0{1 + k % 3}"
+        rows.append({"school": "North", "upn": f"U{k % 150}", "leaving_year": "2026",
+                     "legal_forename": fore, "preferred_forename": pref, "legal_surname": sur,
+                     "preferred_surname": psur, "date_of_birth": dob, "school_email": ""})  # fmt: skip
+        typed = f"{rng.choice((fore, pref))} {rng.choice((sur, psur))}"
+        asks.append({"response_id": f"r{k}", "full_name": typed, "date_of_birth": dob,
+                     "respondent_email": "", "leaving_year": "", "issues": ""})  # fmt: skip
+    dest, responses = pd.DataFrame(rows, dtype=object), pd.DataFrame(asks, dtype=object)
+    new = merge_matching.match_responses(responses, dest, school="North")
+    assert_frame_equal(new, ref_matching.match_responses(responses, dest, school="North"))
+    assert {"matched", "ambiguous", "unmatched"} <= set(new["match_status"])
