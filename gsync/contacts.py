@@ -13,12 +13,16 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native  # what `DataFrame.to_dict` boxes with
 
 from gsync.config import TermDates
 from gsync.deadlines import (
     UNKNOWN_DESTINATION,
     UNKNOWN_SOURCE,
+    Rule,
     Rules,
     completion_vector,
     due_date,
@@ -113,41 +117,84 @@ def attempts(
     Columns: ATTEMPTS_COLUMNS (`attempts` int, `last_attempt` ISO date, `channels` the channels
     tried, sorted and joined with ", ").
     """
+    rows, warnings = _attempt_rows(contacts, destinations, rules, term_dates, as_of)
+    result = pd.DataFrame(rows, columns=ATTEMPTS_COLUMNS)
+    result.attrs["warnings"] = warnings
+    return result
+
+
+def _attempt_rows(
+    contacts: pd.DataFrame,
+    destinations: pd.DataFrame,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """`attempts`' rows (ATTEMPTS_COLUMNS -> value, `upn` str, `leaving_year` and `attempts`
+    int) and its warnings: what the three-attempts rules read, without a frame between."""
     unsuccessful = {o.casefold() for o in rules.contacts.unsuccessful_outcomes}
-    schools: dict[tuple[str, int], str] = {}
-    # Three columns, not every Destinations cell (issue 7: `to_dict("records")` dominated).
-    for upn, year, school in zip(
-        _column(destinations, "upn"),
-        _column(destinations, "leaving_year"),
-        _column(destinations, "school"),
-        strict=True,
-    ):
-        key = _key(upn, year)
-        if key is not None:
-            schools[key] = _text(school)
+    # Each pupil's school, read only once an unsuccessful attempt needs it (a night with no such
+    # attempt reads no Destinations cell; issue 7).
+    known: list[dict[tuple[str, int], str]] = []
+
+    def schools_of() -> dict[tuple[str, int], str]:
+        if not known:
+            known.append(_schools(destinations))
+        return known[0]
+
     # Windows per (entry or day, cohort) resolved once; their warnings repeat as before.
-    found_for = functools.cache(lambda day, year: entry_for_date(rules, term_dates, day, year))
     window_for = functools.cache(lambda entry, year: window_of(rules.rule(entry), year, term_dates))
+
+    def windows(rule: Rule, year: int) -> tuple[tuple[dt.date, dt.date] | None, list[str]]:
+        return window_for(rule.key, year)
+
+    found_for = functools.cache(
+        lambda day, year: entry_for_date(rules, term_dates, day, year, windows)
+    )
     skipped = {"date": 0, "entry": 0, "pupil": 0, "window": 0}
     seen: set[tuple[str, int, str, dt.date, str]] = set()
     counts: dict[tuple[str, int, str], list[dt.date]] = {}
     channels: dict[tuple[str, int, str], set[str]] = {}
     warnings: list[str] = []
     keys = set(rules.keys)
-    for record in contacts.to_dict("records"):
-        if _text(record.get("outcome")).casefold() not in unsuccessful:
+    # Per distinct text cell, once: whether an outcome is unsuccessful, a date's day, a leaving
+    # year's number (issue 7: a call per cell dominated at 100k pupils).
+    failed_of: dict[str, bool] = {}
+    day_of: dict[str, dt.date | None] = {}
+    year_of: dict[str, int | None] = {}
+    columns = _cells(contacts, ("outcome", "date", "upn", "leaving_year", "entry", "channel"))
+    for outcome, date, upn, year_cell, entry_cell, channel_cell in zip(*columns, strict=True):
+        if type(outcome) is str:
+            if outcome not in failed_of:
+                failed_of[outcome] = _text(outcome).casefold() in unsuccessful
+            failed = failed_of[outcome]
+        else:
+            failed = _text(outcome).casefold() in unsuccessful
+        if not failed:
             continue
-        day = parse_iso(_text(record.get("date")))
+        if type(date) is str:
+            if date not in day_of:
+                day_of[date] = parse_iso(_text(date))
+            day = day_of[date]
+        else:
+            day = parse_iso(_text(date))
         if day is None:
             skipped["date"] += 1
             continue
         if as_of is not None and day > as_of:
             continue
-        key = _key(record.get("upn"), record.get("leaving_year"))
-        if key is None or key not in schools:
+        if type(year_cell) is str:  # `_key`, each distinct year text read once
+            if year_cell not in year_of:
+                year_of[year_cell] = _year(year_cell)
+            year = year_of[year_cell]
+        else:
+            year = _year(year_cell)
+        upn_text = upn.strip().upper() if type(upn) is str else _text(upn).upper()
+        key = (upn_text, year) if upn_text and year is not None else None
+        if key is None or key not in schools_of():
             skipped["pupil"] += 1
             continue
-        entry = _text(record.get("entry"))
+        entry = entry_cell.strip() if type(entry_cell) is str else _text(entry_cell)
         if not entry:
             found, w = found_for(day, key[1])
             warnings.extend(w)
@@ -164,14 +211,15 @@ def attempts(
             if window is not None and not window[0] <= day <= window[1]:
                 skipped["window"] += 1
                 continue
-        ident = (key[0], key[1], entry, day, _text(record.get("channel")).casefold())
+        channel = _text(channel_cell).casefold()
+        ident = (key[0], key[1], entry, day, channel)
         if ident in seen:
             continue
         seen.add(ident)
         counts.setdefault((key[0], key[1], entry), []).append(day)
-        channel = _text(record.get("channel")).casefold()
         if channel:
             channels.setdefault((key[0], key[1], entry), set()).add(channel)
+    schools = schools_of() if counts else {}
     rows = [
         {
             "school": schools[(upn, year)],
@@ -193,9 +241,55 @@ def attempts(
     for reason, n in skipped.items():
         if n:
             warnings.append(f"{n} unsuccessful contact row(s) not counted: {reasons[reason]}")
-    result = pd.DataFrame(rows, columns=ATTEMPTS_COLUMNS)
-    result.attrs["warnings"] = list(dict.fromkeys(warnings))
-    return result
+    return rows, list(dict.fromkeys(warnings))
+
+
+def _schools(destinations: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """`_key(upn, leaving_year)` -> `_text(school)` for every Destinations row with a key (the
+    last such row wins): three columns, not every cell (issue 7); text cells (the usual case)
+    without a call per cell, each distinct leaving-year text read once."""
+    upns = _column(destinations, "upn")
+    years = _column(destinations, "leaving_year")
+    school_cells = _column(destinations, "school")
+    year_of: dict[str, int | None] = {}
+    schools: dict[tuple[str, int], str] = {}
+    for upn, year, school in zip(upns, years, school_cells, strict=True):
+        if type(year) is str:  # `_year` of a text: the same for the same text
+            if year not in year_of:
+                year_of[year] = _year(year)
+            number = year_of[year]
+        else:
+            number = _year(year)
+        if number is None:
+            continue
+        upn_text = upn.strip().upper() if type(upn) is str else _text(upn).upper()
+        if upn_text:
+            schools[(upn_text, number)] = school.strip() if type(school) is str else _text(school)
+    return schools
+
+
+def _cells(frame: pd.DataFrame, names: Sequence[str]) -> list[list[Any]]:
+    """Each named column's cells as `frame.to_dict("records")` gives them (`record.get(name)`:
+    None for a column the frame lacks), column by column (issue 7: a dict per row was slow).
+
+    `to_dict` boxes object and extension cells with pandas' `maybe_box_native` (numpy scalars to
+    Python ones, pd.NA to None); so is every such cell here but text, which it leaves as it is.
+    Repeated column names: the records themselves.
+    """
+    if not frame.columns.is_unique:
+        records = frame.to_dict("records")
+        return [[r.get(name) for r in records] for name in names]
+    out: list[list[Any]] = []
+    for name in names:
+        if name not in frame.columns:
+            out.append([None] * len(frame))
+            continue
+        column = frame[name]
+        values = column.tolist()
+        if column.dtype == np.dtype(object) or isinstance(column.dtype, ExtensionDtype):
+            values = [v if type(v) is str else maybe_box_native(v) for v in values]
+        out.append(values)
+    return out
 
 
 def _column(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -217,16 +311,17 @@ def apply_three_attempts(
     never overwritten (and an existing placeholder keeps its date), so a later response or staff
     entry that replaces the placeholder stays. Returns a new frame; the input is unchanged.
     """
-    result = destinations.copy()
+    result = destinations.copy(deep=False)  # copy-on-write (pandas 3): the input never changes
     result.attrs = dict(destinations.attrs)
-    counted = attempts(contacts, destinations, rules, term_dates, as_of=as_of)
+    counted, _ = _attempt_rows(contacts, destinations, rules, term_dates, as_of)
     by_pupil: dict[tuple[str, int, str], int] = {
         (str(r["upn"]), int(r["leaving_year"]), str(r["entry"])): int(r["attempts"])
-        for r in counted.to_dict("records")
+        for r in counted
     }
     if not by_pupil:
         return result
-    row_keys = [_key(u, y) for u, y in zip(result["upn"], result["leaving_year"], strict=True)]
+    rows_of = _rows_of(result, {(upn, year) for upn, year, _ in by_pupil})
+    cells = _Cells(result)
     for rule in rules.entries:
         if "unknown_after_attempts" not in rule.completed_by:
             continue
@@ -237,23 +332,88 @@ def apply_three_attempts(
         for col in (src_col, rec_col):
             if col not in result.columns:
                 result[col] = ""
-        for pos, key in enumerate(row_keys):
-            if key is None or by_pupil.get((key[0], key[1], rule.key), 0) < rule.attempts:
+        # The rows (in frame order) of pupils with enough attempts at this entry.
+        due = sorted(
+            pos
+            for (upn, year, entry), n in by_pupil.items()
+            if entry == rule.key and n >= rule.attempts
+            for pos in rows_of.get((upn, year), ())
+        )
+        for pos in due:
+            if _text(cells.get(dest_col, pos)):
                 continue
-            label = result.index[pos]
-            if _text(result.at[label, dest_col]):
-                continue
-            result.at[label, dest_col] = UNKNOWN_DESTINATION
-            result.at[label, src_col] = UNKNOWN_SOURCE
-            result.at[label, rec_col] = as_of.isoformat()
+            cells.set(dest_col, pos, UNKNOWN_DESTINATION)
+            cells.set(src_col, pos, UNKNOWN_SOURCE)
+            cells.set(rec_col, pos, as_of.isoformat())
             group = ENTRY_GROUP.get(rule.key)
             if group is not None and "sync_hash" in result.columns:
                 # The hash reads only the group's cells and sync_hash (gsync.template.group_hash).
-                cells = [c for c in (*HASH_GROUPS[group], "sync_hash") if c in result.columns]
-                row = {c: _text(result.at[label, c]) for c in cells}
+                read = [c for c in (*HASH_GROUPS[group], "sync_hash") if c in result.columns]
+                row = {c: _text(cells.get(c, pos)) for c in read}
                 set_group_hash(row, group, PLACEHOLDER_TOKEN)
-                result.at[label, "sync_hash"] = row["sync_hash"]
+                cells.set("sync_hash", pos, row["sync_hash"])
+    cells.write()
     return result
+
+
+def _rows_of(frame: pd.DataFrame, pupils: set[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+    """The positions of `frame`'s rows whose `_key(upn, leaving_year)` is one of `pupils`; only
+    rows whose UPN text is one of theirs get a whole key (issue 7)."""
+    upns, years = frame["upn"].tolist(), frame["leaving_year"].tolist()
+    wanted = {upn for upn, _ in pupils}
+    rows: dict[tuple[str, int], list[int]] = {}
+    for pos, upn in enumerate(upns):
+        if (upn.strip().upper() if type(upn) is str else _text(upn).upper()) not in wanted:
+            continue
+        key = _key(upn, years[pos])
+        if key is not None and key in pupils:
+            rows.setdefault(key, []).append(pos)
+    return rows
+
+
+class _Cells:
+    """A frame's cells by (column, position), as `frame.at[frame.index[pos], column]` reads and
+    writes them.
+
+    With unique labels and column names, a column is read once as a list and the writes wait in
+    memory until `write` puts each object column back whole (issue 7: `.at` per cell was slow);
+    other columns, and frames with repeated labels or names, use `.at` itself.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.direct = not (frame.index.is_unique and frame.columns.is_unique)
+        self.columns: dict[str, list[Any]] = {}
+        self.pending: dict[str, dict[int, Any]] = {}
+        self.held: dict[str, bool] = {}  # column -> its writes wait for `write` (object columns)
+
+    def get(self, column: str, pos: int) -> Any:
+        if self.direct:
+            return self.frame.at[self.frame.index[pos], column]
+        written = self.pending.get(column)
+        if written is not None and pos in written:
+            return written[pos]
+        if column not in self.columns:
+            self.columns[column] = self.frame[column].tolist()
+        return self.columns[column][pos]
+
+    def set(self, column: str, pos: int, value: Any) -> None:
+        if column not in self.held:
+            self.held[column] = not self.direct and self.frame[column].dtype == np.dtype(object)
+        if not self.held[column]:
+            self.frame.at[self.frame.index[pos], column] = value
+            self.columns.pop(column, None)
+        else:
+            self.pending.setdefault(column, {})[pos] = value
+
+    def write(self) -> None:
+        for column, written in self.pending.items():
+            values = self.frame[column].to_numpy(dtype=object, copy=True)
+            for pos, value in written.items():
+                values[pos] = value
+            # A Series of dtype object: an array of text alone would become a column of str.
+            self.frame[column] = pd.Series(values, index=self.frame.index, dtype=object)
+        self.pending.clear()
 
 
 SUSTAINED_KEYS = ("school", "upn", "leaving_year", "check")
@@ -275,12 +435,12 @@ def apply_three_attempts_sustained(
     row's `sync_hash` set so a later response replaces it. Existing rows keep their order.
     """
     checks = set(sustained_checks(rules, destinations))
-    counted = attempts(contacts, destinations, rules, term_dates, as_of=as_of)
+    counted, _ = _attempt_rows(contacts, destinations, rules, term_dates, as_of)
     if not any(
-        str(e) in checks
-        and "unknown_after_attempts" in rules.rule(str(e)).completed_by
-        and int(n) >= rules.rule(str(e)).attempts
-        for e, n in zip(counted["entry"], counted["attempts"], strict=True)
+        str(r["entry"]) in checks
+        and "unknown_after_attempts" in rules.rule(str(r["entry"])).completed_by
+        and int(r["attempts"]) >= rules.rule(str(r["entry"])).attempts
+        for r in counted
     ):
         result = sustained.copy()  # nothing to mark: the tab as it is
         result.attrs = dict(sustained.attrs)
@@ -300,7 +460,7 @@ def apply_three_attempts_sustained(
             if ident not in at or row["destination"]:
                 at[ident] = i
     changed = False
-    for r in counted.to_dict("records"):
+    for r in counted:
         check = str(r["entry"])
         if check not in checks:
             continue

@@ -429,12 +429,23 @@ def school_day(moment: dt.datetime | dt.date) -> dt.date:
 
 
 def entry_for_date(
-    rules: Rules, term_dates: Mapping[str, TermDates], day: dt.date, leaving_year: int
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    day: dt.date,
+    leaving_year: int,
+    windows: Callable[[Rule, int], tuple[tuple[dt.date, dt.date] | None, list[str]]] | None = None,
 ) -> tuple[str | None, list[str]]:
-    """The first entry (file order) whose window holds `day` for the cohort, and any warnings."""
+    """The first entry (file order) whose window holds `day` for the cohort, and any warnings.
+
+    `windows(rule, leaving_year)`: `window_of(rule, leaving_year, term_dates)`, e.g. memoised by
+    a caller that asks about many days.
+    """
     warnings: list[str] = []
     for rule in rules.entries:
-        window, w = window_of(rule, leaving_year, term_dates)
+        if windows is None:
+            window, w = window_of(rule, leaving_year, term_dates)
+        else:
+            window, w = windows(rule, leaving_year)
         warnings.extend(w)
         if window is not None and window[0] <= day <= window[1]:
             return rule.key, warnings
@@ -848,12 +859,48 @@ def sustained_checks(rules: Rules, destinations: pd.DataFrame) -> list[str]:
     return [r.key for r in rules.entries if not _entry_present(destinations, r.key)]
 
 
+def _upn_text(upn: object) -> str:
+    return "" if upn is None else str(upn).strip().upper()
+
+
 def _pupil_key(upn: object, year: object) -> tuple[str, int] | None:
-    upn_text = "" if upn is None else str(upn).strip().upper()
+    upn_text = _upn_text(upn)
     year_text = "" if year is None else str(year).strip()
     if not upn_text or not year_text.isdigit():
         return None
     return upn_text, int(year_text)
+
+
+def _rows_of_pupils(
+    frame: pd.DataFrame, pupils: set[tuple[str, int]]
+) -> dict[tuple[str, int], list[int]]:
+    """The positions of `frame`'s rows whose `_pupil_key` is one of `pupils`.
+
+    Only rows whose UPN text is one of theirs get a whole key (issue 7: a key per row of 100k
+    was slow, for the few pupils staff logged a check for).
+    """
+    rows: dict[tuple[str, int], list[int]] = {}
+    if not pupils:
+        return rows
+    if "upn" not in frame.columns or "leaving_year" not in frame.columns:
+        keys = zip(
+            frame.get("upn", pd.Series(dtype=object)),
+            frame.get("leaving_year", pd.Series(dtype=object)),
+            strict=True,
+        )
+        found = ((pos, _pupil_key(u, y)) for pos, (u, y) in enumerate(keys))
+    else:
+        upns, years = frame["upn"].tolist(), frame["leaving_year"].tolist()
+        wanted = {u for u, _ in pupils}
+        found = (
+            (pos, _pupil_key(u, years[pos]))
+            for pos, u in enumerate(upns)
+            if (u.strip().upper() if type(u) is str else _upn_text(u)) in wanted
+        )
+    for pos, key in found:
+        if key in pupils:
+            rows.setdefault(key, []).append(pos)
+    return rows
 
 
 def with_sustained(
@@ -866,7 +913,7 @@ def with_sustained(
     back. Where staff logged a check twice, a row with a destination wins over one without, then
     the later `recorded` date, then the lower row. Returns a new frame.
     """
-    result = destinations.copy()
+    result = destinations.copy(deep=False)  # copy-on-write (pandas 3): the input never changes
     result.attrs = dict(destinations.attrs)
     checks = sustained_checks(rules, destinations)
     if not checks:
@@ -884,26 +931,19 @@ def with_sustained(
         rank = (bool(row["destination"]), row["recorded"])
         if held is None or rank >= (bool(held["destination"]), held["recorded"]):
             best[ident] = row
-    keys = [
-        _pupil_key(u, y)
-        for u, y in zip(
-            result.get("upn", pd.Series(dtype=object)),
-            result.get("leaving_year", pd.Series(dtype=object)),
-            strict=True,
-        )
-    ]
+    rows_of = _rows_of_pupils(result, {(u, y) for u, y, _ in best})
     # Each field's values once, plus "" for pupils without the check; columns are then taken by
-    # position (issue 7: a dict per pupil per check was slow at 100k rows).
+    # position (issue 7: a dict per pupil per check was slow at 100k rows). Only the rows of
+    # pupils with a logged check are set: the others take the blank.
     at = {ident: i for i, ident in enumerate(best)}
     blank = len(at)
     values = {f: np.array([r[f] for r in best.values()] + [""], dtype=object) for f in SUSTAINED_FIELDS}  # fmt: skip
     columns: dict[str, np.ndarray] = {}
     for check in checks:
-        take = np.fromiter(
-            (blank if k is None else at.get((k[0], k[1], check), blank) for k in keys),
-            dtype=np.int64,
-            count=len(keys),
-        )
+        take = np.full(len(result), blank, dtype=np.int64)
+        for (upn_text, year, logged), i in at.items():
+            if logged == check:
+                take[rows_of.get((upn_text, year), [])] = i
         for f in SUSTAINED_FIELDS:
             columns[f"{check}_{f}"] = values[f][take]
     extra = pd.DataFrame(columns, index=result.index, dtype=object)
