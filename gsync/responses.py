@@ -142,8 +142,14 @@ _UTC_STAMP = re.compile(
 )
 
 
+# Text already in that form, which `timestamp` returns as it is (whether or not it parses).
+_STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+
+
 def timestamp(text: str) -> str:
     """An RFC 3339 time as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` (sorts as text); unparsable kept as is."""
+    if type(text) is str and _STAMPED.fullmatch(text):
+        return text  # the Forms API's usual form: what the steps below would give
     value = str(text or "").strip()
     if not value:
         return ""
@@ -184,6 +190,9 @@ class Memo:
 
     phones: dict[str, tuple[str, bool]] = field(default_factory=dict)
     emails: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    dates: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    years: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    consents: dict[str, str] = field(default_factory=dict)
 
     def phone(self, text: str) -> tuple[str, bool]:
         got = self.phones.get(text)
@@ -195,6 +204,24 @@ class Memo:
         got = self.emails.get(text)
         if got is None:
             got = self.emails[text] = normalise_email(text)
+        return got
+
+    def date(self, text: str) -> tuple[str, bool]:
+        got = self.dates.get(text)
+        if got is None:
+            got = self.dates[text] = normalise_date(text)
+        return got
+
+    def year(self, text: str) -> tuple[str, bool]:
+        got = self.years.get(text)
+        if got is None:
+            got = self.years[text] = normalise_year(text)
+        return got
+
+    def consent(self, text: str) -> str:
+        got = self.consents.get(text)
+        if got is None:
+            got = self.consents[text] = normalise_consent(text)
         return got
 
 
@@ -215,10 +242,24 @@ def _normalise(
     items: list[tuple[str, str]],
     destination_options: Collection[str],
     memo: Memo,
+    last_submitted: str | None = None,
 ) -> dict[str, str]:
+    """`last_submitted`: `timestamp` of the response's last-submitted (else creation) time, when
+    the caller has it."""
     issues: list[str] = []
     answers = response.get("answers") or {}
-    raw = {key: _answer_text(answers.get(qid)) for key, qid in items}
+    raw: dict[str, str] = {}
+    for key, qid in items:
+        answer = answers.get(qid)
+        # `_answer_text`'s first case inline (one text answer, the usual shape).
+        if type(answer) is dict:
+            texts = answer.get("textAnswers")
+            if type(texts) is dict:
+                values = texts.get("answers")
+                if type(values) is list and len(values) == 1 and type(values[0]) is dict:
+                    raw[key] = str(values[0].get("value", ""))
+                    continue
+        raw[key] = _answer_text(answer)
     for key, value in list(raw.items()):
         if len(value) > MAX_CHARS:
             raw[key] = value[:MAX_CHARS]
@@ -227,8 +268,10 @@ def _normalise(
     row["response_id"] = str(response.get("responseId", ""))
     created = response.get("createTime", "")
     row["created"] = timestamp(created)
-    last = response.get("lastSubmittedTime")
-    row["last_submitted"] = timestamp(last) if last else row["created"]
+    if last_submitted is None:
+        last = response.get("lastSubmittedTime")
+        last_submitted = timestamp(last) if last else row["created"]
+    row["last_submitted"] = last_submitted
     row["respondent_email"] = str(response.get("respondentEmail", "") or "").strip()
     for key in ("course", "level", "provider", "duration"):
         row[key] = str(raw.get(key, "")).strip()
@@ -236,7 +279,7 @@ def _normalise(
     if not row["full_name"]:
         issues.append("missing_name")
     for key in ("date_of_birth", "start_date"):
-        row[key], ok = normalise_date(raw.get(key, ""))
+        row[key], ok = memo.date(raw.get(key, ""))
         if not ok:
             issues.append(f"bad_{key}")
     if not row["date_of_birth"]:
@@ -245,7 +288,7 @@ def _normalise(
         row["last_submitted"][:10] or row["date_of_birth"]
     ):
         issues.append("future_date_of_birth")  # born after submitting: a typo staff must check
-    row["leaving_year"], ok = normalise_year(raw.get("leaving_year", ""))
+    row["leaving_year"], ok = memo.year(raw.get("leaving_year", ""))
     if not ok:
         issues.append("bad_leaving_year")
     row["telephone"], ok = memo.phone(raw.get("telephone", ""))
@@ -259,7 +302,7 @@ def _normalise(
         row["destination"], row["destination_other"] = OTHER, destination
     else:
         row["destination"] = destination
-    row["consent"] = normalise_consent(raw.get("consent", ""))
+    row["consent"] = memo.consent(raw.get("consent", ""))
     if not row["consent"]:
         issues.append("missing_consent")
     row["issues"] = " ".join(issues)
@@ -285,7 +328,7 @@ def normalise_rows(
             latest[rid] = (when, response)
     items = [(key, qid) for key, qid in question_map.items() if key in FORM_KEYS]
     memo = memo or Memo()
-    rows = [_normalise(r, items, destination_options, memo) for _, r in latest.values()]
+    rows = [_normalise(r, items, destination_options, memo, when) for when, r in latest.values()]
     rows.sort(key=lambda r: (r["last_submitted"], r["response_id"]))
     return rows
 

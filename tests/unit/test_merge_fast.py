@@ -22,10 +22,12 @@ from pandas.testing import assert_frame_equal
 
 from gsync import matching as merge_matching
 from gsync import merge
+from gsync import responses as merge_responses
 from gsync.sample import DEFAULT_QUESTION_MAP
 from gsync.template import HASH_GROUPS, parse_sync_hash
 from tests.unit._reference_merge2 import matching as ref_matching
 from tests.unit._reference_merge2 import merge as ref
+from tests.unit._reference_merge2 import responses as ref_responses
 from tests.unit.test_core_equivalence import NOW, SEEDS, _make_trust, _staff_edits
 from tests.unit.test_merge_equivalence import _both
 
@@ -351,3 +353,15 @@ def test_pupil_index_name_keys_from_parts() -> None:
     new = merge_matching.match_responses(responses, dest, school="North")
     assert_frame_equal(new, ref_matching.match_responses(responses, dest, school="North"))
     assert {"matched", "ambiguous", "unmatched"} <= set(new["match_status"])
+
+
+def test_timestamps_already_in_form() -> None:
+    """`timestamp` returns text already in its form at once: the same as the frozen one for
+    such text, parsable or not, and for near misses."""
+    base = "2026-06-01T10:00:00.123Z"
+    near = [base, "2026-02-30T10:00:00.000Z", "2026-06-01T24:00:00.000Z", "9999-12-31T23:59:59.999Z",
+            "1000-01-01T00:00:00.000Z", "0999-01-01T00:00:00.000Z", base + " ", " " + base,
+            base[:-1], base.replace("Z", "z"), base.replace(".123", ".12"), base.replace(".123", ".1234"),
+            base.replace("T", " "), "2026-06-01T10:00:00.123Z\n", "٢٠٢٦-06-01T10:00:00.123Z"]  # fmt: skip
+    for text in near:
+        assert merge_responses.timestamp(text) == ref_responses.timestamp(text), repr(text)
