@@ -932,21 +932,19 @@ def with_sustained(
         if held is None or rank >= (bool(held["destination"]), held["recorded"]):
             best[ident] = row
     rows_of = _rows_of_pupils(result, {(u, y) for u, y, _ in best})
-    # Each field's values once, plus "" for pupils without the check; columns are then taken by
-    # position (issue 7: a dict per pupil per check was slow at 100k rows). Only the rows of
-    # pupils with a logged check are set: the others take the blank.
-    at = {ident: i for i, ident in enumerate(best)}
-    blank = len(at)
-    values = {f: np.array([r[f] for r in best.values()] + [""], dtype=object) for f in SUSTAINED_FIELDS}  # fmt: skip
-    columns: dict[str, np.ndarray] = {}
-    for check in checks:
-        take = np.full(len(result), blank, dtype=np.int64)
-        for (upn_text, year, logged), i in at.items():
-            if logged == check:
-                take[rows_of.get((upn_text, year), [])] = i
-        for f in SUSTAINED_FIELDS:
-            columns[f"{check}_{f}"] = values[f][take]
-    extra = pd.DataFrame(columns, index=result.index, dtype=object)
+    # One block of blanks (a row per new column), then each logged check's cells set at the rows
+    # of its pupil (issue 7: a dict per pupil per check, then a column per field taken by
+    # position, were slow at 100k rows).
+    names = [f"{check}_{f}" for check in checks for f in SUSTAINED_FIELDS]
+    block = np.empty((len(names), len(result)), dtype=object)
+    block.fill("")
+    first = {check: i * len(SUSTAINED_FIELDS) for i, check in enumerate(checks)}
+    for (upn_text, year, check), row in best.items():
+        at = rows_of.get((upn_text, year))
+        if at is not None:
+            for k, f in enumerate(SUSTAINED_FIELDS):
+                block[first[check] + k, at] = row[f]
+    extra = pd.DataFrame(block.T, index=result.index, columns=names, dtype=object, copy=False)
     out = pd.concat([result, extra], axis=1)
     out.attrs = dict(result.attrs)
     return out
