@@ -16,7 +16,7 @@ import math
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -215,12 +215,8 @@ class _System:
 
     def __init__(self, eqs: list[tuple[CellKey, list[CellKey]]]) -> None:
         self.eqs = eqs
-        # The equations each cell is in, once per time it appears there (ascending).
-        self.where: dict[CellKey, list[int]] = defaultdict(list)
-        for i, (t, ps) in enumerate(eqs):
-            self.where[t].append(i)
-            for p in ps:
-                self.where[p].append(i)
+        # The equations each cell is in, once per time it appears there (ascending); read only.
+        self.where: dict[CellKey, list[int]] = _where_index(eqs)
         self.count = [0] * len(eqs)  # hidden members of each equation, with repeats
         self.hidden: set[CellKey] = set()
         self._first: list[CellKey | None] = [None] * len(eqs)  # a hidden member of each
@@ -292,6 +288,54 @@ class _System:
             self._pinned[root] = [cells[i] for i in _pinned_remembered(a)]
         self._dirty.clear()
         return {k for found in self._pinned.values() for k in found}
+
+
+# The last answers of pure functions of the cells, each kept with its arguments (a copy) while
+# the next call's arguments are equal: the nightly job suppresses its tables and then checks what
+# it is about to write, and both build the same equations over the same cells. Only what follows
+# from the cells' keys is kept (never which cells are hidden); a check of other cells, or of the
+# same cells in another order, builds its own. Callers must not change what they get.
+_LAST: dict[str, tuple[Any, Any]] = {}
+
+
+def _remembered(name: str, args: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()`, or the answer kept under `name` if it was computed for arguments equal to
+    `args` (equality by value; the elements shared with the last call compare at once)."""
+    last = _LAST.get(name)
+    if last is not None and last[0] == args:
+        return last[1]
+    answer = compute()
+    _LAST[name] = (args, answer)
+    return answer
+
+
+def _where_index(eqs: list[tuple[CellKey, list[CellKey]]]) -> dict[CellKey, list[int]]:
+    """Each cell's equations, once per time it appears there (ascending); remembered."""
+
+    def compute() -> dict[CellKey, list[int]]:
+        where: dict[CellKey, list[int]] = defaultdict(list)
+        for i, (t, ps) in enumerate(eqs):
+            where[t].append(i)
+            for p in ps:
+                where[p].append(i)
+        return dict(where)
+
+    return cast(dict[CellKey, list[int]], _remembered("where", list(eqs), compute))
+
+
+def _shared_equations(
+    columns: Mapping[str, list[str]], keys: list[CellKey]
+) -> list[tuple[CellKey, list[CellKey]]]:
+    """`_equations(columns, keys)` (`keys` is `_keys_of(columns)`), remembered."""
+    args = {k: list(v) for k, v in columns.items()}
+    eqs = _remembered("equations", args, lambda: _equations(columns, keys))
+    return cast(list[tuple[CellKey, list[CellKey]]], eqs)
+
+
+def _shared_links(keys: list[CellKey], links: list[Link]) -> list[tuple[CellKey, list[CellKey]]]:
+    """`_links_of(keys, links)`, remembered."""
+    eqs = _remembered("links", (list(keys), list(links)), lambda: _links_of(keys, links))
+    return cast(list[tuple[CellKey, list[CellKey]]], eqs)
 
 
 def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
@@ -386,7 +430,7 @@ def _joint(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def _link_equations(
     joint: pd.DataFrame, links: Iterable[Link]
 ) -> list[tuple[CellKey, list[CellKey]]]:
-    return _links_of(_keys(joint), links)
+    return _shared_links(_keys(joint), list(links))
 
 
 def _links_of(keys: list[CellKey], links: Iterable[Link]) -> list[tuple[CellKey, list[CellKey]]]:
@@ -452,7 +496,7 @@ def apply_suppression(
 
     hidden = _primary(counts, policy)
     if policy.secondary:
-        hidden = _secondary(_equations(columns, keys) + (_extra or []), counts, hidden)
+        hidden = _secondary(_shared_equations(columns, keys) + (_extra or []), counts, hidden)
 
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
     hidden_bases = {k[:4] for k in hidden if k[4] == TOTAL}
@@ -551,7 +595,10 @@ def _secondary(
             if target[1:3] in fixed:
                 continue
             options = [
-                m for e in system.where[target] for m in system.members(e) if m not in system.hidden
+                m
+                for e in system.where.get(target, [])
+                for m in system.members(e)
+                if m not in system.hidden
             ]
             if (
                 not options
@@ -714,7 +761,7 @@ def check_disclosure(
         hidden = {
             k for k, n in zip(keys, joint["count"].tolist(), strict=True) if isinstance(n, str)
         }
-        eqs = _equations(columns, keys) + _links_of(keys, list(links))
+        eqs = _shared_equations(columns, keys) + _shared_links(keys, list(links))
         for k in sorted(_determined(eqs, hidden)):
             name, _, entry = k[2].partition(_SEP)
             breaches.append(
