@@ -531,6 +531,10 @@ class _Run:
             wanted = _entry_tuple(winner)
         if text != self._hash_text:  # a pupil's groups come one after another
             self._hash_text, self._hashes = text, parse_sync_hash(text)
+        if cur == wanted:  # most often: shown, and synced from this submission (checked below)
+            held = self._hashes.get(group)
+            if held is not None and any(cur) and held == f"{values_hash(cur)}.{token}":
+                return "unchanged"
         recorded, _, recorded_source = self._hashes.get(group, "").partition(".")
         state = "empty" if not any(cur) else "synced" if recorded == values_hash(cur) else "edited"
         if cur == wanted:

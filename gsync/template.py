@@ -276,8 +276,9 @@ def _digest(values: list[str] | tuple[str, ...]) -> str:
 
 
 def values_hash(values: tuple[str, ...]) -> str:
-    """`group_hash` of a row whose group cells are `values` (text, in `HASH_GROUPS` order)."""
-    return _digest(values)
+    """`group_hash` of a row whose group cells are `values` (text, in `HASH_GROUPS` order);
+    `_digest`'s body, one call fewer for the merge's hot path."""
+    return hashlib.blake2b("\x1f".join(values).encode("utf-8"), digest_size=4).hexdigest()
 
 
 def parse_sync_hash(text: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from gsync import matching as merge_matching
 from gsync import merge
 from gsync import responses as merge_responses
 from gsync.sample import DEFAULT_QUESTION_MAP
-from gsync.template import HASH_GROUPS, parse_sync_hash
+from gsync.template import HASH_GROUPS, group_hash, parse_sync_hash, values_hash
 from tests.unit._reference_merge2 import matching as ref_matching
 from tests.unit._reference_merge2 import merge as ref
 from tests.unit._reference_merge2 import responses as ref_responses
@@ -365,3 +365,11 @@ def test_timestamps_already_in_form() -> None:
             base.replace("T", " "), "2026-06-01T10:00:00.123Z\n", "٢٠٢٦-06-01T10:00:00.123Z"]  # fmt: skip
     for text in near:
         assert merge_responses.timestamp(text) == ref_responses.timestamp(text), repr(text)
+
+
+def test_values_hash_is_group_hash() -> None:
+    rng = random.Random(3)
+    for group, cells in HASH_GROUPS.items():
+        for _ in range(50):
+            row = {c: rng.choice(("", "x", "Zoë", "a\\x1fb", " ")) for c in cells}
+            assert values_hash(tuple(row[c] for c in cells)) == group_hash(row, group)
