@@ -70,7 +70,7 @@ class RiskEntry:
 
     @property
     def score(self) -> int:
-        return sum(WEIGHTS[r] for r in self.reasons)
+        return sum(map(WEIGHTS.__getitem__, self.reasons))
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
@@ -183,6 +183,8 @@ PUPIL_FIELDS: tuple[str, ...] = (
     ),
 )
 
+
+_NO_ROUNDS: frozenset[str] = frozenset()  # the rounds a pupil with no intentions answered
 
 # Form A's current-leavers entry as an intention: (intention field, Destinations column).
 _FORM_A_INTENDED: tuple[tuple[str, str], ...] = tuple(
@@ -340,7 +342,7 @@ def _assess_pupil(
 ) -> RiskEntry | None:
     """The pupil's entry, None if no reason applies. `cohort`: `_cohort`'s answer for these
     `opened` and `windows`, whose current and final rounds are then not worked out again."""
-    responded = {r["round"] for r in intents}
+    responded = {r["round"] for r in intents} if intents else _NO_ROUNDS
     if cohort is not None:
         current, final = cohort.current, cohort.final
     else:
@@ -367,7 +369,7 @@ def _assess_pupil(
         rank = order.index(row["round"])
         if ident not in latest or rank >= latest[ident][0]:
             latest[ident] = (rank, row.get("status", ""))
-    has_offer = any(status in OFFER_STATUSES for _, status in latest.values())
+    has_offer = bool(latest) and any(status in OFFER_STATUSES for _, status in latest.values())
 
     reasons: dict[str, str] = {}
     for rnd in opened:
@@ -392,7 +394,7 @@ def _assess_pupil(
         reasons["no_response"] = f"no response to {current.label}"
     if not reasons:
         return None
-    codes = tuple(c for c in WEIGHTS if c in reasons)
+    codes = tuple(filter(reasons.__contains__, WEIGHTS))  # in WEIGHTS order
     groups = tuple(
         label
         for column, label, values in PRIORITY_GROUPS
