@@ -111,8 +111,19 @@ class PupilIndex:
                 index.by_email.setdefault(email.casefold(), {})[pupil] = None
             dob = dobs[i]
             if dob:
-                forenames = {legal_f[i], pref_f[i]}
-                surnames = {legal_s[i], pref_s[i]}
+                fore, pref, sur, pref_sur = legal_f[i], pref_f[i], legal_s[i], pref_s[i]
+                if (pref == fore or not pref) and (pref_sur == sur or not pref_sur):
+                    if fore and sur:  # the usual case: one name (the loops below, unrolled)
+                        f_key, s_key = part_key(fore), part_key(sur)
+                        name = (
+                            f_key + s_key
+                            if f_key is not None and s_key is not None
+                            else name_key(fore + sur)
+                        )
+                        index.by_name_dob.setdefault((name, dob), {})[pupil] = None
+                    continue
+                forenames = {fore, pref}
+                surnames = {sur, pref_sur}
                 for f in forenames:
                     if f:
                         f_key = part_key(f)

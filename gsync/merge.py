@@ -420,15 +420,14 @@ class _Run:
         normalised = normalise_rows(fresh, sch.question_map, memo=self.memo)
         responses, read_from = _pool(normalised, log, logged)
         index = self.pupil_index(school)
+        has_sustained = sustained is not None
+        wanted: list[dict[str, str]] = []  # exceptions this run would raise
+        ours: list[dict[str, str]] = []  # the matched responses
         for r in responses:
             stated = r["leaving_year"]
+            issues = r["issues"]
             upn, year, method, status, reason = match_one(
-                r["respondent_email"],
-                r["full_name"],
-                r["date_of_birth"],
-                r["issues"],
-                stated,
-                index,
+                r["respondent_email"], r["full_name"], r["date_of_birth"], issues, stated, index
             )
             r["stated_leaving_year"] = stated
             r["upn"] = upn
@@ -436,7 +435,22 @@ class _Run:
             r["match_method"] = method
             r["match_status"] = status
             r["reason"] = reason
-            r["entry"] = _entry(r, entry_for, sustained is not None)
+            entry = r["entry"] = _entry(r, entry_for, has_sustained)
+            # The exceptions it would raise, in order (collected here, written after logging).
+            if status == "matched":
+                ours.append(r)
+            elif status in ("unmatched", "ambiguous"):
+                counts[status] += 1
+                wanted.append(_exception(school, status, r, reason))
+            if issues:
+                counts["invalid"] += 1
+                wanted.append(_exception(school, "invalid", r, "problems: " + issues))
+            if status == "matched" and r["destination"] and not entry:
+                wanted.append(
+                    _exception(
+                        school, "no_entry", r, "the submission time falls in no entry's window"
+                    )
+                )
 
         _log_responses(log, responses, school, counts, self.log_at, read_from)
         if counts["new"] or counts["updated"]:
@@ -445,23 +459,6 @@ class _Run:
                 f"({counts['unchanged']} unchanged)"
             )
 
-        wanted: list[dict[str, str]] = []  # exceptions this run would raise
-        for r in responses:
-            status = r["match_status"]
-            if status in ("unmatched", "ambiguous"):
-                counts[status] += 1
-                wanted.append(_exception(school, status, r, r["reason"]))
-            if r["issues"]:
-                counts["invalid"] += 1
-                wanted.append(_exception(school, "invalid", r, "problems: " + r["issues"]))
-            if status == "matched" and r["destination"] and not r["entry"]:
-                wanted.append(
-                    _exception(
-                        school, "no_entry", r, "the submission time falls in no entry's window"
-                    )
-                )
-
-        ours = [r for r in responses if r["match_status"] == "matched"]
         tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
         for (upn, year, group), winner in sorted(_winners(ours).items()):
             row_no = self.pupil_at.get((upn, year))
