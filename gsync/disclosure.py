@@ -24,7 +24,6 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import infer_dtype
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gsync.errors import DisclosureError, SpecError
@@ -636,30 +635,36 @@ def _norm(value: object) -> str:
 
 
 # `_normalised` joins texts with a character that is no whitespace, folds to itself and is no
-# fold of any other character; `\s` is exactly `str.isspace` (what `str.split()` splits on).
+# fold of any other character.
 _GLUE = "\x00"
-_SPACES = re.compile(r"\s+")
 
 
 def _normalised(texts: list[str]) -> list[str]:
     """`[_norm(t) for t in texts]` for texts (str), in a few calls over all of them joined.
 
     Case folding maps each character on its own, never to or from whitespace, so folding the
-    joined texts and then collapsing each run of whitespace to one space gives every text's
-    `_norm`, once the spaces next to the glue (a text's leading / trailing whitespace) go.
+    joined texts and then collapsing each run of whitespace to one space (`split`, `join`: the
+    glue at either end keeps the ends) gives every text's `_norm`, once the spaces next to the
+    glue (a text's leading / trailing whitespace) go.
     """
     joined = _GLUE + _GLUE.join(texts) + _GLUE
     if joined.count(_GLUE) != len(texts) + 1:  # a text holds the glue itself
         return [_norm(t) for t in texts]
-    folded = _SPACES.sub(" ", joined.casefold())
+    folded = " ".join(joined.casefold().split())
     out = folded.replace(" " + _GLUE, _GLUE).replace(_GLUE + " ", _GLUE).split(_GLUE)
     return out[1:-1]
 
 
 def _distinct_texts(column: pd.Series) -> set[str]:
     """The distinct texts of `column.dropna().astype(str)`."""
-    if column.dtype == object and infer_dtype(column, skipna=False) == "string":  # texts only
-        return set(column.tolist())
+    if column.dtype == object:
+        try:
+            distinct = set(column.tolist())
+        except TypeError:  # unhashable cells
+            pass
+        else:
+            if set(map(type, distinct)) <= {str}:  # texts only (no missing cells)
+                return distinct
     return set(column.dropna().astype(str).tolist())
 
 

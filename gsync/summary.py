@@ -674,20 +674,22 @@ def summary_tabs(
     raw_tables: dict[str, pd.DataFrame] = {}
     for kind, frames in per_kind.items():
         raw = pd.concat(frames, ignore_index=True)
-        schools = sorted(set(raw["school"]))
+        schools = sorted(set(raw["school"].tolist()))
         if trust and len(schools) > 1:
             raw = pd.concat([raw, aggregate([raw])], ignore_index=True)
         raw_tables[kind] = raw
     shared = links(taxonomy)
     tables = _suppress(raw_tables, policy, shared)
-    words = [*vocabulary(taxonomy), *set(tables["destinations"]["school"])]
+    # The schools as a list once (iterating the column itself goes value by value through pandas).
+    table_schools = set(tables["destinations"]["school"].tolist())
+    words = [*vocabulary(taxonomy), *table_schools]
     pupils = _checked_pupils(destinations, intentions, applications)
     assert_publishable(tables, policy, pupils, vocabulary=words, links=shared)
 
     chart_entry = _chart_entry(destinations, taxonomy)
     tabs: dict[str, list[list[str | int | float]]] = {}
-    names = sorted(set(tables["destinations"]["school"]) - {TRUST_SCHOOL})
-    if TRUST_SCHOOL in set(tables["destinations"]["school"]):
+    names = sorted(table_schools - {TRUST_SCHOOL})
+    if TRUST_SCHOOL in table_schools:
         names.append(TRUST_SCHOOL)
     trends = _trend_rows(tables["destinations"], chart_entry)
     # Each table's rows once, as cells, grouped by school in table order.
