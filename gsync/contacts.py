@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionDtype
-from pandas.core.dtypes.cast import maybe_box_native  # what `DataFrame.to_dict` boxes with
 
 from gsync.config import TermDates
 from gsync.deadlines import (
@@ -29,6 +27,7 @@ from gsync.deadlines import (
     entry_for_date,
     live_cohorts,
     parse_iso,
+    record_cells,
     sustained_checks,
     window_of,
 )
@@ -162,7 +161,7 @@ def _attempt_rows(
     failed_of: dict[str, bool] = {}
     day_of: dict[str, dt.date | None] = {}
     year_of: dict[str, int | None] = {}
-    columns = _cells(contacts, ("outcome", "date", "upn", "leaving_year", "entry", "channel"))
+    columns = record_cells(contacts, ("outcome", "date", "upn", "leaving_year", "entry", "channel"))
     for outcome, date, upn, year_cell, entry_cell, channel_cell in zip(*columns, strict=True):
         if type(outcome) is str:
             if outcome not in failed_of:
@@ -266,30 +265,6 @@ def _schools(destinations: pd.DataFrame) -> dict[tuple[str, int], str]:
         if upn_text:
             schools[(upn_text, number)] = school.strip() if type(school) is str else _text(school)
     return schools
-
-
-def _cells(frame: pd.DataFrame, names: Sequence[str]) -> list[list[Any]]:
-    """Each named column's cells as `frame.to_dict("records")` gives them (`record.get(name)`:
-    None for a column the frame lacks), column by column (issue 7: a dict per row was slow).
-
-    `to_dict` boxes object and extension cells with pandas' `maybe_box_native` (numpy scalars to
-    Python ones, pd.NA to None); so is every such cell here but text, which it leaves as it is.
-    Repeated column names: the records themselves.
-    """
-    if not frame.columns.is_unique:
-        records = frame.to_dict("records")
-        return [[r.get(name) for r in records] for name in names]
-    out: list[list[Any]] = []
-    for name in names:
-        if name not in frame.columns:
-            out.append([None] * len(frame))
-            continue
-        column = frame[name]
-        values = column.tolist()
-        if column.dtype == np.dtype(object) or isinstance(column.dtype, ExtensionDtype):
-            values = [v if type(v) is str else maybe_box_native(v) for v in values]
-        out.append(values)
-    return out
 
 
 def _column(frame: pd.DataFrame, column: str) -> list[Any]:

@@ -11,13 +11,15 @@ import calendar
 import datetime as dt
 import logging
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native  # what `DataFrame.to_dict` boxes with
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gsync.config import TermDates
@@ -528,6 +530,30 @@ def parse_iso(value: object) -> dt.date | None:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         return None
+
+
+def record_cells(frame: pd.DataFrame, names: Sequence[Any]) -> list[list[Any]]:
+    """Each named column's cells as `frame.to_dict("records")` gives them (`record.get(name)`:
+    None for a column the frame lacks), column by column (issue 7: a dict per row was slow).
+
+    `to_dict` boxes object and extension cells with pandas' `maybe_box_native` (numpy scalars to
+    Python ones, pd.NA to None); so is every such cell here but text, which it leaves as it is.
+    Repeated column names: the records themselves.
+    """
+    if not frame.columns.is_unique:
+        records = frame.to_dict("records")
+        return [[r.get(name) for r in records] for name in names]
+    out: list[list[Any]] = []
+    for name in names:
+        if name not in frame.columns:
+            out.append([None] * len(frame))
+            continue
+        column = frame[name]
+        values = column.tolist()
+        if column.dtype == np.dtype(object) or isinstance(column.dtype, ExtensionDtype):
+            values = [v if type(v) is str else maybe_box_native(v) for v in values]
+        out.append(values)
+    return out
 
 
 def _cell(row: Mapping[str, Any], column: str) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gsync.config import TermDates
-from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, resolve
+from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, record_cells, resolve
 from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
 
 WEIGHTS: dict[str, int] = {
@@ -110,9 +110,21 @@ def _text(value: object) -> str:
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict[str, str]]:
+    """Each row as {column name: `_text` of its cell as `to_dict("records")` gives it}.
+
+    Column by column (`record_cells`; issue 7: a call per cell was slow for round tabs of 100k
+    pupils), text cells stripped without a call; row by row if names repeat (as text).
+    """
     if frame is None or frame.empty:
         return []
-    return [{str(k): _text(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names) or not frame.columns.is_unique:
+        return [{str(k): _text(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    texts = [
+        [v.strip() if type(v) is str else _text(v) for v in cells]
+        for cells in record_cells(frame, list(frame.columns))
+    ]
+    return [dict(zip(names, row, strict=True)) for row in zip(*texts, strict=True)]
 
 
 class _Columns:
@@ -239,13 +251,21 @@ def assess(
 ) -> list[RiskEntry]:
     """Every pupil at risk as of `as_of`, highest risk first (see the module docstring)."""
     order = [r.key for r in rules.rounds]
+    known: dict[str, bool] = {}
+
+    def on_or_before(day_text: str) -> bool:
+        """`_on_or_before(day_text, as_of)`, each distinct text read once."""
+        if day_text not in known:
+            known[day_text] = _on_or_before(day_text, as_of)
+        return known[day_text]
+
     intents: dict[tuple[str, str], list[dict[str, str]]] = {}
     for row in _records(intentions):
         if (
             row.get("round") in order
             and row.get("response_id")
             and row.get("submitted")
-            and _on_or_before(row["submitted"], as_of)
+            and on_or_before(row["submitted"])
         ):
             intents.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     apps: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -253,7 +273,7 @@ def assess(
         if (
             row.get("round") in order
             and (row.get("provider") or row.get("course"))
-            and _on_or_before(row.get("recorded", ""), as_of)
+            and on_or_before(row.get("recorded", ""))
         ):
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     if destinations is None or destinations.empty:

@@ -3,7 +3,7 @@ output (tests/unit/_reference_core.py) on frames that leave the usual path: cell
 NaN / None / pd.NA, lower-case and padded UPNs, a pupil listed twice, repeated index labels or
 column names, columns of pandas' str dtype, missing columns; and the input frames stay unchanged.
 
-The fast paths: `contacts._cells` reads columns as `to_dict("records")` would, `_attempt_rows`
+The fast paths: `deadlines.record_cells` reads columns as `to_dict("records")` would, `_attempt_rows`
 reads each distinct text once and Destinations only when an attempt needs it, `_Cells` batches
 the writes of object columns, `deadlines._rows_of_pupils` keys only the rows of pupils with a
 logged check.
@@ -66,10 +66,10 @@ def test_cells_are_the_records_cells() -> None:
     names = [*frame.columns, "absent"]
     records = frame.to_dict("records")
     want = [[r.get(name) for r in records] for name in names]
-    assert _typed(contacts._cells(frame, names)) == _typed(want)
+    assert _typed(deadlines.record_cells(frame, names)) == _typed(want)
     twice = pd.concat([frame[["text", "ints"]], frame[["ints"]]], axis=1)
     records = twice.to_dict("records")
-    assert _typed(contacts._cells(twice, ["ints", "text"])) == _typed(
+    assert _typed(deadlines.record_cells(twice, ["ints", "text"])) == _typed(
         [[r.get(n) for r in records] for n in ("ints", "text")]
     )
 

@@ -186,3 +186,55 @@ def test_assess_equals_p4_on_loose_cells(
         listed_somewhere += len(want)
     if as_of in AS_OF[:2]:
         assert listed_somewhere > 0
+
+
+def _old_records(frame: pd.DataFrame) -> list[dict[str, str]]:
+    return [{str(k): ref_risk._text(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def test_records_are_the_old_records() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": [" a", "b ", "c", "d"],
+            "text_with_blanks": ["a", None, float("nan"), pd.NA],
+            "mixed": [np.int64(3), np.float32(0.1), pd.NA, np.datetime64("2026-01-02")],
+            "ints": np.array([1, 2, 3, 4], dtype=np.int64),
+            "floats": [1.5, float("nan"), 2.0, 0.1],
+            "masked": pd.array([1, None, 3, 4], dtype="Int64"),
+            "strs": pd.array([" x", None, "y", "z"], dtype="str"),
+            "flags": [True, False, np.True_, None],
+            "days": pd.to_datetime(["2026-01-01", None, "2026-03-01", "2026-04-01"]),
+            "category": pd.Categorical(["p", "q", None, "p"]),
+            7: ["n", "u", "m", "b"],
+        }
+    )
+    assert _typed(risk._records(frame)) == _typed(_old_records(frame))
+    as_text = frame.rename(columns={7: "7"}).assign(**{"7 ": frame[7]})
+    assert risk._records(as_text) == _old_records(as_text)
+    clash = frame.rename(columns={"ints": "7"})  # 7 and "7": one key, as before
+    assert risk._records(clash) == _old_records(clash)
+    assert risk._records(frame.iloc[0:0]) == [] and risk._records(None) == []
+
+
+@pytest.mark.parametrize("as_of", AS_OF[:2])
+def test_assess_equals_p4_with_loose_round_tabs(
+    merged: dict[str, pd.DataFrame],  # noqa: F811
+    as_of: dt.date,
+) -> None:
+    dest = deadlines.with_sustained(merged["destinations"], merged["sustained"], RULES)
+    intents, apps = _rounds_tabs(dest, as_of.day + 3)
+    rng = random.Random(as_of.toordinal())
+    intents = intents.astype(object)
+    apps = apps.astype(object)
+    for frame, cols in ((intents, ("submitted", "destination", "level", "upn")), (apps, ("recorded", "status", "provider"))):  # fmt: skip
+        for col in cols:
+            for i in rng.sample(list(frame.index), len(frame) // 5):
+                frame.loc[i, col] = rng.choice(
+                    (None, float("nan"), pd.NA, 5, f" {frame.loc[i, col]} ")
+                )
+    intents.loc[intents.index[:4], "submitted"] = pd.Timestamp("2026-01-10")
+    intents["leaving_year"] = [int(y) if str(y).isdigit() else y for y in intents["leaving_year"]]
+    want = ref_risk.assess(dest, intents, apps, RULES, TERMS, as_of)
+    got = risk.assess(dest, intents, apps, RULES, TERMS, as_of)
+    assert _entries(got) == _entries(want)
+    assert len(want) > 10
