@@ -126,6 +126,42 @@ def _texts(frame: pd.DataFrame, name: str) -> np.ndarray:
     return np.array([*(str(u) for u in uniques), ""], dtype=object)[codes]
 
 
+def _text_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(_texts(frame, name))` (the same codes and texts, in the same order) with
+    one factorization of the column instead of two.
+
+    A text column's factorization already numbers its texts in order of first appearance; only
+    the blank that missing cells become has to be put in its place: where the first missing
+    cell is, or where a blank text first appears if that is earlier (they are one text).
+    """
+    if name not in frame.columns:
+        return pd.factorize(np.full(len(frame), "", dtype=object))
+    values = frame[name].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return pd.factorize(_col(frame, name).to_numpy(dtype=object))
+    codes, uniques = pd.factorize(values)
+    texts = [str(u) for u in uniques]
+    missing = np.flatnonzero(codes < 0)
+    if not missing.size:
+        return codes, np.array(texts, dtype=object)
+    first = int(missing[0])
+    seen = int(codes[:first].max()) + 1 if first else 0  # codes 0 .. seen-1 come before it
+    blank = texts.index("") if "" in texts else None
+    if blank is not None and blank < seen:
+        codes[missing] = blank
+        return codes, np.array(texts, dtype=object)
+    # The blank takes code `seen`; the texts after it move up one (past a blank text's place).
+    old = np.arange(len(texts), dtype=codes.dtype)
+    moved = old + 1 - (0 if blank is None else (old > blank))
+    new = np.empty(len(texts) + 1, dtype=codes.dtype)  # by old code + 1 (missing: -1 first)
+    new[0] = seen
+    new[1:] = np.where(old < seen, old, moved)
+    if blank is not None:
+        new[blank + 1] = seen
+    order = texts[:seen] + [""] + [t for i, t in enumerate(texts) if i >= seen and i != blank]
+    return new[codes + 1], np.array(order, dtype=object)
+
+
 def _stripped_codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Codes of the stripped texts (texts equal once stripped share a code), and those texts."""
     codes, uniques = pd.factorize(texts)
@@ -150,7 +186,7 @@ class _Pupils:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self.n = len(frame)
-        school_codes, schools = pd.factorize(_texts(frame, "school"))
+        school_codes, schools = _text_codes(frame, "school")
         year_codes, years = _stripped_codes(_texts(frame, "leaving_year"))
         phase_codes, phases = _stripped_codes(_texts(frame, "phase"))
         self.phases = (phase_codes, phases)
@@ -171,7 +207,7 @@ class _Pupils:
         self.block = rank[self.block] if len(pairs) else self.block.astype(np.int64)
         self.groups: list[tuple[str, str, np.ndarray | None]] = [(ALL_BREAKDOWN, ALL_GROUP, None)]
         for key, column, test, yes, no in BREAKDOWNS:
-            codes, uniques = pd.factorize(_texts(frame, column))
+            codes, uniques = _text_codes(frame, column)
             mask = np.array([bool(test(str(u))) for u in uniques] + [False], dtype=bool)[codes]
             self.groups.append((key, yes, mask))
             self.groups.append((key, no, ~mask))
@@ -187,9 +223,9 @@ class _Pupils:
     def tables(self, taxonomy: Taxonomy, entry: str) -> dict[str, pd.DataFrame]:
         """`summary_tables` for one entry: each distinct (destination, level, other) is
         categorised once, then counted per block, group and row."""
-        dest_codes, dests = pd.factorize(_texts(self.frame, f"{entry}_destination"))
-        level_codes, levels = pd.factorize(_texts(self.frame, f"{entry}_level"))
-        other_codes, others = pd.factorize(_texts(self.frame, f"{entry}_other"))
+        dest_codes, dests = _text_codes(self.frame, f"{entry}_destination")
+        level_codes, levels = _text_codes(self.frame, f"{entry}_level")
+        other_codes, others = _text_codes(self.frame, f"{entry}_other")
         nl, no = max(len(levels), 1), max(len(others), 1)
         triples, which = _combine(
             (dest_codes, len(dests)), (level_codes, len(levels)), (other_codes, len(others))
