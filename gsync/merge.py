@@ -676,36 +676,28 @@ def _log_responses(
     """Log each response: append it, or update its row in place (`at`: response id -> row,
     kept up to date here for the schools after this one; `read_from`: `_pool`'s rows)."""
     keys = tuple(c for c in log.columns if c in _LOG_KEYS)
-    # A response read from the row it is logged in differs from it at most in these cells.
-    derived = tuple(c for c in _DERIVED if c in keys)
-    every = derived == _DERIVED  # `_log_row`'s values of them built directly (below)
+    # A response read from the row it is logged in differs from it at most in the `_DERIVED`
+    # cells: compared on those alone (when the tab has them all, as the template's does).
+    quick = all(c in keys for c in _DERIVED)
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
         rid = response["response_id"]
         i = at.get(rid)
-        if i is not None and read_from.get(rid) == i:
+        if quick and i is not None and read_from.get(rid) == i:
             contact = response["consent"] == "Y"
-            if every:  # `_DERIVED` order
-                now: tuple[str, ...] = (
-                    school,
-                    response["personal_email"] if contact else "",
-                    response["telephone"] if contact else "",
-                    response["upn"],
-                    response["leaving_year"],
-                    response["match_method"],
-                    response["match_status"],
-                    response["reason"],
-                    response["entry"],
-                )
-            else:
-                now = tuple(
-                    school
-                    if c == "school"
-                    else ("" if not contact and c in _CONTACT_DETAILS else response[c])
-                    for c in derived
-                )  # `_log_row`'s cells
-            if now == log.cell_tuple(i, derived):
+            now = (  # `_log_row`'s cells, in `_DERIVED` order
+                school,
+                response["personal_email"] if contact else "",
+                response["telephone"] if contact else "",
+                response["upn"],
+                response["leaving_year"],
+                response["match_method"],
+                response["match_status"],
+                response["reason"],
+                response["entry"],
+            )
+            if now == log.cell_tuple(i, _DERIVED):
                 counts["unchanged"] += 1
                 continue
         wanted = _log_row(response, school)
@@ -722,7 +714,6 @@ def _log_responses(
     at.update(pending)
 
 
-_CONTACT_DETAILS = frozenset(("personal_email", "telephone"))
 # The log cells a response can change without a new submission: the match, entry, school and
 # (consent withdrawn) contact details; its other cells are the response columns as logged.
 _DERIVED = (
