@@ -42,7 +42,6 @@ from gsync.template import (
     Tab,
     Template,
     format_sync_hash,
-    group_hash,
     load_template,
     parse_sync_hash,
     set_group_hash,
@@ -520,31 +519,18 @@ class _Run:
         cur, text = now[:-1], now[-1]
         wanted: tuple[str, ...]
         if group == CONTACT:
-            if not _CONTACT_IN_ORDER:
-                row = dict(zip(keys, now, strict=True))
-                return _write_cells(self.dest, i, row, group, _contact_cells(winner, row), token)
             wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
         else:
             wanted = _entry_tuple(winner)
         if text != self._hash_text:  # a pupil's groups come one after another
             self._hash_text, self._hashes = text, parse_sync_hash(text)
-        if cur == wanted:  # most often: shown, and synced from this submission (checked below)
-            held = self._hashes.get(group)
-            if held is not None and any(cur) and held == f"{values_hash(cur)}.{token}":
-                return "unchanged"
-        recorded, _, recorded_source = self._hashes.get(group, "").partition(".")
-        state = "empty" if not any(cur) else "synced" if recorded == values_hash(cur) else "edited"
-        if cur == wanted:
-            if state != "synced" or recorded_source != token:  # record this submission
-                new = self._hashed(text, group, cur, token)
-                if new != text:
-                    self.dest.update(i, dict(zip(keys, (*cur, new), strict=True)))
-            return "unchanged"
-        if state == "edited":
-            return "kept" if recorded_source == token else "conflict"
-        new = self._hashed(text, group, wanted, token)
-        self.dest.update(i, dict(zip(keys, (*wanted, new), strict=True)))
-        return "written"
+        outcome, record = _group_outcome(cur, wanted, self._hashes.get(group, ""), token)
+        if record:
+            shown = wanted if outcome == "written" else cur
+            new = self._hashed(text, group, shown, token)
+            if outcome == "written" or new != text:
+                self.dest.update(i, dict(zip(keys, (*shown, new), strict=True)))
+        return outcome
 
     def _hashed(self, text: str, group: str, values: tuple[str, ...], source: str) -> str:
         """`sync_hash` text `text` after `set_group_hash` of a group holding `values`
@@ -759,23 +745,14 @@ def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict
     return best
 
 
-# `_entry_tuple` builds the entry cells in this order.
-_ENTRY_IN_ORDER = SYNC_ENTRY_FIELDS == (
-    "destination",
-    "other",
-    "provider",
-    "course",
-    "level",
-    "start_date",
-    "source",
-    "recorded",
-)
+# `_entry_tuple` builds the entry cells in this order (the template's, checked here).
+_ENTRY_ORDER = ("destination", "other", "provider", "course", "level", "start_date", "source", "recorded")  # fmt: skip
+if SYNC_ENTRY_FIELDS != _ENTRY_ORDER:
+    raise RuntimeError("template.SYNC_ENTRY_FIELDS changed order: update merge._entry_tuple")
 
 
 def _entry_tuple(r: dict[str, str]) -> tuple[str, ...]:
-    """`_entry_values(r)`'s values, in `SYNC_ENTRY_FIELDS` order (no dicts)."""
-    if not _ENTRY_IN_ORDER:
-        return tuple(_entry_values(r).values())
+    """One submission's entry cells, in `SYNC_ENTRY_FIELDS` order."""
     start = r["start_date"]
     if start and "bad_start_date" in r["issues"].split():
         start = ""
@@ -786,32 +763,17 @@ def _entry_tuple(r: dict[str, str]) -> tuple[str, ...]:
 
 def _entry_values(r: dict[str, str]) -> dict[str, str]:
     """One submission's entry cells by field name (destination, other, ...)."""
-    issues = set(r["issues"].split())
-    values = {
-        "destination": r["destination"],
-        "other": r["destination_other"],
-        "provider": r["provider"],
-        "course": r["course"],
-        "level": r["level"],
-        "start_date": "" if "bad_start_date" in issues else r["start_date"],
-        "source": "form",
-        "recorded": r["last_submitted"][:10],
-    }
-    return {f: values[f] for f in SYNC_ENTRY_FIELDS}
+    return dict(zip(SYNC_ENTRY_FIELDS, _entry_tuple(r), strict=True))
 
 
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
 # `_Run._write_dest` reads the contact group's cells as a tuple in HASH_GROUPS order.
-_CONTACT_IN_ORDER = HASH_GROUPS[CONTACT] == _CONTACT_KEYS
+if HASH_GROUPS[CONTACT] != _CONTACT_KEYS:
+    raise RuntimeError("template.HASH_GROUPS[CONTACT] changed order: update merge._contact_values")
 _CONTACT_EMAIL, _CONTACT_PHONE = (
     _CONTACT_KEYS.index("personal_email"),
     _CONTACT_KEYS.index("telephone"),
 )
-
-
-def _contact_cells(r: dict[str, str], row: dict[str, str]) -> dict[str, str]:
-    values = _contact_values(r, row.get("personal_email", ""), row.get("telephone", ""))
-    return dict(zip(_CONTACT_KEYS, values, strict=True))
 
 
 def _contact_values(r: dict[str, str], email: str, phone: str) -> tuple[str, str, str, str]:
@@ -834,32 +796,39 @@ def _source_token(r: dict[str, str]) -> str:
     ).hexdigest()
 
 
-def _write_group(row: dict[str, str], group: str, cells: dict[str, str], source: str) -> str:
-    """Write a group's cells from one submission unless staff edited them.
+def _group_outcome(
+    cur: tuple[str, ...], wanted: tuple[str, ...], held: str, source: str
+) -> tuple[str, bool]:
+    """The rule for writing a group's cells from one submission unless staff edited them.
 
-    Returns 'written', 'unchanged', 'kept' (staff corrected what this same submission said:
-    their version stands, quietly) or 'conflict' (staff edited, and a different submission
-    now says something else). The group's state and source are `template.group_state` and
-    `template.group_source`, read from one parse of `sync_hash`.
+    `cur`: the cells as they are, `wanted`: what the submission gives (both in `HASH_GROUPS`
+    order), `held`: the group's entry in `sync_hash` ("hash.source", "" if none), `source`: the
+    submission's token. Returns the outcome, 'written', 'unchanged', 'kept' (staff corrected
+    what this same submission said: their version stands, quietly) or 'conflict' (staff edited,
+    and a different submission now says something else), and whether the group's hash is to be
+    recorded for the cells the row will show (`wanted` if written, else `cur`).
     """
+    recorded, _, recorded_source = held.partition(".")
+    state = "empty" if not any(cur) else "synced" if recorded == values_hash(cur) else "edited"
+    if cur == wanted:  # already shows this submission: record it if not yet recorded
+        return "unchanged", state != "synced" or recorded_source != source
+    if state == "edited":
+        return ("kept" if recorded_source == source else "conflict"), False
+    return "written", True
+
+
+def _write_group(row: dict[str, str], group: str, cells: dict[str, str], source: str) -> str:
+    """`_group_outcome` on a row dict: writes the cells and records the hash in place."""
     keys = HASH_GROUPS[group]
     assert set(cells) == set(keys)
-    recorded, _, recorded_source = (
-        parse_sync_hash(row.get("sync_hash", "")).get(group, "").partition(".")
-    )
-    if all(not str(row.get(c, "") or "") for c in keys):
-        state = "empty"
-    else:
-        state = "synced" if recorded == group_hash(row, group) else "edited"
-    if all(row.get(c, "") == v for c, v in cells.items()):
-        if state != "synced" or recorded_source != source:
-            set_group_hash(row, group, source)  # already shows this submission: record it
-        return "unchanged"
-    if state == "edited":
-        return "kept" if recorded_source == source else "conflict"
-    row.update(cells)
-    set_group_hash(row, group, source)
-    return "written"
+    cur = tuple(str(row.get(c, "") or "") for c in keys)
+    held = parse_sync_hash(row.get("sync_hash", "")).get(group, "")
+    outcome, record = _group_outcome(cur, tuple(cells[c] for c in keys), held, source)
+    if outcome == "written":
+        row.update(cells)
+    if record:
+        set_group_hash(row, group, source)
+    return outcome
 
 
 def _exception(
