@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,17 @@ def _write_bytes(trust: BenchTrust) -> dict[str, int]:
     return {"largest_body": max(sizes, default=0), "body_bytes": sum(sizes)}
 
 
+def _timed(job: Callable[[], object]) -> tuple[float, str]:
+    """Run a job: its wall time, and its failure as reported ("" if none). A failed run is a
+    result to report, not a crash of the benchmark."""
+    start = time.perf_counter()
+    try:
+        job()
+    except Exception as exc:
+        return time.perf_counter() - start, _failure(exc)
+    return time.perf_counter() - start, ""
+
+
 def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     """The nightly job as shipped and scheduled (`gsync sync` = `run_sync`), from the saved
     pre-sync state. It writes the trust's aggregate (the 'Summary - Trust' tab) in its one write;
@@ -84,13 +96,7 @@ def gsync_run(trust: BenchTrust, name: str, *, google_like: bool) -> Run:
     trust.restore()
     if google_like:
         trust.client.configure(latency_ms=LATENCY_MS, quotas=QUOTA_PRESET)
-    failed = ""
-    start = time.perf_counter()
-    try:
-        run_sync(trust.ws, trust.config, now=NOW)
-    except Exception as exc:  # a failed run is a result to report, not a crash of the benchmark
-        failed = _failure(exc)
-    wall = time.perf_counter() - start
+    wall, failed = _timed(lambda: run_sync(trust.ws, trust.config, now=NOW))
     requests, throttled = _log_counts(trust)
     trust.client.configure(latency_ms=0, quotas={})
     return Run(
@@ -112,13 +118,7 @@ def aggregate_run(trust: BenchTrust) -> Run:
     on its own so the cost of running it nightly as well is visible.
     """
     trust.client.clear_log()
-    failed = ""
-    start = time.perf_counter()
-    try:
-        aggregate_trust(trust.ws, trust.config, now=NOW)
-    except Exception as exc:
-        failed = _failure(exc)
-    wall = time.perf_counter() - start
+    wall, failed = _timed(lambda: aggregate_trust(trust.ws, trust.config, now=NOW))
     requests, throttled = _log_counts(trust)
     return Run(
         "gsync trust aggregate (separate command, optional)",
@@ -162,13 +162,7 @@ def steady_run(trust: BenchTrust, per_school: int = 3) -> Run:
                 submitted_at=when,
             )  # fmt: skip
     trust.client.clear_log()
-    failed = ""
-    start = time.perf_counter()
-    try:
-        run_sync(trust.ws, trust.config, now=NOW)
-    except Exception as exc:
-        failed = _failure(exc)
-    wall = time.perf_counter() - start
+    wall, failed = _timed(lambda: run_sync(trust.ws, trust.config, now=NOW))
     requests, throttled = _log_counts(trust)
     return Run(
         f"gsync, a steady night ({per_school} new per school)",

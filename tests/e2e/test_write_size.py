@@ -63,21 +63,23 @@ def test_the_emulator_refuses_a_body_over_the_limit_as_google_does(trust: Trust)
     sheet.batch_update(small)  # under the limit: accepted
 
 
-def _one_write_result(trust: Trust) -> dict[str, Any]:
+def _one_write_result(trust: Trust, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The tabs after a first night written in one body; then the trust as it was, with the
+    emulator's limit and gsync's body size lowered so the same night needs several bodies."""
     trust.restore()
     report = run_sync(trust.ws, trust.config, now=NOW)
     assert report.written and _writes(trust) == 1
     tabs = _tabs(trust)
     trust.restore()
+    trust.client.configure(max_request_bytes=LIMIT)
+    monkeypatch.setattr(writebatch, "DEFAULT_MAX_BYTES", LIMIT)
     return tabs
 
 
 def test_a_large_first_night_is_written_in_parts_with_the_same_result(
     trust: Trust, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = _one_write_result(trust)
-    trust.client.configure(max_request_bytes=LIMIT)
-    monkeypatch.setattr(writebatch, "DEFAULT_MAX_BYTES", LIMIT)
+    expected = _one_write_result(trust, monkeypatch)
     report = run_sync(trust.ws, trust.config, now=NOW)
     assert report.written
     assert _writes(trust) > 3  # every part accepted under the lowered limit
@@ -90,9 +92,7 @@ def test_a_large_first_night_is_written_in_parts_with_the_same_result(
 def test_a_run_stopped_between_parts_is_completed_by_the_next(
     trust: Trust, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = _one_write_result(trust)
-    trust.client.configure(max_request_bytes=LIMIT)
-    monkeypatch.setattr(writebatch, "DEFAULT_MAX_BYTES", LIMIT)
+    expected = _one_write_result(trust, monkeypatch)
     client = trust.ws.sheets().http_client
     real = type(client).request
     sent = {"writes": 0}
