@@ -107,11 +107,11 @@ def _block(rng: random.Random, school: str, cohort: str, entry: str) -> list[lis
     return rows
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_apply_suppression_identical_on_random_trusts(seed: int) -> None:
-    rng = random.Random(1000 + seed)
+def random_table(rng: random.Random, max_schools: int = 5) -> pd.DataFrame:
+    """A Summary table of 1..max_schools schools x two cohorts, with the trust's rows when
+    there are several schools."""
     rows: list[list[Any]] = []
-    schools = [f"School {chr(65 + i)}" for i in range(rng.randint(1, 5))]
+    schools = [f"School {chr(65 + i)}" for i in range(rng.randint(1, max_schools))]
     for s in schools:
         for cohort in ("2025 Y11", "2026 Y11"):
             rows.extend(_block(rng, s, cohort, "intended"))
@@ -121,6 +121,12 @@ def test_apply_suppression_identical_on_random_trusts(seed: int) -> None:
         trust["school"] = TRUST_SCHOOL
         trust["percent"] = 0.0
         table = pd.concat([table, trust[TABLE_COLUMNS]], ignore_index=True)
+    return table
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_apply_suppression_identical_on_random_trusts(seed: int) -> None:
+    table = random_table(random.Random(1000 + seed))
     got = disclosure.apply_suppression(table, POLICY)
     want = ref.apply_suppression(table, REF_POLICY)
     assert [str(t) for t in got.dtypes] == [str(t) for t in want.dtypes]

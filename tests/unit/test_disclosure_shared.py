@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from gsync import disclosure
-from gsync.disclosure import TABLE_COLUMNS, TOTAL, TRUST_SCHOOL
+from gsync.disclosure import TOTAL
 from tests.unit import _reference_disclosure as ref
-from tests.unit.test_disclosure_fast import _block
+from tests.unit.test_disclosure_fast import random_table
 
 POLICY = disclosure.load_policy()
 REF_POLICY = ref.load_policy()
@@ -28,18 +28,7 @@ def _trust(seed: int) -> dict[str, pd.DataFrame]:
     rng = random.Random(3000 + seed)
     tables: dict[str, pd.DataFrame] = {}
     for name in ("a", "b"):
-        rows: list[list[Any]] = []
-        schools = [f"School {chr(65 + i)}" for i in range(rng.randint(1, 4))]
-        for s in schools:
-            for cohort in ("2025 Y11", "2026 Y11"):
-                rows.extend(_block(rng, s, cohort, "intended"))
-        table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-        if len(schools) > 1:
-            trust = table.groupby(TABLE_COLUMNS[:6], sort=False, as_index=False)["count"].sum()
-            trust["school"] = TRUST_SCHOOL
-            trust["percent"] = 0.0
-            table = pd.concat([table, trust[TABLE_COLUMNS]], ignore_index=True)
-        tables[name] = table
+        tables[name] = random_table(rng, max_schools=4)
     return tables
 
 
