@@ -1,4 +1,5 @@
-"""The spreadsheet edge: read everything in one request, write a plan in one atomic batchUpdate.
+"""The spreadsheet edge: read everything in one request, write a plan in one atomic batchUpdate
+(or, when it is over Google's request-size limit, in several guarded ones: see `apply_plan`).
 
 Reading uses `spreadsheets.get` with grid data and a field mask, so the tabs' properties and
 their values come back together (one request). Writing is one `spreadsheets.batchUpdate`, which
@@ -678,10 +679,9 @@ def apply_plan(
 
     `state` is the new content of the state tab (written in the same batch). A plan too large
     for one request body (`max_bytes`, by default `writebatch.DEFAULT_MAX_BYTES`, under Google's
-    10 MiB) is sent as several batchUpdates,
-    cut between sheet rows (`gsync.writebatch`), each guarded by the state tab the previous one
-    wrote; until the last lands, the state tab says `write_in_progress` (part k of n). Returns
-    the last response.
+    10 MiB) is sent as several batchUpdates cut between sheet rows (`gsync.writebatch`), each
+    guarded by the state tab the previous one wrote; until the last lands, the state tab says
+    `write_in_progress` (part k of n). Returns the last response.
     """
     if plan.is_empty:
         return None
@@ -720,7 +720,7 @@ def apply_plan(
             if status is None:
                 raise
             done = (
-                f" Parts 1 to {k - 1} of {total} were written; the next run completes them."
+                f" {k - 1} of the write's {total} parts were written; the next run completes it."
                 if k > 1
                 else " This run wrote nothing."
             )

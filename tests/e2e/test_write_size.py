@@ -15,6 +15,7 @@ import pytest
 from gsync import writebatch
 from gsync.doctor import DoctorReport, check_sheets
 from gsync.emulator.server import MAX_REQUEST_BYTES
+from gsync.errors import LockedError
 from gsync.sheetio import STATE_TAB, WRITE_IN_PROGRESS, read_snapshot
 from gsync.sync import run_sync
 from tests.e2e.test_sync import NOW, Trust, build_trust
@@ -119,3 +120,31 @@ def test_a_run_stopped_between_parts_is_completed_by_the_next(
     assert report.written
     assert _tabs(trust) == expected
     assert WRITE_IN_PROGRESS not in _state(trust)
+
+
+def test_another_run_between_parts_stops_this_one_with_exit_5(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _one_write_result(trust, monkeypatch)
+    client = trust.ws.sheets().http_client
+    real = type(client).request
+    state = {"writes": 0, "other": False}
+
+    def other_run_after_part_one(self: Any, method: str, endpoint: str, *a: Any, **k: Any) -> Any:
+        if endpoint.endswith(":batchUpdate") and not state["other"]:
+            state["writes"] += 1
+            if state["writes"] == 2:  # before this run's part 2, another run does it all
+                state["other"] = True
+                assert run_sync(trust.ws, trust.config, now=NOW).written
+                state["other"] = False
+        return real(self, method, endpoint, *a, **k)
+
+    monkeypatch.setattr(type(client), "request", other_run_after_part_one)
+    with pytest.raises(LockedError) as exc:
+        run_sync(trust.ws, trust.config, now=NOW)
+    assert exc.value.exit_code == 5
+    assert "1 of the write's" in exc.value.message
+    monkeypatch.setattr(type(client), "request", real)
+    assert _tabs(trust) == expected  # the other run's result, whole
+    assert WRITE_IN_PROGRESS not in _state(trust)
+    assert not run_sync(trust.ws, trust.config, now=NOW).written
