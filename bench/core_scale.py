@@ -39,7 +39,7 @@ from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.privacy import withheld_response_ids
 from gsync.roster import apply_roster, read_roster
 from gsync.sample import DEFAULT_QUESTION_MAP, make_sample
-from gsync.sheetio import STATE_TAB, Snapshot, TabInfo, WritePlan
+from gsync.sheetio import STATE_TAB, CellBlock, Snapshot, TabInfo, WritePlan, cell
 
 SCHOOLS = 20
 DEFAULT_SIZES = (3_000, 10_000, 30_000, 100_000)
@@ -110,7 +110,9 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
     """`snapshot` plus the tabs `plan` adds (the derived tabs: Deadlines, Summary, Risk...), as
     the next night reads them, so a steady night compares those tabs instead of adding them."""
     added: dict[int, tuple[str, int, int]] = {}
-    for request in plan.requests:
+    # The plan's items: request dicts, and cell writes kept as values (read without their dicts).
+    requests = [r for r in plan.items if isinstance(r, dict)]
+    for request in requests:
         props = request.get("addSheet", {}).get("properties")
         if props and props["title"] not in snapshot.tabs:
             size = props.get("gridProperties", {})
@@ -120,8 +122,16 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
                 size.get("columnCount", 0),
             )
     cells: dict[int, dict[tuple[int, int], str]] = {sid: {} for sid in added}
-    for request in plan.requests:
-        update = request.get("updateCells")
+    for item in plan.items:
+        if isinstance(item, CellBlock):
+            if item.sheet not in added:
+                continue
+            target = cells[item.sheet]
+            for i, values in enumerate(item.values()):
+                for j, value in enumerate(values):
+                    target[(item.row0 + i, item.col0 + j)] = _shown(cell(value))
+            continue
+        update = item.get("updateCells")
         if update is None or update["start"]["sheetId"] not in added:
             continue
         start = update["start"]

@@ -17,12 +17,15 @@ such as `=IMPORTXML(...)` stays text.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import random
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from itertools import repeat
+from typing import Any, Protocol, overload
 
 import numpy as np
 import pandas as pd
@@ -248,6 +251,125 @@ def _cell_rows(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [{"values": _cells(r)} for r in rows]
 
 
+#: The text of a cell before its JSON-escaped string (`_cell_json`), and `json.dumps`'s escaping
+#: of a str with ensure_ascii=False (the very function the json encoder calls).
+_TEXT_HEAD = '{"userEnteredValue":{"stringValue":'
+_NUMBER_HEAD = '{"userEnteredValue":{"numberValue":'
+_escape: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _cell_json(value: Any) -> str:
+    """`writebatch.encode(cell(value))` as text: text and finite numbers written out directly."""
+    kind = type(value)
+    if kind is str:
+        return _TEXT_HEAD + _escape(value) + "}}" if value else "{}"
+    if kind is int or (kind is float and math.isfinite(value)):  # json writes repr (not bool)
+        return _NUMBER_HEAD + repr(value) + "}}"
+    return json.dumps(cell(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _row_json(row: Iterable[Any]) -> bytes:
+    """`writebatch.encode({"values": _cells(row)})`, straight from the values."""
+    texts = [
+        (_TEXT_HEAD + _escape(v) + "}}" if v else "{}") if type(v) is str else _cell_json(v)
+        for v in row
+    ]
+    return ('{"values":[' + ",".join(texts) + "]}").encode()
+
+
+class CellBlock:
+    """A values-only `updateCells` as the plan keeps it: its start and its values as given (text,
+    numbers, booleans, blanks: what `cell` accepts), by rows or, for appended rows, by columns
+    (None: a column left blank). Its CellData dicts are built only when asked (`request`) and its
+    JSON straight from the values (`encoded`); issue 7: a first night writes millions of cells,
+    and two dicts per cell were most of the run's memory."""
+
+    __slots__ = ("col0", "columns", "count", "row0", "rows", "sheet")
+    fields = "userEnteredValue"
+
+    def __init__(
+        self,
+        sheet: int,
+        row0: int,
+        col0: int,
+        *,
+        rows: Sequence[Sequence[Any]] | None = None,
+        columns: list[Sequence[Any] | None] | None = None,
+        count: int = 0,
+    ) -> None:
+        self.sheet, self.row0, self.col0 = sheet, row0, col0
+        self.rows = rows
+        self.columns = columns
+        self.count = len(rows) if rows is not None else count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def values(self, lo: int = 0, hi: int | None = None) -> Iterable[Sequence[Any]]:
+        """The values of rows [lo, hi)."""
+        hi = self.count if hi is None else min(hi, self.count)
+        if self.rows is not None:
+            return self.rows[lo:hi]
+        assert self.columns is not None
+        if not self.columns:
+            return [()] * max(hi - lo, 0)
+        n = max(hi - lo, 0)
+        return zip(
+            *[c[lo:hi] if c is not None else repeat("", n) for c in self.columns], strict=True
+        )
+
+    def encoded(self, lo: int, hi: int) -> list[bytes]:
+        """Rows [lo, hi), each as `writebatch.encode` gives its RowData dict."""
+        return [_row_json(r) for r in self.values(lo, hi)]
+
+    def request(self) -> dict[str, Any]:
+        """The request as a dict, as the plan once held it (new dicts at every call)."""
+        return {
+            "updateCells": {
+                "start": {"sheetId": self.sheet, "rowIndex": self.row0, "columnIndex": self.col0},
+                "rows": _cell_rows(self.values()),
+                "fields": self.fields,
+            }
+        }
+
+
+class Requests(Sequence[dict[str, Any]]):
+    """A plan's requests as dicts, in order: raw requests as added, a `CellBlock`'s dict built
+    when it is read (so counting the requests builds nothing)."""
+
+    def __init__(self, items: list[dict[str, Any] | CellBlock]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [_request(item) for item in self._items[i]]
+        return _request(self._items[i])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_request(item) for item in self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Requests | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def _request(item: dict[str, Any] | CellBlock) -> dict[str, Any]:
+    return item.request() if isinstance(item, CellBlock) else item
+
+
 def _same(old: str, new: Any) -> bool:
     if new is None or (isinstance(new, float) and pd.isna(new)):
         return old == ""
@@ -369,7 +491,8 @@ class WritePlan:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.requests: list[dict[str, Any]] = []
+        #: The requests in order: raw request dicts, and cell writes as compact `CellBlock`s.
+        self.items: list[dict[str, Any] | CellBlock] = []
         self.changes: list[str] = []
         self.force = False  # write the state tab even with no other request
         self._used_ids = {t.sheet_id for t in snapshot.tabs.values()}
@@ -377,8 +500,13 @@ class WritePlan:
         self._ids = {t.title: t.sheet_id for t in snapshot.tabs.values()}
 
     @property
+    def requests(self) -> Requests:
+        """The requests as dicts (`Requests`: each cell block's dicts built when read)."""
+        return Requests(self.items)
+
+    @property
     def is_empty(self) -> bool:
-        return not self.requests and not self.force
+        return not self.items and not self.force
 
     def new_sheet_id(self) -> int:
         while True:
@@ -407,7 +535,7 @@ class WritePlan:
         props: dict[str, Any] = {"sheetId": sheet_id, "title": title, "gridProperties": grid}
         if hidden:
             props["hidden"] = True
-        self.requests.append({"addSheet": {"properties": props}})
+        self.items.append({"addSheet": {"properties": props}})
         self._ids[title] = sheet_id
         self._sizes[title] = (rows, cols)
         self.changes.append(f"add tab '{title}'")
@@ -418,7 +546,7 @@ class WritePlan:
         have_rows, have_cols = self._sizes[title]
         sheet_id = self._ids[title]
         if rows > have_rows:
-            self.requests.append(
+            self.items.append(
                 {
                     "appendDimension": {
                         "sheetId": sheet_id,
@@ -428,7 +556,7 @@ class WritePlan:
                 }
             )
         if cols > have_cols:
-            self.requests.append(
+            self.items.append(
                 {
                     "appendDimension": {
                         "sheetId": sheet_id,
@@ -443,20 +571,15 @@ class WritePlan:
         """Write a block of values at (row0, col0), 0-based; empty values clear cells."""
         if not rows:
             return
+        self._write_block(title, row0, col0, [list(r) for r in rows])
+
+    def _write_block(self, title: str, row0: int, col0: int, rows: Sequence[Sequence[Any]]) -> None:
+        """`write_rows` of rows the plan may keep as they are (no one else changes them)."""
+        if not rows:
+            return
         width = max(len(r) for r in rows)
         self.ensure_size(title, row0 + len(rows), col0 + width)
-        self._update_cells(title, row0, col0, _cell_rows(rows))
-
-    def _update_cells(self, title: str, row0: int, col0: int, data: list[dict[str, Any]]) -> None:
-        self.requests.append(
-            {
-                "updateCells": {
-                    "start": {"sheetId": self._ids[title], "rowIndex": row0, "columnIndex": col0},
-                    "rows": data,
-                    "fields": "userEnteredValue",
-                }
-            }
-        )
+        self.items.append(CellBlock(self._ids[title], row0, col0, rows=rows))
 
     def update_frame(
         self, old: TabFrame, new: pd.DataFrame, *, writable: set[str] | None = None
@@ -537,7 +660,7 @@ class WritePlan:
                 s for s, (r0, rows) in blocks.items() if s not in span_set or r0 + len(rows) != r
             ]:
                 r0, rows = blocks.pop(span)
-                self.write_rows(title, r0 + 1, span[0], rows)
+                self._write_block(title, r0 + 1, span[0], rows)
             for span, cols in spans:
                 values = [columns[j][r] for j in cols]
                 if span in blocks:
@@ -546,7 +669,7 @@ class WritePlan:
                     blocks[span] = (r, [values])
                 written += span[1] - span[0]
         for span, (r0, rows) in sorted(blocks.items(), key=lambda b: b[1][0]):
-            self.write_rows(title, r0 + 1, span[0], rows)
+            self._write_block(title, r0 + 1, span[0], rows)
         return written
 
     def _write_new_rows(
@@ -571,15 +694,8 @@ class WritePlan:
         at = {layout[c]: int(loc) for c, loc in zip(all_columns, locs, strict=True)}
         values = {p: list(_column_values(tail, j)) for p, j in at.items()}
         self.ensure_size(title, n_old + 1 + count, width)
-        if width:
-            cells: list[list[dict[str, Any]]] = [
-                _cells(values[p]) if p in values else [{} for _ in range(count)]
-                for p in range(width)
-            ]
-            data = [{"values": list(row)} for row in zip(*cells, strict=True)]
-        else:
-            data = [{"values": []} for _ in range(count)]
-        self._update_cells(title, n_old + 1, 0, data)
+        columns: list[Sequence[Any] | None] = [values.get(p) for p in range(width)]
+        self.items.append(CellBlock(self._ids[title], n_old + 1, 0, columns=columns, count=count))
         return sum(1 for p in sorted(values) for v in values[p] if v not in ("", None))
 
     def replace_tab(
@@ -608,7 +724,7 @@ class WritePlan:
             for start, end in _runs(changed):
                 block = [list(r) + [""] * (width_all - len(r)) for r in rows[start:end]]
                 block += [[""] * width_all for _ in range(end - start - len(block))]
-                self.write_rows(title, start, 0, block)
+                self._write_block(title, start, 0, block)
             self.changes.append(
                 f"rewrite tab '{title}' ({len(changed)} of {len(rows)} rows changed)"
             )
@@ -620,14 +736,14 @@ class WritePlan:
             hidden=hidden,
             frozen_rows=frozen_rows,
         )
-        self.write_rows(title, 0, 0, [list(r) for r in rows])
+        self._write_block(title, 0, 0, [list(r) for r in rows])
         return True
 
     def extend(self, requests: Iterable[dict[str, Any]], change: str | None = None) -> None:
         """Add raw requests (formatting, validation, charts...)."""
-        before = len(self.requests)
-        self.requests.extend(requests)
-        if change and len(self.requests) > before:
+        before = len(self.items)
+        self.items.extend(requests)
+        if change and len(self.items) > before:
             self.changes.append(change)
 
 
@@ -689,7 +805,7 @@ def apply_plan(
     final = {k: v for k, v in state.items() if k != WRITE_IN_PROGRESS}
     try:
         limit = max_bytes or writebatch.DEFAULT_MAX_BYTES
-        bodies = writebatch.split(plan.requests, limit - _GUARD_ROOM)
+        bodies = writebatch.cut(plan.items, limit - _GUARD_ROOM)
     except writebatch.TooLarge as exc:
         raise GsyncError(
             f"This change is too large for one Google Sheets request ({exc}).",

@@ -18,14 +18,21 @@ bench/RESULTS.md) is not, and neither is one `updateCells` of 13,000 new Respons
 Plans with requests that move cells (deleting or inserting rows, sorting...) are never cut: row
 positions would change between bodies. They are small (the erasure command); `split` raises
 `TooLarge` for one that does not fit rather than send what Google would refuse.
+
+A cell write comes either as a request dict or as a `CellRows` (the write plan's compact block of
+plain values, `sheetio.CellBlock`), which encodes its rows when asked: the same text as the dict
+would give. `cut` measures every row first (keeping the text only while it fits in one body), then
+builds each body's text only when that body is taken (issue 7: a first night's plan is millions of
+cells, and its dicts or its whole text were most of the run's memory).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from array import array
+from collections.abc import Iterator, Sequence
+from itertools import accumulate, islice
+from typing import Any, Protocol
 
 #: Google's front-end limit on a request body (bytes).
 GOOGLE_MAX_BYTES = 10_485_760
@@ -48,10 +55,33 @@ _MOVABLE = frozenset(
     }
 )
 _ROWS_PER_BUCKET = 512
+#: Rows of a `CellRows` encoded at a time while measuring (bounds the text alive at once).
+_MEASURE_ROWS = 2048
 
 
 class TooLarge(ValueError):
     """A plan that cannot be cut and does not fit in one body."""
+
+
+class CellRows(Protocol):
+    """A values-only `updateCells` from a start cell, its rows encoded when asked."""
+
+    @property
+    def sheet(self) -> int: ...
+    @property
+    def row0(self) -> int: ...
+    @property
+    def col0(self) -> int: ...
+    @property
+    def fields(self) -> str: ...
+
+    def __len__(self) -> int:
+        """The number of rows."""
+        ...
+
+    def encoded(self, lo: int, hi: int) -> list[bytes]:
+        """Rows [lo, hi), each as `encode` gives its RowData dict."""
+        ...
 
 
 def encode(value: Any) -> bytes:
@@ -69,15 +99,29 @@ def size(parts: Sequence[bytes]) -> int:
     return len(b'{"requests":[]}') + sum(len(p) for p in parts) + max(len(parts) - 1, 0)
 
 
-@dataclass
 class _Write:
-    """One `updateCells` cut into rows: where it starts, and each row encoded."""
+    """One `updateCells` cut into rows: where it starts, each row's encoded size, and the rows'
+    text (kept, or encoded again from `source` when a piece is built)."""
 
-    sheet: int
-    row0: int
-    col0: int
-    fields: str
-    rows: list[bytes]
+    __slots__ = ("col0", "ends", "fields", "row0", "rows", "sheet", "source")
+
+    def __init__(
+        self,
+        sheet: int,
+        row0: int,
+        col0: int,
+        fields: str,
+        ends: array[int],
+        rows: list[bytes] | None,
+        source: CellRows | None = None,
+    ) -> None:
+        self.sheet, self.row0, self.col0, self.fields = sheet, row0, col0, fields
+        self.ends = ends  # ends[i]: the bytes of rows [0, i)
+        self.rows = rows
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.ends) - 1
 
     def _ends(self, lo: int) -> tuple[bytes, bytes]:
         """The bytes before and after the rows of a piece starting at row `lo`."""
@@ -86,14 +130,26 @@ class _Write:
         return head, b'],"fields":' + encode(self.fields) + b"}}"
 
     def piece(self, lo: int, hi: int) -> bytes:
-        """The request writing rows [lo, hi) of this write (indexes into `rows`)."""
+        """The request writing rows [lo, hi) of this write."""
         head, tail = self._ends(lo)
-        return head + b",".join(self.rows[lo:hi]) + tail
+        if self.rows is not None:
+            rows = self.rows[lo:hi]
+        else:
+            assert self.source is not None
+            rows = self.source.encoded(lo, hi)
+        return head + b",".join(rows) + tail
+
+    def piece_size(self, lo: int, hi: int) -> int:
+        """`len(self.piece(lo, hi))`, without building it."""
+        head, tail = self._ends(lo)
+        return len(head) + len(tail) + self.ends[hi] - self.ends[lo] + max(hi - lo - 1, 0)
 
     def size(self) -> int:
-        """`len(self.piece(0, len(self.rows)))`, without building it."""
-        head, tail = self._ends(0)
-        return len(head) + len(tail) + sum(map(len, self.rows)) + max(len(self.rows) - 1, 0)
+        return self.piece_size(0, len(self))
+
+
+def _sizes(rows: list[bytes]) -> array[int]:
+    return array("q", accumulate(map(len, rows), initial=0))
 
 
 def _cell_write(request: dict[str, Any]) -> _Write | None:
@@ -104,38 +160,97 @@ def _cell_write(request: dict[str, Any]) -> _Write | None:
     start = update.get("start")
     if set(update) != {"start", "rows", "fields"} or not isinstance(start, dict):
         return None
+    rows = [encode(r) for r in update["rows"]]
     return _Write(
         int(start.get("sheetId", 0)),
         int(start.get("rowIndex", 0)),
         int(start.get("columnIndex", 0)),
         str(update["fields"]),
-        [encode(r) for r in update["rows"]],
+        _sizes(rows),
+        rows,
     )
 
 
-def split(
-    requests: Sequence[dict[str, Any]], max_bytes: int = DEFAULT_MAX_BYTES
-) -> list[list[bytes]]:
+def _measured(source: CellRows, keep: bool) -> _Write:
+    """A `CellRows` as a `_Write`: every row encoded once to measure it, its text kept if `keep`."""
+    n = len(source)
+    ends = array("q", [0])
+    kept: list[bytes] = []
+    for lo in range(0, n, _MEASURE_ROWS):
+        rows = source.encoded(lo, min(lo + _MEASURE_ROWS, n))
+        ends.extend(islice(accumulate(map(len, rows), initial=ends[-1]), 1, None))
+        if keep:
+            kept.extend(rows)
+    return _Write(
+        int(source.sheet),
+        int(source.row0),
+        int(source.col0),
+        str(source.fields),
+        ends,
+        kept if keep else None,
+        source,
+    )
+
+
+Request = dict[str, Any] | CellRows
+#: One part of a body as planned: a request's text, or rows [lo, hi) of a cell write.
+_Part = bytes | tuple[_Write, int, int]
+
+
+class Bodies:
+    """The bodies a plan is cut into: how many (`len`), and each one's encoded requests, built
+    only when iteration reaches it (`list(bodies)` builds them all)."""
+
+    def __init__(self, plan: list[list[_Part]]) -> None:
+        self._plan = plan
+
+    def __len__(self) -> int:
+        return len(self._plan)
+
+    def __iter__(self) -> Iterator[list[bytes]]:
+        for parts in self._plan:
+            yield [p if isinstance(p, bytes) else p[0].piece(p[1], p[2]) for p in parts]
+
+
+def split(requests: Sequence[Request], max_bytes: int = DEFAULT_MAX_BYTES) -> list[list[bytes]]:
     """The requests as encoded parts of one or more bodies, each body at most `max_bytes`
     (a single row larger than that is sent alone: nothing smaller can carry it)."""
-    # Each request encoded once: a cell write row by row (so it can be cut), the others whole.
+    return list(cut(requests, max_bytes))
+
+
+def cut(requests: Sequence[Request], max_bytes: int = DEFAULT_MAX_BYTES) -> Bodies:
+    """`split`, with each body's text built only as the result is iterated: every request is
+    measured here (and `TooLarge` raised here), the text of one body at a time later."""
+    # Each request encoded once: a cell write row by row (so it can be cut), the others whole;
+    # a compact block's rows kept only while they fit in one body (then the plan is one body).
     items: list[_Write | bytes] = []
+    kept = 0
     for request in requests:
-        write = _cell_write(request)
-        items.append(write if write is not None else encode(request))
+        if isinstance(request, dict):
+            write = _cell_write(request)
+            items.append(write if write is not None else encode(request))
+            continue
+        keep = kept <= max_bytes
+        w = _measured(request, keep)
+        kept += w.ends[-1]
+        if keep and kept > max_bytes:  # more than one body: each body encodes its own text
+            for i in [*items, w]:
+                if isinstance(i, _Write) and i.source is not None:
+                    i.rows = None
+        items.append(w)
     sizes = [i.size() if isinstance(i, _Write) else len(i) for i in items]
     total = len(body([])) + sum(sizes) + max(len(items) - 1, 0)
     if total <= max_bytes:
-        return [[i.piece(0, len(i.rows)) if isinstance(i, _Write) else i for i in items]]
+        return Bodies([[(i, 0, len(i)) if isinstance(i, _Write) else i for i in items]])
     head: list[bytes] = []
     writes: list[_Write] = []
     for request, item in zip(requests, items, strict=True):
         if isinstance(item, _Write):
             writes.append(item)
-        elif set(request) <= _MOVABLE:
+        elif isinstance(request, dict) and set(request) <= _MOVABLE:
             head.append(item)
         else:
-            kinds = ", ".join(sorted(request))
+            kinds = ", ".join(sorted(request)) if isinstance(request, dict) else ""
             raise TooLarge(
                 f"the write is {total:,} bytes and holds {kinds}, which moves cells, "
                 f"so it cannot be cut into bodies of {max_bytes:,} bytes"
@@ -148,31 +263,35 @@ def split(
     buckets: dict[tuple[int, int], list[tuple[_Write, int, int]]] = {}
     for w in writes:
         k = 0
-        while k < len(w.rows):
+        while k < len(w):
             bucket = (w.row0 + k) // _ROWS_PER_BUCKET
-            end = min(len(w.rows), (bucket + 1) * _ROWS_PER_BUCKET - w.row0)
+            end = min(len(w), (bucket + 1) * _ROWS_PER_BUCKET - w.row0)
             buckets.setdefault((w.sheet, bucket), []).append((w, k, end))
             k = end
-    bodies: list[list[bytes]] = [head]
+    bodies: list[list[_Part]] = [list(head)]
     used = size(head)
     for group in buckets.values():
         for chunk in _fit(group, max_bytes):
-            extra = sum(len(p) + 1 for p in chunk)  # each part and a comma
+            extra = sum(w.piece_size(lo, hi) + 1 for w, lo, hi in chunk)  # each part, a comma
             if used + extra > max_bytes and bodies[-1]:
                 bodies.append([])
                 used = size([])
             bodies[-1].extend(chunk)
             used += extra
-    return bodies
+    return Bodies(bodies)
 
 
-def _fit(group: list[tuple[_Write, int, int]], max_bytes: int) -> list[list[bytes]]:
-    """A bucket's pieces as one list of encoded requests, or several cut between sheet rows."""
-    parts = [w.piece(lo, hi) for w, lo, hi in group]
+def _fit(
+    group: list[tuple[_Write, int, int]], max_bytes: int
+) -> list[list[tuple[_Write, int, int]]]:
+    """A bucket's pieces as one list, or several cut between sheet rows, each fitting in a body
+    if it can (measured: `size` of the pieces' text, without building it)."""
+    measured = len(b'{"requests":[]}') + sum(w.piece_size(lo, hi) for w, lo, hi in group)
+    measured += max(len(group) - 1, 0)
     first = min(w.row0 + lo for w, lo, _ in group)
     last = max(w.row0 + hi for w, _, hi in group)
-    if size(parts) <= max_bytes or last - first <= 1:
-        return [parts]
+    if measured <= max_bytes or last - first <= 1:
+        return [group]
     mid = (first + last) // 2  # every piece's rows below `mid`, then the rest
     low: list[tuple[_Write, int, int]] = []
     high: list[tuple[_Write, int, int]] = []

@@ -4,7 +4,9 @@
 case runs the reference and the current `WritePlan` methods (and `tab_frame`, which `pupil_frame`
 wraps) on the same seeded random input and compares the plans' requests and changes with ==, and
 also as JSON (== alone takes 1 for 1.0 and True), the number of cells written, the exceptions raised,
-and the frames read with assert_frame_equal (dtypes included).
+and the frames read with assert_frame_equal (dtypes included). The current plan keeps its cell
+writes compactly (`CellBlock`): every plan's bodies, as `apply_plan` cuts and encodes them, are
+also compared byte for byte with what the frozen `_reference_writebatch` makes of its dicts.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from gsync import sheetio as new_io
+from gsync import writebatch as new_wb
 from gsync.errors import GsyncError
 from tests.unit import _reference_sheetio as ref_io
+from tests.unit import _reference_writebatch as ref_wb
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -91,18 +95,42 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, default=repr)
 
 
+#: Body limits: one body, and small enough to cut these plans into several (or to refuse them).
+MAX_BYTES = (new_wb.DEFAULT_MAX_BYTES, 2_000, 700, 300)
+
+
+def _outcome(make: Callable[[], Any]) -> Any:
+    try:
+        return [new_wb.body(parts) for parts in make()]
+    except (ValueError, UnicodeError) as exc:  # TooLarge, a value JSON refuses (inf)
+        return (type(exc).__name__, str(exc))
+
+
+def _assert_sends_the_same(requests: list[dict[str, Any]], new: Any) -> None:
+    """The current plan's bodies (compact cell blocks) are the reference's bodies of `requests`."""
+    for max_bytes in MAX_BYTES:
+        want = _outcome(lambda: ref_wb.split(requests, max_bytes))  # noqa: B023
+        got = _outcome(lambda: new_wb.cut(new.items, max_bytes))  # noqa: B023
+        assert got == want, max_bytes
+
+
 def _assert_same_plans(ref: Any, new: Any) -> None:
+    requests = list(new.requests)
     assert new.requests == ref.requests
+    assert requests == ref.requests
+    assert len(new.requests) == len(ref.requests)
     assert new.changes == ref.changes
-    assert _json(new.requests) == _json(ref.requests)
+    assert _json(requests) == _json(ref.requests)
     assert new._sizes == ref._sizes
+    assert new.is_empty == ref.is_empty
     ids = [
         id(c)
-        for q in new.requests
+        for q in requests
         for r in q.get("updateCells", {}).get("rows", [])
         for c in r["values"]
     ]
     assert len(ids) == len(set(ids))  # every cell its own dict: nothing shared between cells
+    _assert_sends_the_same(ref.requests, new)
 
 
 def _run_both(snapshot: new_io.Snapshot, call: Callable[[Any], Any], seed: int) -> tuple[Any, Any]:
@@ -293,6 +321,7 @@ def test_replace_tab_plans_the_same_requests(seed: int) -> None:
         assert new_changed <= ref_changed
         assert new_changed == (not new_plan.is_empty)
         _assert_shows_the_same(grids["Tab"], rows, ref_plan, new_plan)
+        _assert_sends_the_same(list(new_plan.requests), new_plan)
     # The equality check alone (what the steady night mostly runs).
     if kind != "missing":
         assert new_io._rows_equal(grids["Tab"], rows) == ref_io._rows_equal(grids["Tab"], rows)
