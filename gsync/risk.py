@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,16 +321,15 @@ def assess(
     listed = candidates[in_rounds]
     if not len(listed):
         return []
-    pupils: Iterable[Mapping[str, str]]
+    pairs = pair_of.reshape(-1)[in_rounds].tolist()
     if table is not None:
         fields = [f for f in PUPIL_FIELDS if f in table.names]
-        cells = [table.cells(f, listed) for f in fields]
-        pupils = (dict(zip(fields, row, strict=True)) for row in zip(*cells, strict=True))
-    else:
-        pupils = (records[i] for i in listed.tolist())
+        cells = dict(zip(fields, (table.cells(f, listed) for f in fields), strict=True))
+        return _listed_entries(cells, pairs, cohorts, intents, apps, order, as_of)
     no_rows: list[dict[str, str]] = []
     entries: list[RiskEntry] = []
-    for pupil, pair in zip(pupils, pair_of.reshape(-1)[in_rounds].tolist(), strict=True):
+    for i, pair in zip(listed.tolist(), pairs, strict=True):
+        pupil = records[i]
         cohort = cohorts[pair]
         assert cohort is not None
         key = (pupil["upn"], pupil["leaving_year"])
@@ -347,6 +346,140 @@ def assess(
         if entry is not None:
             entries.append(entry)
     return sorted(entries, key=RiskEntry.sort_key)
+
+
+_Outcome = tuple[tuple[str, ...], tuple[str, ...], int]
+
+
+def _listed_entries(
+    cells: Mapping[str, list[str]],
+    pairs: list[int],
+    cohorts: Sequence[_Cohort | None],
+    intents: Mapping[tuple[str, str], list[dict[str, str]]],
+    apps: Mapping[tuple[str, str], list[dict[str, str]]],
+    order: list[str],
+    as_of: dt.date,
+) -> list[RiskEntry]:
+    """`assess`'s entries of the listed pupils (their PUPIL_FIELDS `cells`, column by column, a
+    field the frame lacks left out; `pairs`: each pupil's index in `cohorts`), sorted.
+
+    A pupil with intentions or applications goes through `_assess_pupil` with the dict of their
+    cells. For the others (most pupils), the reasons depend only on the cohort, on whether Form
+    A's entry is their intended destination, its level and the on-track level: `_reasons` is
+    worked out once per distinct such combination, and the cells copied into the entry as
+    `_assess_pupil` does.
+    """
+    n = len(pairs)
+    blank = [""] * n
+    col = {f: cells.get(f, blank) for f in PUPIL_FIELDS}
+    present = list(cells)
+    no_rows: list[dict[str, str]] = []
+    known: dict[str, bool] = {}  # `_on_or_before` of each distinct recorded text
+    # (codes, labels, score), or None when no reason applies, per (cohort, level, on track).
+    outcomes: dict[tuple[int, str | None, str], _Outcome | None] = {}
+    labels_of: dict[tuple[str, ...], str] = {}  # `destination_label` of Form A's cells
+    groups_of: dict[tuple[str, ...], tuple[str, ...]] = {}
+    entries: list[RiskEntry] = []
+    sort_keys: list[tuple[Any, ...]] = []
+    rows = zip(
+        range(n),
+        pairs,
+        col["upn"],
+        col["leaving_year"],
+        col["current_intended_destination"],
+        col["current_intended_source"],
+        col["current_intended_recorded"],
+        col["current_intended_level"],
+        col["on_track_level"],
+        strict=True,
+    )
+    for i, pair, upn, year, destination, source, recorded, level, on_track in rows:
+        cohort = cohorts[pair]
+        assert cohort is not None
+        key = (upn, year)
+        if key in intents or key in apps:
+            entry = _assess_pupil(
+                {f: cells[f][i] for f in present},
+                cohort.opened,
+                cohort.windows,
+                intents.get(key, no_rows),
+                apps.get(key, no_rows),
+                order,
+                as_of,
+                cohort=cohort,
+            )
+            if entry is not None:
+                entries.append(entry)
+                sort_keys.append(entry.sort_key())
+            continue
+        # No intentions, no applications: Form A's entry, if it is a plan, is the intended one.
+        form_a = False
+        if destination and source.casefold() != UNKNOWN_SOURCE:
+            on_time = known.get(recorded)
+            if on_time is None:
+                on_time = known[recorded] = _on_or_before(recorded, as_of)
+            form_a = on_time
+        memo = (pair, level if form_a else None, on_track)
+        if memo in outcomes:
+            outcome = outcomes[memo]
+        else:
+            intended = {"level": level} if form_a else None
+            why = _reasons(
+                cohort.opened,
+                cohort.windows,
+                cohort.current,
+                cohort.final,
+                _NO_ROUNDS,
+                intended,
+                False,
+                False,
+                on_track,
+                as_of,
+            )
+            codes = tuple(filter(why.__contains__, WEIGHTS))  # in WEIGHTS order
+            outcome = outcomes[memo] = (
+                (codes, tuple(why[c] for c in codes), sum(map(WEIGHTS.__getitem__, codes)))
+                if why
+                else None
+            )
+        if outcome is None:
+            continue
+        label = ""
+        if form_a:
+            plan = (destination, *(col[c][i] for _f, c in _FORM_A_INTENDED[1:]))
+            found = labels_of.get(plan)
+            if found is None:
+                intended_row = dict(zip((f for f, _c in _FORM_A_INTENDED), plan, strict=True))
+                found = labels_of[plan] = destination_label(intended_row)
+            label = found
+        flags = (col["send"][i], col["disadvantaged"][i], col["eal"][i], col["looked_after"][i])
+        groups = groups_of.get(flags)
+        if groups is None:
+            groups = groups_of[flags] = tuple(
+                name
+                for (_column, name, values), flag in zip(PRIORITY_GROUPS, flags, strict=True)
+                if flag.upper() in values
+            )
+        school, interview = col["school"][i], col["latest_guidance_interview"][i]
+        entries.append(
+            RiskEntry(
+                school=school,
+                upn=upn,
+                leaving_year=year,
+                forename=col["preferred_forename"][i] or col["legal_forename"][i],
+                surname=col["preferred_surname"][i] or col["legal_surname"][i],
+                priority_groups=groups,
+                reasons=outcome[0],
+                labels=outcome[1],
+                current_round=cohort.current.key,
+                intended_destination=label,
+                on_track_level=on_track,
+                latest_guidance_interview=interview,
+            )
+        )
+        sort_keys.append((-outcome[2], -len(groups), interview, school, year, upn))
+    ranked = sorted(range(len(entries)), key=sort_keys.__getitem__)  # stable, as sorting entries
+    return [entries[i] for i in ranked]
 
 
 def _assess_pupil(
@@ -391,27 +524,19 @@ def _assess_pupil(
             latest[ident] = (rank, row.get("status", ""))
     has_offer = bool(latest) and any(status in OFFER_STATUSES for _, status in latest.values())
 
-    reasons: dict[str, str] = {}
-    for rnd in opened:
-        # The final round is the last check before pupils leave: it holds for everyone once open.
-        active = rnd.key in responded or as_of > windows[rnd.key][1] or rnd.key == final
-        if not active:
-            continue
-        if "destination" in rnd.expects and intended is None:
-            reasons["no_intended_destination"] = f"no intended destination ({rnd.label})"
-        if "application" in rnd.expects and not latest:
-            reasons["no_application"] = f"no application ({rnd.label})"
-        if "offer" in rnd.expects and not has_offer:
-            reasons["no_offer"] = f"no offer ({rnd.label})"
     on_track = pupil.get("on_track_level", "")
-    if intended is not None:
-        want, can = level_number(intended.get("level", "")), level_number(on_track)
-        if want is not None and can is not None and want > can:
-            reasons["level_above_on_track"] = (
-                f"intends {intended['level']} but is on track for {on_track}"
-            )
-    if current.key not in responded:
-        reasons["no_response"] = f"no response to {current.label}"
+    reasons = _reasons(
+        opened,
+        windows,
+        current,
+        final,
+        responded,
+        intended,
+        bool(latest),
+        has_offer,
+        on_track,
+        as_of,
+    )
     if not reasons:
         return None
     codes = tuple(filter(reasons.__contains__, WEIGHTS))  # in WEIGHTS order
@@ -434,6 +559,44 @@ def _assess_pupil(
         on_track_level=on_track,
         latest_guidance_interview=pupil.get("latest_guidance_interview", ""),
     )
+
+
+def _reasons(
+    opened: Sequence[RoundRule],
+    windows: Mapping[str, tuple[dt.date, dt.date]],
+    current: RoundRule,
+    final: str,
+    responded: Set[str],
+    intended: Mapping[str, str] | None,
+    applied: bool,
+    has_offer: bool,
+    on_track: str,
+    as_of: dt.date,
+) -> dict[str, str]:
+    """A pupil's reasons (code -> readable reason, in the order found) in a cohort (its opened
+    rounds, every round's window, its current and final rounds), given the rounds they answered, their intended destination (only its "level" is read), whether they
+    have an application and an offer, and their on-track level."""
+    reasons: dict[str, str] = {}
+    for rnd in opened:
+        # The final round is the last check before pupils leave: it holds for everyone once open.
+        active = rnd.key in responded or as_of > windows[rnd.key][1] or rnd.key == final
+        if not active:
+            continue
+        if "destination" in rnd.expects and intended is None:
+            reasons["no_intended_destination"] = f"no intended destination ({rnd.label})"
+        if "application" in rnd.expects and not applied:
+            reasons["no_application"] = f"no application ({rnd.label})"
+        if "offer" in rnd.expects and not has_offer:
+            reasons["no_offer"] = f"no offer ({rnd.label})"
+    if intended is not None:
+        want, can = level_number(intended.get("level", "")), level_number(on_track)
+        if want is not None and can is not None and want > can:
+            reasons["level_above_on_track"] = (
+                f"intends {intended['level']} but is on track for {on_track}"
+            )
+    if current.key not in responded:
+        reasons["no_response"] = f"no response to {current.label}"
+    return reasons
 
 
 # The Risk tab's column keys `risk_rows` knows, in the order `_risk_values` gives their cells.
