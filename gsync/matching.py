@@ -74,12 +74,17 @@ class PupilIndex:
 
     @classmethod
     def from_columns(
-        cls, columns: Mapping[str, Sequence[str]], positions: Iterable[int], school: str
+        cls,
+        columns: Mapping[str, Sequence[str]],
+        positions: Iterable[int],
+        school: str,
+        parts: dict[str, str | None] | None = None,
     ) -> PupilIndex:
         """The index of the rows at `positions` that are the school's and have a UPN.
 
         `columns` holds the Destinations cells as text (`_cell`), column key -> cells; a missing
-        column reads as blank.
+        column reads as blank. `parts`: name part -> its `name_key` if ASCII, else None, as
+        worked out so far (a caller indexing several schools passes one dict to them all).
         """
         index = cls()
         blank: Sequence[str] = _Blank()
@@ -93,14 +98,15 @@ class PupilIndex:
         )
         # name_key of each ASCII name part: for ASCII text name_key works character by
         # character, so name_key(f + s) == name_key(f) + name_key(s) (names repeat a lot).
-        parts: dict[str, str | None] = {}
+        known: dict[str, str | None] = parts if parts is not None else {}
 
         def part_key(text: str) -> str | None:
-            got = parts.get(text, "")
+            got = known.get(text, "")
             if got == "":
-                got = parts[text] = name_key(text) if text.isascii() else None
+                got = known[text] = name_key(text) if text.isascii() else None
             return got
 
+        by_email, by_name_dob = index.by_email.setdefault, index.by_name_dob.setdefault
         for i in positions:
             upn = upns[i]
             if not upn or schools[i] != school:
@@ -108,19 +114,23 @@ class PupilIndex:
             pupil = (upn, years[i])
             email = emails[i]
             if email:
-                index.by_email.setdefault(email.casefold(), {})[pupil] = None
+                by_email(email.casefold(), {})[pupil] = None
             dob = dobs[i]
             if dob:
                 fore, pref, sur, pref_sur = legal_f[i], pref_f[i], legal_s[i], pref_s[i]
                 if (pref == fore or not pref) and (pref_sur == sur or not pref_sur):
                     if fore and sur:  # the usual case: one name (the loops below, unrolled)
-                        f_key, s_key = part_key(fore), part_key(sur)
+                        f_key, s_key = known.get(fore, ""), known.get(sur, "")
+                        if f_key == "":  # not known yet (or an ASCII part of no letters)
+                            f_key = part_key(fore)
+                        if s_key == "":
+                            s_key = part_key(sur)
                         name = (
                             f_key + s_key
                             if f_key is not None and s_key is not None
                             else name_key(fore + sur)
                         )
-                        index.by_name_dob.setdefault((name, dob), {})[pupil] = None
+                        by_name_dob((name, dob), {})[pupil] = None
                     continue
                 forenames = {fore, pref}
                 surnames = {sur, pref_sur}
@@ -135,7 +145,7 @@ class PupilIndex:
                                     if f_key is not None and s_key is not None
                                     else name_key(f + s)
                                 )
-                                index.by_name_dob.setdefault((name, dob), {})[pupil] = None
+                                by_name_dob((name, dob), {})[pupil] = None
         return index
 
 
@@ -215,7 +225,11 @@ def match_one(
     """One response's match (its cells as text): school email first, then name + date of birth."""
     email = respondent_email.casefold()
     if email:
-        found = _pick(index.by_email.get(email), stated_year)
+        held = index.by_email.get(email)
+        if held is not None and len(held) == 1:  # `_pick` of one pupil: that pupil
+            for upn, year in held:
+                return (upn, year, "email", "matched", "")
+        found = _pick(held, stated_year)
         if len(found) == 1:
             return (found[0][0], found[0][1], "email", "matched", "")
         if len(found) > 1:
@@ -225,7 +239,11 @@ def match_one(
         return ("", "", "", "unmatched", "no school email match and no name given")
     if not date_of_birth or "bad_date_of_birth" in issues.split():
         return ("", "", "", "unmatched", "no school email match and no valid date of birth")
-    found = _pick(index.by_name_dob.get((name, date_of_birth)), stated_year)
+    held = index.by_name_dob.get((name, date_of_birth))
+    if held is not None and len(held) == 1:
+        for upn, year in held:
+            return (upn, year, "name_dob", "matched", "")
+    found = _pick(held, stated_year)
     if len(found) == 1:
         return (found[0][0], found[0][1], "name_dob", "matched", "")
     if len(found) > 1:

@@ -161,23 +161,33 @@ class _Table:
         if i >= self.n:
             row = self.added[i - self.n]
             return {k: row.get(k, "") for k in keys}
-        tuples = self._tuples.get(keys)
-        if tuples is None:  # these cells of every row, as tuples (made once per set of keys)
-            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
-        out = dict(zip(keys, tuples[i], strict=True))
+        out = dict(zip(keys, self.tuples(keys)[i], strict=True))
         edited = self.edits.get(i)
         if edited is not None:
             out.update((k, v) for k, v in edited.items() if k in out)
         return out
+
+    def nonblank(self, positions: Sequence[int], key: str) -> list[int]:
+        """The positions whose cell `key` is not blank, in order."""
+        column, n, edits = self.column(key), self.n, self.edits
+        return [
+            i for i in positions if (column[i] if i < n and i not in edits else self.get(i, key))
+        ]
+
+    def tuples(self, keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """These cells of every row of the frame as read (not the cells written since, nor
+        the rows appended), as tuples in the order of `keys` (made once per set of keys)."""
+        tuples = self._tuples.get(keys)
+        if tuples is None:
+            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        return tuples
 
     def cell_tuple(self, i: int, keys: tuple[str, ...]) -> tuple[str, ...]:
         """`cells` as a tuple in the order of `keys` (no dict made for an unedited row)."""
         if i >= self.n:
             row = self.added[i - self.n]
             return tuple(row.get(k, "") for k in keys)
-        tuples = self._tuples.get(keys)
-        if tuples is None:
-            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        tuples = self.tuples(keys)
         edited = self.edits.get(i)
         if edited is None:
             return tuples[i]
@@ -185,9 +195,7 @@ class _Table:
 
     def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         """`cell_tuple` of each position."""
-        tuples = self._tuples.get(keys)
-        if tuples is None:
-            tuples = self._tuples[keys] = list(zip(*(self.column(k) for k in keys), strict=True))
+        tuples = self.tuples(keys)
         n, edits = self.n, self.edits
         return [
             tuples[i] if i < n and i not in edits else self.cell_tuple(i, keys) for i in positions
@@ -373,8 +381,10 @@ class _Run:
         for i, sch in enumerate(self.dest.column("school")):
             self.school_rows.setdefault(sch, []).append(i)
         self.pupils: dict[str, PupilIndex] = {}
+        self._name_parts: dict[str, str | None] = {}  # `PupilIndex.from_columns`'s, all schools
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
+        self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_write_dest`'s cells as read
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -402,7 +412,8 @@ class _Run:
         got = self.pupils.get(school)
         if got is None:
             columns = {c: self.dest.column(c) for c in PupilIndex.COLUMNS}
-            got = PupilIndex.from_columns(columns, self.school_rows.get(school, []), school)
+            rows = self.school_rows.get(school, [])
+            got = PupilIndex.from_columns(columns, rows, school, self._name_parts)
             self.pupils[school] = got
         return got
 
@@ -414,14 +425,18 @@ class _Run:
         sustained, log = self.sustained, self.log
         counts = dict.fromkeys(_COUNT_KEYS, 0)
 
-        logged = [i for i in log.by_school().get(school, []) if log.get(i, "response_id")]
+        logged = log.nonblank(log.by_school().get(school, []), "response_id")
         fresh = _not_yet_logged(sch.raw_responses, log, logged)
         normalised = normalise_rows(fresh, sch.question_map, memo=self.memo)
         responses, read_from = _pool(normalised, log, logged)
         index = self.pupil_index(school)
         has_sustained = sustained is not None
         wanted: list[dict[str, str]] = []  # exceptions this run would raise
-        ours: list[dict[str, str]] = []  # the matched responses
+        # Per (upn, leaving_year, group): the latest submission (ties broken by response id).
+        # `responses` come in `_pool`'s order, (last submitted, response id) ascending with
+        # distinct ids, so each response is later than every one before it: the last one wins.
+        best: dict[tuple[str, str, str], dict[str, str]] = {}
+        entry_group, parse_time = ENTRY_GROUP.get, _parse_time
         for r in responses:
             stated = r["leaving_year"]
             issues = r["issues"]
@@ -434,22 +449,37 @@ class _Run:
             r["match_method"] = method
             r["match_status"] = status
             r["reason"] = reason
-            entry = r["entry"] = _entry(r, entry_for, has_sustained)
             # The exceptions it would raise, in order (collected here, written after logging).
+            # Its entry: where `entry_for` puts its submission time for the matched cohort, if
+            # the merge writes that entry (or a years 1-3 check, given a Sustained tab).
             if status == "matched":
-                ours.append(r)
-            elif status in ("unmatched", "ambiguous"):
-                counts[status] += 1
-                wanted.append(_exception(school, status, r, reason))
+                submitted = parse_time(r["last_submitted"])
+                if submitted is None or not year.isdigit():
+                    entry = ""
+                else:
+                    got = entry_for(submitted, int(year))
+                    entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
+                r["entry"] = entry
+                if r["consent"]:
+                    best[upn, year, CONTACT] = r
+                if r["destination"]:
+                    if entry:
+                        group = entry_group(entry)
+                        best[upn, year, group if group is not None else f"s:{entry}"] = r
+                    else:
+                        if issues:
+                            counts["invalid"] += 1
+                            wanted.append(_exception(school, "invalid", r, "problems: " + issues))
+                        wanted.append(_exception(school, "no_entry", r, _NO_ENTRY))
+                        continue
+            else:
+                r["entry"] = ""
+                if status in ("unmatched", "ambiguous"):
+                    counts[status] += 1
+                    wanted.append(_exception(school, status, r, reason))
             if issues:
                 counts["invalid"] += 1
                 wanted.append(_exception(school, "invalid", r, "problems: " + issues))
-            if status == "matched" and r["destination"] and not entry:
-                wanted.append(
-                    _exception(
-                        school, "no_entry", r, "the submission time falls in no entry's window"
-                    )
-                )
 
         _log_responses(log, responses, school, counts, self.log_at, read_from)
         if counts["new"] or counts["updated"]:
@@ -459,7 +489,9 @@ class _Run:
             )
 
         tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
-        for (upn, year, group), winner in sorted(_winners(ours).items()):
+        for key in sorted(best):  # the keys are distinct: the order of sorting the items
+            upn, year, group = key
+            winner = best[key]
             row_no = self.pupil_at.get((upn, year))
             if row_no is None:
                 continue
@@ -515,7 +547,11 @@ class _Run:
         group's cells (no row dicts; `sync_hash` parsed once per text): the same outcome and the
         same cells written. `token`: the submission's `_source_token`."""
         keys = _GROUP_CELLS[group]
-        now = self.dest.cell_tuple(i, keys)
+        dest = self.dest
+        rows = self._group_rows.get(group)
+        if rows is None:  # the group's cells of every row as read
+            rows = self._group_rows[group] = dest.tuples(keys)
+        now = rows[i] if i not in dest.edits else dest.cell_tuple(i, keys)
         cur, text = now[:-1], now[-1]
         wanted: tuple[str, ...]
         if group == CONTACT:
@@ -524,7 +560,15 @@ class _Run:
             wanted = _entry_tuple(winner)
         if text != self._hash_text:  # a pupil's groups come one after another
             self._hash_text, self._hashes = text, parse_sync_hash(text)
-        outcome, record = _group_outcome(cur, wanted, self._hashes.get(group, ""), token)
+        held = self._hashes.get(group, "")
+        if cur == wanted:
+            # `_group_outcome`'s 'unchanged' with nothing to record, decided first (a steady
+            # night's every group): the cells show this submission, its token is recorded, and
+            # the recorded hash is the cells' (state 'synced': they are not all blank).
+            recorded, _, source = held.partition(".")
+            if source == token and recorded == values_hash(cur) and any(cur):
+                return "unchanged"
+        outcome, record = _group_outcome(cur, wanted, held, token)
         if record:
             shown = wanted if outcome == "written" else cur
             new = self._hashed(text, group, shown, token)
@@ -611,16 +655,17 @@ _POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in
 
 def _pool(
     fresh: list[dict[str, str]], log: _Table, logged: list[int]
-) -> tuple[list[dict[str, str]], dict[str, int]]:
+) -> tuple[list[dict[str, str]], dict[str, tuple[int, tuple[str, ...]]]]:
     """This run's responses plus the school's logged ones (whichever submission is newer wins),
     ordered by (last submitted, response id); each a new dict of the response columns. Also
-    response id -> the log row each response taken from the log was read from."""
-    by_id: dict[str, dict[str, str]] = {}
-    read_from: dict[str, int] = {}
-    for i, cells in zip(logged, log.cell_tuples(logged, _POOL_CELLS), strict=True):
-        row = dict(zip(RESPONSE_COLUMNS, cells, strict=True))
-        by_id[row["response_id"]] = row
-        read_from[row["response_id"]] = i
+    response id -> the log row each response taken from the log was read from, with that row's
+    `_DERIVED` cells as read."""
+    rows = [dict(zip(RESPONSE_COLUMNS, c, strict=True)) for c in log.cell_tuples(logged, _POOL_CELLS)]  # fmt: skip
+    ids = [row["response_id"] for row in rows]
+    # A response id logged twice: the later row, as a loop over the rows would leave it.
+    by_id = dict(zip(ids, rows, strict=True))
+    derived = log.cell_tuples(logged, _DERIVED)
+    read_from = dict(zip(ids, zip(logged, derived, strict=True), strict=True))
     for row in fresh:
         held = by_id.get(row["response_id"])
         if held is None or row["last_submitted"] >= held["last_submitted"]:
@@ -630,16 +675,7 @@ def _pool(
     return ordered, read_from
 
 
-def _entry(response: dict[str, str], entry_for: EntryFor, sustained: bool = False) -> str:
-    if response["match_status"] != "matched":
-        return ""
-    submitted = _parse_time(response["last_submitted"])
-    if submitted is None or not response["leaving_year"].isdigit():
-        return ""
-    entry = entry_for(submitted, int(response["leaving_year"]))
-    if entry in ENTRY_GROUP or (sustained and entry):
-        return str(entry)
-    return ""
+_NO_ENTRY = "the submission time falls in no entry's window"
 
 
 def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
@@ -657,10 +693,11 @@ def _log_responses(
     school: str,
     counts: dict[str, int],
     at: dict[str, int],
-    read_from: Mapping[str, int],
+    read_from: Mapping[str, tuple[int, tuple[str, ...]]],
 ) -> None:
     """Log each response: append it, or update its row in place (`at`: response id -> row,
-    kept up to date here for the schools after this one; `read_from`: `_pool`'s rows)."""
+    kept up to date here for the schools after this one; `read_from`: `_pool`'s rows and their
+    `_DERIVED` cells, which are the row's still: a log row is written only for its own id)."""
     keys = tuple(c for c in log.columns if c in _LOG_KEYS)
     # A response read from the row it is logged in differs from it at most in the `_DERIVED`
     # cells: compared on those alone (when the tab has them all, as the template's does).
@@ -670,7 +707,8 @@ def _log_responses(
     for response in responses:
         rid = response["response_id"]
         i = at.get(rid)
-        if quick and i is not None and read_from.get(rid) == i:
+        read = read_from.get(rid)
+        if quick and read is not None and read[0] == i:
             contact = response["consent"] == "Y"
             now = (  # `_log_row`'s cells, in `_DERIVED` order
                 school,
@@ -683,7 +721,7 @@ def _log_responses(
                 response["reason"],
                 response["entry"],
             )
-            if now == log.cell_tuple(i, _DERIVED):
+            if now == read[1]:
                 counts["unchanged"] += 1
                 continue
         wanted = _log_row(response, school)
@@ -726,23 +764,6 @@ _LOG_KEYS = frozenset(
         "reason",
     )
 )
-
-
-def _winners(responses: list[dict[str, str]]) -> dict[tuple[str, str, str], dict[str, str]]:
-    """Per (upn, leaving_year, group): the latest submission (ties broken by response id).
-
-    `responses` come in `_pool`'s order, (last submitted, response id) ascending with distinct
-    ids, so each response is later than every one before it: the last offered wins."""
-    best: dict[tuple[str, str, str], dict[str, str]] = {}
-    for r in responses:
-        upn, year = r["upn"], r["leaving_year"]
-        if r["consent"]:
-            best[upn, year, CONTACT] = r
-        entry = r["entry"]
-        if entry and r["destination"]:
-            group = ENTRY_GROUP.get(entry)
-            best[upn, year, group if group is not None else f"s:{entry}"] = r
-    return best
 
 
 # `_entry_tuple` builds the entry cells in this order (the template's, checked here).
