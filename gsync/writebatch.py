@@ -103,7 +103,7 @@ class _Write:
     """One `updateCells` cut into rows: where it starts, each row's encoded size, and the rows'
     text (kept, or encoded again from `source` when a piece is built)."""
 
-    __slots__ = ("col0", "ends", "fields", "row0", "rows", "sheet", "source")
+    __slots__ = ("col0", "ends", "fields", "row0", "rows", "sheet", "source", "tail")
 
     def __init__(
         self,
@@ -119,15 +119,16 @@ class _Write:
         self.ends = ends  # ends[i]: the bytes of rows [0, i)
         self.rows = rows
         self.source = source
+        self.tail = b'],"fields":' + encode(fields) + b"}}"
 
     def __len__(self) -> int:
         return len(self.ends) - 1
 
     def _ends(self, lo: int) -> tuple[bytes, bytes]:
-        """The bytes before and after the rows of a piece starting at row `lo`."""
-        start = {"sheetId": self.sheet, "rowIndex": self.row0 + lo, "columnIndex": self.col0}
-        head = b'{"updateCells":{"start":' + encode(start) + b',"rows":['
-        return head, b'],"fields":' + encode(self.fields) + b"}}"
+        """The bytes before and after the rows of a piece starting at row `lo` (the start is
+        `encode` of {"sheetId": ..., "rowIndex": ..., "columnIndex": ...}: ints, written out)."""
+        start = (self.sheet, self.row0 + lo, self.col0)
+        return _HEAD % start, self.tail
 
     def piece(self, lo: int, hi: int) -> bytes:
         """The request writing rows [lo, hi) of this write."""
@@ -146,6 +147,10 @@ class _Write:
 
     def size(self) -> int:
         return self.piece_size(0, len(self))
+
+
+#: A cell write's piece up to its rows (sheet, first row, first column: ints).
+_HEAD = b'{"updateCells":{"start":{"sheetId":%d,"rowIndex":%d,"columnIndex":%d},"rows":['
 
 
 def _sizes(rows: list[bytes]) -> array[int]:
