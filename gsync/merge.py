@@ -224,8 +224,11 @@ class _Table:
         """School cell -> positions of its rows, in order (kept up to date with appends)."""
         if self._by_school is None:
             index: dict[str, list[int]] = {}
-            for i in range(len(self)):
-                index.setdefault(self.get(i, "school"), []).append(i)
+            add, edits = index.setdefault, self.edits
+            for i, school in enumerate(self.column("school")):  # `get` of the frame's rows
+                add(school if i not in edits else self.get(i, "school"), []).append(i)
+            for i in range(self.n, len(self)):
+                add(self.get(i, "school"), []).append(i)
             self._by_school = index
         return self._by_school
 
