@@ -16,7 +16,7 @@ import math
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -462,11 +462,45 @@ def suppress_tables(
     """Suppress several tables together, so a cell they share is hidden in all or none."""
     both = _joint(tables)
     joint = apply_suppression(both, policy, _extra=_link_equations(both, links))
+    return split_joint(joint, list(tables))
+
+
+def split_joint(joint: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+    """The tables `_joint` stacked (in `names` order), back from `joint` (its rows in the same
+    order, as `apply_suppression` keeps them), each `entry` without the table's name.
+
+    Each table's rows are the next run of rows whose entry starts with its name and the
+    separator, so they are cut by position; anything else (no rows, a name holding the
+    separator, rows of no table named) goes through `str.partition` and a filter per name, as
+    it always did.
+    """
+    column = joint["entry"]
+    entries: list[Any] = column.tolist()
+    # The texts after the name keep the column's type, as `str.partition` keeps it.
+    kind = (
+        column.dtype if column.dtype == object or isinstance(column.dtype, pd.StringDtype) else None
+    )
     out: dict[str, pd.DataFrame] = {}
-    names = joint["entry"].str.partition(_SEP)
-    for name in tables:
-        part = joint[names[0] == name].copy()
-        part["entry"] = names[2][names[0] == name]
+    start = 0
+    fast = kind is not None and entries and not any(_SEP in name for name in names)
+    for name in names if fast else ():
+        prefix = name + _SEP
+        end = start
+        while end < len(entries) and type(entries[end]) is str and entries[end].startswith(prefix):
+            end += 1
+        part = joint.iloc[start:end].copy()
+        cut = len(prefix)
+        part["entry"] = pd.Series(
+            [e[cut:] for e in entries[start:end]], index=part.index, dtype=kind
+        )
+        out[name] = part.reset_index(drop=True)
+        start = end
+    if len(out) == len(names) and start == len(entries):
+        return out
+    parts = joint["entry"].str.partition(_SEP)
+    for name in names:
+        part = joint[parts[0] == name].copy()
+        part["entry"] = parts[2][parts[0] == name]
         out[name] = part.reset_index(drop=True)
     return out
 
@@ -637,6 +671,8 @@ def _norm(value: object) -> str:
 # `_normalised` joins texts with a character that is no whitespace, folds to itself and is no
 # fold of any other character.
 _GLUE = "\x00"
+# The ASCII characters `str.split()` splits at (whitespace to `_norm`).
+_ASCII_SPACES = "".join(c for c in map(chr, range(128)) if c.isspace())
 
 
 def _normalised(texts: list[str]) -> list[str]:
@@ -650,9 +686,31 @@ def _normalised(texts: list[str]) -> list[str]:
     joined = _GLUE + _GLUE.join(texts) + _GLUE
     if joined.count(_GLUE) != len(texts) + 1:  # a text holds the glue itself
         return [_norm(t) for t in texts]
+    if joined.isascii() and not any(space in joined for space in _ASCII_SPACES):
+        # No whitespace to collapse, and ASCII folds as it lowers: each text is its `lower()`.
+        return joined.lower().split(_GLUE)[1:-1]
     folded = " ".join(joined.casefold().split())
     out = folded.replace(" " + _GLUE, _GLUE).replace(_GLUE + " ", _GLUE).split(_GLUE)
     return out[1:-1]
+
+
+# A column whose first `_SAMPLE` cells hold more than `_MOSTLY_DISTINCT` distinct texts is
+# normalised cell by cell, without first finding its distinct texts (they are most of its cells).
+_SAMPLE = 1000
+_MOSTLY_DISTINCT = 900
+
+
+def _column_norms(column: pd.Series) -> Collection[str]:
+    """`_normalised` of the distinct texts of `column.dropna().astype(str)`, as a set; or, for
+    a column of texts only that is mostly distinct, of every cell (the same texts, repeated)."""
+    if column.dtype == object and len(column) > 2 * _SAMPLE:
+        cells = column.tolist()
+        if len(set(cells[:_SAMPLE])) > _MOSTLY_DISTINCT:
+            try:
+                return _normalised(cells)
+            except TypeError:  # not texts only (a missing cell, a number): as below
+                pass
+    return set(_normalised(list(_distinct_texts(column))))
 
 
 def _distinct_texts(column: pd.Series) -> set[str]:
@@ -689,7 +747,7 @@ def _pupil_values(
     values in no cell and the order of values within a column change nothing and are left out.
     """
     per_column = [
-        (col, kind, set(_normalised(list(_distinct_texts(pupil_frame[col])))))
+        (col, kind, _column_norms(pupil_frame[col]))
         for col, kind in _identifying_columns(pupil_frame).items()
     ]
     if sum(len(cell) * (len(cell) - 1) // 2 for cell in cells) <= _INSIDE_LIMIT:
@@ -711,13 +769,13 @@ def _pupil_values(
     strong: dict[str, str] = {}
     names: dict[str, str] = {}
     free: dict[str, str] = {}
-    for col, kind, texts in per_column:
+    for col, kind, texts in per_column:  # (a column's texts may repeat: sets of what is found)
         if kind == "strong":
-            found = texts & inside
+            found = inside.intersection(texts)
         elif kind == "name":
-            found = (texts & cells) | {v for v in texts & inside if " " in v}
+            found = cells.intersection(texts) | {v for v in inside.intersection(texts) if " " in v}
         else:
-            found = texts & cells
+            found = cells.intersection(texts)
         for v in sorted(found):
             if len(v) < 2 or (kind != "strong" and v in vocab):
                 continue

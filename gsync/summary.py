@@ -212,6 +212,15 @@ class _Pupils:
             self.groups.append((key, yes, mask))
             self.groups.append((key, no, ~mask))
         self.combos = _combos(self.groups, self.n)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def text_codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """`_text_codes(self.frame, name)`, worked out once per column (callers must not
+        change the arrays)."""
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = _text_codes(self.frame, name)
+        return found
 
     def tally(self, sel: np.ndarray, row: np.ndarray, rows: list[str], entry: str) -> pd.DataFrame:
         """`_tally` of the selected pupils (`sel`, a mask) alone: only their blocks appear."""
@@ -223,7 +232,7 @@ class _Pupils:
     def tables(self, taxonomy: Taxonomy, entry: str) -> dict[str, pd.DataFrame]:
         """`summary_tables` for one entry: each distinct (destination, level, other) is
         categorised once, then counted per block, group and row."""
-        dest_codes, dests = _text_codes(self.frame, f"{entry}_destination")
+        dest_codes, dests = self.text_codes(f"{entry}_destination")
         level_codes, levels = _text_codes(self.frame, f"{entry}_level")
         other_codes, others = _text_codes(self.frame, f"{entry}_other")
         nl, no = max(len(levels), 1), max(len(others), 1)
@@ -596,13 +605,7 @@ def _suppress(
     joint = _joint(tables)
     extra = _link_equations(joint, shared) + _round_total_links(joint)
     done = disclosure.apply_suppression(joint, policy, _extra=extra)
-    names = done["entry"].str.partition(_SEP)
-    out: dict[str, pd.DataFrame] = {}
-    for name in tables:
-        part = done[names[0] == name].copy()
-        part["entry"] = names[2][names[0] == name]
-        out[name] = part.reset_index(drop=True)
-    return out
+    return disclosure.split_joint(done, list(tables))
 
 
 def _checked_pupils(
@@ -630,10 +633,13 @@ SUMMARY_TAB_PREFIX = "Summary - "
 DATA_HEADER = ["table", *TABLE_COLUMNS]
 
 
-def _chart_entry(destinations: pd.DataFrame, taxonomy: Taxonomy) -> str:
-    """The most advanced entry that holds any known destination (the chart's subject)."""
+def _chart_entry(pupils: _Pupils, taxonomy: Taxonomy) -> str:
+    """The most advanced entry that holds any known destination (the chart's subject).
+
+    An entry's distinct destinations are the texts `_text_codes` numbers (those of `_texts`,
+    in the same order), as the summary tables already found them."""
     for entry in reversed(ENTRIES):
-        values = pd.unique(_texts(destinations, f"{entry}_destination"))
+        values = pupils.text_codes(f"{entry}_destination")[1]
         if any(taxonomy.categorise(str(v)).key != "unknown" for v in values):
             return entry
     return ENTRIES[0]
@@ -722,7 +728,7 @@ def summary_tabs(
     pupils = _checked_pupils(destinations, intentions, applications)
     assert_publishable(tables, policy, pupils, vocabulary=words, links=shared)
 
-    chart_entry = _chart_entry(destinations, taxonomy)
+    chart_entry = _chart_entry(base, taxonomy)
     tabs: dict[str, list[list[str | int | float]]] = {}
     names = sorted(table_schools - {TRUST_SCHOOL})
     if TRUST_SCHOOL in table_schools:
