@@ -56,7 +56,7 @@ _MOVABLE = frozenset(
 )
 _ROWS_PER_BUCKET = 512
 #: Rows of a `CellRows` encoded at a time while measuring (bounds the text alive at once).
-_MEASURE_ROWS = 2048
+_MEASURE_ROWS = 512
 
 
 class TooLarge(ValueError):
@@ -176,23 +176,26 @@ def _cell_write(request: dict[str, Any]) -> _Write | None:
     )
 
 
-def _measured(source: CellRows, keep: bool) -> _Write:
-    """A `CellRows` as a `_Write`: every row encoded once to measure it, its text kept if `keep`."""
+def _measured(source: CellRows, budget: int) -> _Write:
+    """A `CellRows` as a `_Write`: every row encoded once to measure it, a few rows at a time;
+    the text kept if it is at most `budget` bytes (a negative budget keeps none)."""
     n = len(source)
     ends = array("q", [0])
-    kept: list[bytes] = []
+    kept: list[bytes] | None = [] if budget >= 0 else None
     for lo in range(0, n, _MEASURE_ROWS):
         rows = source.encoded(lo, min(lo + _MEASURE_ROWS, n))
         ends.extend(islice(accumulate(map(len, rows), initial=ends[-1]), 1, None))
-        if keep:
+        if kept is not None and ends[-1] <= budget:
             kept.extend(rows)
+        else:
+            kept = None
     return _Write(
         int(source.sheet),
         int(source.row0),
         int(source.col0),
         str(source.fields),
         ends,
-        kept if keep else None,
+        kept,
         source,
     )
 
@@ -236,10 +239,10 @@ def cut(requests: Sequence[Request], max_bytes: int = DEFAULT_MAX_BYTES) -> Bodi
             items.append(write if write is not None else encode(request))
             continue
         keep = kept <= max_bytes
-        w = _measured(request, keep)
+        w = _measured(request, max_bytes - kept if keep else -1)
         kept += w.ends[-1]
         if keep and kept > max_bytes:  # more than one body: each body encodes its own text
-            for i in [*items, w]:
+            for i in items:
                 if isinstance(i, _Write) and i.source is not None:
                     i.rows = None
         items.append(w)

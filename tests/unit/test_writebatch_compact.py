@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -277,6 +278,21 @@ def test_cut_builds_one_body_at_a_time() -> None:
     rest = list(it)
     assert source.encoded_rows == 6000
     assert [first, *rest] == ref_wb.split([source.block.request()], 50_000)
+
+
+def test_measuring_keeps_no_more_text_than_a_body() -> None:
+    """A block far larger than a body is measured without its text piling up (tracemalloc)."""
+    source = _Counted(20_000, 10)
+    text = sum(map(len, source.block.encoded(0, len(source))))
+    assert text > 15 * 2**20
+    tracemalloc.start()
+    try:
+        bodies = new_wb.cut([source], 200_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(bodies) > 50
+    assert peak < text / 8
 
 
 def test_a_plan_that_fits_is_encoded_once() -> None:
