@@ -656,6 +656,47 @@ _STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{
 _POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in RESPONSE_COLUMNS)
 
 
+def _logged_responses(log: _Table, logged: list[int]) -> list[dict[str, str]]:
+    """The log rows at `logged` read back as responses: a dict of the response columns each
+    (`_POOL_CELLS`), built from the columns for the frame's unedited rows."""
+    (rid, created, last, respondent, name, dob, stated, email, phone, destination, other, course,
+     level, provider, start, duration, consent, issues) = (log.column(c) for c in _POOL_CELLS)  # fmt: skip
+    n, edits = log.n, log.edits
+    return [
+        {
+            "response_id": rid[i],
+            "created": created[i],
+            "last_submitted": last[i],
+            "respondent_email": respondent[i],
+            "full_name": name[i],
+            "date_of_birth": dob[i],
+            "leaving_year": stated[i],
+            "personal_email": email[i],
+            "telephone": phone[i],
+            "destination": destination[i],
+            "destination_other": other[i],
+            "course": course[i],
+            "level": level[i],
+            "provider": provider[i],
+            "start_date": start[i],
+            "duration": duration[i],
+            "consent": consent[i],
+            "issues": issues[i],
+        }
+        if i < n and i not in edits
+        else dict(zip(RESPONSE_COLUMNS, log.cell_tuple(i, _POOL_CELLS), strict=True))
+        for i in logged
+    ]
+
+
+# `_logged_responses` names the response columns in this order (checked here).
+if RESPONSE_COLUMNS != ("response_id", "created", "last_submitted", "respondent_email", "full_name",
+                        "date_of_birth", "leaving_year", "personal_email", "telephone", "destination",
+                        "destination_other", "course", "level", "provider", "start_date", "duration",
+                        "consent", "issues"):  # fmt: skip
+    raise RuntimeError("responses.RESPONSE_COLUMNS changed: update merge._logged_responses")
+
+
 def _pool(
     fresh: list[dict[str, str]], log: _Table, logged: list[int]
 ) -> tuple[list[dict[str, str]], dict[str, tuple[int, tuple[str, ...]]]]:
@@ -663,7 +704,7 @@ def _pool(
     ordered by (last submitted, response id); each a new dict of the response columns. Also
     response id -> the log row each response taken from the log was read from, with that row's
     `_DERIVED` cells as read."""
-    rows = [dict(zip(RESPONSE_COLUMNS, c, strict=True)) for c in log.cell_tuples(logged, _POOL_CELLS)]  # fmt: skip
+    rows = _logged_responses(log, logged)
     ids = [row["response_id"] for row in rows]
     # A response id logged twice: the later row, as a loop over the rows would leave it.
     by_id = dict(zip(ids, rows, strict=True))
