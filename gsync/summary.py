@@ -170,13 +170,41 @@ def _stripped_codes(texts: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return again[codes], [str(v) for v in distinct]
 
 
+def _stripped_text_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str]]:
+    """`_stripped_codes(_texts(frame, name))` from the column's one factorization
+    (`_text_codes` numbers the texts as factorizing `_texts` does)."""
+    codes, texts = _text_codes(frame, name)
+    stripped = np.array([str(t).strip() for t in texts], dtype=object)
+    again, distinct = pd.factorize(stripped)
+    return again[codes], [str(v) for v in distinct]
+
+
 def _combine(*parts: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct combinations of several code arrays (each with its number of codes): the
     combinations as one int64 code each (sorted), and each row's index among them."""
     combined = np.zeros(len(parts[0][0]), dtype=np.int64)
+    bound = 1
     for codes, size in parts:
         combined = combined * max(size, 1) + codes
-    return np.unique(combined, return_inverse=True)
+        bound *= max(size, 1)
+    return _unique_inverse(combined, bound)
+
+
+def _unique_inverse(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)` of int64 `values` that should lie in
+    [0, bound): by counting when the range is small next to the values (no sort), else (or
+    when a value lies outside it) `np.unique` itself."""
+    if (
+        bound <= 4 * len(values) + 4096
+        and len(values)
+        and int(values.min()) >= 0
+        and int(values.max()) < bound
+    ):
+        present = np.flatnonzero(np.bincount(values, minlength=bound))
+        rank = np.zeros(bound, dtype=np.intp)
+        rank[present] = np.arange(len(present), dtype=np.intp)
+        return present.astype(values.dtype, copy=False), rank[values]
+    return np.unique(values, return_inverse=True)
 
 
 class _Pupils:
@@ -187,8 +215,8 @@ class _Pupils:
         self.frame = frame
         self.n = len(frame)
         school_codes, schools = _text_codes(frame, "school")
-        year_codes, years = _stripped_codes(_texts(frame, "leaving_year"))
-        phase_codes, phases = _stripped_codes(_texts(frame, "phase"))
+        year_codes, years = _stripped_text_codes(frame, "leaving_year")
+        phase_codes, phases = _stripped_text_codes(frame, "phase")
         self.phases = (phase_codes, phases)
         year_phase, yp_row = _combine((year_codes, len(years)), (phase_codes, len(phases)))
         width = max(len(phases), 1)
@@ -288,7 +316,7 @@ def _combos(
     for g, (_b, _g, mask) in enumerate(groups):
         if mask is not None:
             code |= mask.astype(np.int64) << g
-    present, combo = np.unique(code, return_inverse=True)
+    present, combo = _unique_inverse(code, 1 << len(groups))
     member = np.array(
         [
             [
