@@ -191,7 +191,8 @@ class _Table:
         edited = self.edits.get(i)
         if edited is None:
             return tuples[i]
-        return tuple(edited.get(k, v) for k, v in zip(keys, tuples[i], strict=True))
+        get = edited.get
+        return tuple([get(k, v) for k, v in zip(keys, tuples[i], strict=True)])
 
     def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         """`cell_tuple` of each position."""
@@ -213,7 +214,8 @@ class _Table:
 
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
-        row = {c: values.get(c, "") for c in self.columns}
+        get = values.get
+        row = {c: get(c, "") for c in self.columns}
         self.added.append(row)
         i = len(self) - 1
         if self._by_school is not None:
