@@ -475,6 +475,14 @@ def _texts_of(frame: pd.DataFrame, columns: Sequence[str]) -> list[np.ndarray]:
     return [_text_column(frame[c]) if c in present else blank for c in columns]
 
 
+def _not_blank(values: list[Any]) -> int:
+    """How many of the values are not blank: `sum(v not in ("", None) for v in values)`, counted
+    by `list.count` when every value is a str (a str is blank only when it equals "")."""
+    if set(map(type, values)) <= {str}:
+        return len(values) - values.count("")
+    return sum(1 for v in values if v not in ("", None))
+
+
 def _runs(indexes: Iterable[int]) -> list[tuple[int, int]]:
     """Contiguous runs [start, end) of sorted integers."""
     runs: list[tuple[int, int]] = []
@@ -573,11 +581,20 @@ class WritePlan:
             return
         self._write_block(title, row0, col0, [list(r) for r in rows])
 
-    def _write_block(self, title: str, row0: int, col0: int, rows: Sequence[Sequence[Any]]) -> None:
-        """`write_rows` of rows the plan may keep as they are (no one else changes them)."""
+    def _write_block(
+        self,
+        title: str,
+        row0: int,
+        col0: int,
+        rows: Sequence[Sequence[Any]],
+        width: int | None = None,
+    ) -> None:
+        """`write_rows` of rows the plan may keep as they are (no one else changes them);
+        `width`, if given, is the length of every row."""
         if not rows:
             return
-        width = max(len(r) for r in rows)
+        if width is None:
+            width = max(len(r) for r in rows)
         self.ensure_size(title, row0 + len(rows), col0 + width)
         self.items.append(CellBlock(self._ids[title], row0, col0, rows=rows))
 
@@ -660,7 +677,7 @@ class WritePlan:
                 s for s, (r0, rows) in blocks.items() if s not in span_set or r0 + len(rows) != r
             ]:
                 r0, rows = blocks.pop(span)
-                self._write_block(title, r0 + 1, span[0], rows)
+                self._write_block(title, r0 + 1, span[0], rows, span[1] - span[0])
             for span, cols in spans:
                 values = [columns[j][r] for j in cols]
                 if span in blocks:
@@ -669,7 +686,7 @@ class WritePlan:
                     blocks[span] = (r, [values])
                 written += span[1] - span[0]
         for span, (r0, rows) in sorted(blocks.items(), key=lambda b: b[1][0]):
-            self._write_block(title, r0 + 1, span[0], rows)
+            self._write_block(title, r0 + 1, span[0], rows, span[1] - span[0])
         return written
 
     def _write_new_rows(
@@ -696,7 +713,7 @@ class WritePlan:
         self.ensure_size(title, n_old + 1 + count, width)
         columns: list[Sequence[Any] | None] = [values.get(p) for p in range(width)]
         self.items.append(CellBlock(self._ids[title], n_old + 1, 0, columns=columns, count=count))
-        return sum(1 for p in sorted(values) for v in values[p] if v not in ("", None))
+        return sum(_not_blank(values[p]) for p in sorted(values))
 
     def replace_tab(
         self,
