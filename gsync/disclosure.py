@@ -531,6 +531,18 @@ def apply_suppression(
     if policy.secondary:
         hidden = _secondary(_shared_equations(columns, keys) + (_extra or []), counts, hidden)
 
+    fast = _published_cells(keys, counts, hidden, policy, columns)
+    count_col, pct_col = fast or _published_cells_by_row(keys, counts, hidden, policy)
+    out["count"] = pd.Series(count_col, dtype=object)
+    out["percent"] = pd.Series(pct_col, dtype=object)
+    return out
+
+
+def _published_cells_by_row(
+    keys: list[CellKey], counts: dict[CellKey, int], hidden: set[CellKey], policy: SuppressionPolicy
+) -> tuple[list[Any], list[Any]]:
+    """The published count and percent of each row (`keys`): the policy's symbol for a hidden
+    cell, and for a percentage against a hidden or empty base; percentages rounded half up."""
     totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
     hidden_bases = {k[:4] for k in hidden if k[4] == TOTAL}
     count_col: list[int | str] = []
@@ -556,9 +568,52 @@ def apply_suppression(
             shown = policy.small_percent_symbol if pct > 0 and rounded == 0 else rounded
             published[(n, base)] = shown
         pct_col.append(shown)
-    out["count"] = pd.Series(count_col, dtype=object)
-    out["percent"] = pd.Series(pct_col, dtype=object)
-    return out
+    return count_col, pct_col
+
+
+def _published_cells(
+    keys: list[CellKey],
+    counts: dict[CellKey, int],
+    hidden: set[CellKey],
+    policy: SuppressionPolicy,
+    columns: Mapping[str, list[str]],
+) -> tuple[Any, Any] | None:
+    """`_published_cells_by_row` on whole columns when every key is one row's (so `counts`
+    lists each row's count in row order): each row's base looked up once per group, the
+    percentages divided at once and each distinct one rounded once. None when keys repeat or a
+    count is too large for int64 (then row by row)."""
+    if len(counts) != len(keys) or not keys:
+        return None
+    try:
+        n = np.array(list(counts.values()), dtype=np.int64)
+    except OverflowError:
+        return None
+    symbol = policy.symbol
+    totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
+    hidden_bases = {k[:4] for k in hidden if k[4] == TOTAL}
+    groups = list(
+        zip(columns["school"], columns["cohort"], columns["entry"], columns["group"], strict=True)
+    )
+    # Each group's base once: -1 where a percentage would give a hidden base away.
+    base_of = {g: -1 if g in hidden_bases else totals.get(g, 0) for g in dict.fromkeys(groups)}
+    try:
+        base = np.array([base_of[g] for g in groups], dtype=np.int64)
+    except OverflowError:
+        return None
+    shut = np.fromiter((k in hidden for k in keys), dtype=bool, count=len(keys))
+    count_col = np.array(list(counts.values()), dtype=object)
+    count_col[shut] = symbol
+    pct_col = np.full(len(keys), symbol, dtype=object)
+    shown = ~shut & (base > 0)
+    if shown.any():
+        pct = 100.0 * n[shown] / base[shown]
+        distinct, which = np.unique(pct, return_inverse=True)
+        texts: list[float | str] = []
+        for value in distinct.tolist():
+            rounded = _round_half_up(value, policy.percent_decimals)
+            texts.append(policy.small_percent_symbol if value > 0 and rounded == 0 else rounded)
+        pct_col[shown] = np.array(texts, dtype=object)[which.reshape(-1)]
+    return count_col, pct_col
 
 
 def _primary(counts: dict[CellKey, int], policy: SuppressionPolicy) -> set[CellKey]:
