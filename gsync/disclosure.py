@@ -782,8 +782,17 @@ def _distinct_texts(column: pd.Series) -> set[str]:
 
 
 def _cell_texts(table: pd.DataFrame) -> list[tuple[Any, list[str]]]:
-    """Each column of a table with its cells as `str` (what `_check_values` judges)."""
-    return [(col, list(map(str, table[col].tolist()))) for col in table.columns]
+    """Each column of a table with its cells as `str` (what `_check_values` judges); a text
+    column of `str` cells only (no missing cell) holds them already."""
+    out: list[tuple[Any, list[str]]] = []
+    for col in table.columns:
+        column = table[col]
+        cells = column.tolist()
+        if isinstance(column.dtype, pd.StringDtype) and set(map(type, cells)) == {str}:
+            out.append((col, cells))
+        else:
+            out.append((col, list(map(str, cells))))
+    return out
 
 
 # `_pupil_values` lists every substring of the cells unless there are more than this many; then

@@ -103,3 +103,23 @@ def test_checker_identical_on_random_values_by_cells(seed: int) -> None:
     ]
     tables = {"t": _text_table(texts), "u": _text_table(texts[::2], column="school")}
     assert _breaches(disclosure, tables, pupils) == _breaches(ref, tables, pupils)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(["a", "", " b", None, np.nan, np.str_("c"), 3]), max_size=8),
+    dtype=st.sampled_from([object, "string", "str"]),
+)
+def test_cell_texts_are_the_cells_as_str(values: list[Any], dtype: Any) -> None:
+    column = pd.Series(values, dtype=object)
+    if dtype is not object:
+        try:
+            column = column.astype(dtype)
+        except (TypeError, ValueError):
+            return
+    table = pd.DataFrame({"x": column, "y": pd.Series(range(len(values)), dtype="int64")})
+    got = disclosure._cell_texts(table)
+    want = [(c, [str(v) for v in table[c].tolist()]) for c in table.columns]
+    assert [(c, [(type(v), v) for v in vs]) for c, vs in got] == [
+        (c, [(type(v), v) for v in vs]) for c, vs in want
+    ]
