@@ -200,3 +200,40 @@ def test_assess_equals_p4_on_a_dense_trust(day: dt.date) -> None:
         assert _typed([e.__dict__ for e in got]) == _typed([e.__dict__ for e in want])
     if day in DAYS[1:4]:
         assert any("level_above_on_track" in e.reasons for e in want)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [*risk._RISK_KEYS],
+        ["rank", "nope", "upn", "rank", "score", "reasons"],
+        [],
+        ["nope"],
+    ],
+)
+def test_risk_cells_are_the_rows_values(columns: list[str]) -> None:
+    """The Risk tab's cells, built column by column, are the values of `risk_rows` in column order
+    (`risk_rows` equals the frozen P4 one: tests/unit/test_risk_plumbing.py)."""
+    rng = random.Random(len(columns))
+    groups = [(), ("SEND",), ("SEND", "EAL"), ("disadvantaged", "EAL", "looked after")]
+    reasons = [("no_response",), ("no_intended_destination", "no_response"), ("no_offer",)]
+    entries = [
+        risk.RiskEntry(
+            school=rng.choice(["North", "South"]),
+            upn=f"U{i}",
+            leaving_year="2026",
+            forename=rng.choice(["", "Ann"]),
+            surname="Lee",
+            priority_groups=rng.choice(groups),
+            reasons=(codes := rng.choice(reasons)),
+            labels=tuple(f"{c} ({i % 3})" for c in codes),
+            current_round="y11_april",
+            intended_destination=rng.choice(["", "College"]),
+            on_track_level="",
+            latest_guidance_interview="",
+        )
+        for i in range(40)
+    ]
+    for some in (entries, entries[:1], []):
+        want = [[row[c] for c in columns] for row in risk.risk_rows(some, columns)]
+        assert risk._risk_cells(some, columns) == want
