@@ -626,51 +626,16 @@ def risk_rows(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[dict
 
 def _risk_cells(entries: Sequence[RiskEntry], columns: Sequence[str]) -> list[list[str]]:
     """Each entry's cells under `columns`, as `risk_rows` gives them ("" for a key it does not
-    know), built column by column (`_risk_columns`; issue 7: a dict per entry was slow)."""
-    if not columns:
-        return [[] for _ in entries]
-    cells = _risk_columns(entries)
-    blank = [""] * len(entries)
-    return [list(row) for row in zip(*(cells.get(c, blank) for c in columns), strict=True)]
+    know): one tuple of every cell per entry, then picked by position (issue 7: a dict per entry
+    was slow)."""
+    picks = _picks(columns)
+    return [[values[i] for i in picks] for values in _risk_values(entries)]
 
 
 def _picks(columns: Sequence[str]) -> list[int]:
     """Where each column's cell is in a `_risk_values` tuple (the last, "", for unknown keys)."""
     at = {key: i for i, key in enumerate(_RISK_KEYS)}
     return [at.get(c, len(_RISK_KEYS)) for c in columns]
-
-
-def _risk_columns(entries: Sequence[RiskEntry]) -> dict[str, list[str]]:
-    """The cells `_risk_values` gives, as one list per `_RISK_KEYS` key (each distinct tuple
-    of groups, labels or reasons joined once)."""
-    joined: dict[tuple[str, tuple[str, ...]], str] = {}
-
-    def join(glue: str, parts: tuple[str, ...]) -> str:
-        found = joined.get((glue, parts))
-        if found is None:
-            found = joined[(glue, parts)] = glue.join(parts)
-        return found
-
-    scores: dict[tuple[str, ...], str] = {}
-    for e in entries:
-        if e.reasons not in scores:
-            scores[e.reasons] = str(e.score)
-    return {
-        "rank": [str(rank) for rank in range(1, len(entries) + 1)],
-        "school": [e.school for e in entries],
-        "upn": [e.upn for e in entries],
-        "leaving_year": [e.leaving_year for e in entries],
-        "forename": [e.forename for e in entries],
-        "surname": [e.surname for e in entries],
-        "priority_groups": [join(", ", e.priority_groups) for e in entries],
-        "score": [scores[e.reasons] for e in entries],
-        "reasons": [join("; ", e.labels) for e in entries],
-        "reason_codes": [join(" ", e.reasons) for e in entries],
-        "current_round": [e.current_round for e in entries],
-        "intended_destination": [e.intended_destination for e in entries],
-        "on_track_level": [e.on_track_level for e in entries],
-        "latest_guidance_interview": [e.latest_guidance_interview for e in entries],
-    }
 
 
 def _risk_values(entries: Sequence[RiskEntry]) -> Iterator[tuple[str, ...]]:

@@ -212,7 +212,7 @@ def test_assess_equals_p4_on_a_dense_trust(day: dt.date) -> None:
     ],
 )
 def test_risk_cells_are_the_rows_values(columns: list[str]) -> None:
-    """The Risk tab's cells, built column by column, are the values of `risk_rows` in column order
+    """The Risk tab's cells (`_risk_cells`) are the values of `risk_rows` in column order
     (`risk_rows` equals the frozen P4 one: tests/unit/test_risk_plumbing.py)."""
     rng = random.Random(len(columns))
     groups = [(), ("SEND",), ("SEND", "EAL"), ("disadvantaged", "EAL", "looked after")]
