@@ -73,7 +73,7 @@ class Trust:
     pupils: int
 
 
-def _snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapshot:
+def sheet_snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapshot:
     """A spreadsheet as read: every template tab (headers, then the frame's rows as text)."""
     tabs: dict[str, TabInfo] = {}
     grids: dict[str, list[list[str]]] = {}
@@ -193,7 +193,7 @@ def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) 
         # The latest few submissions arrive only on the steady night.
         latest = sorted(raw[name], key=lambda r: (r["lastSubmittedTime"], r["responseId"]))
         held.update(r["responseId"] for r in latest[-STEADY_NEW_PER_SCHOOL:])
-    snapshot = _snapshot(template, {"destinations": destinations})
+    snapshot = sheet_snapshot(template, {"destinations": destinations})
     return Trust(config, template, rules, snapshot, raw, held, len(destinations))
 
 
@@ -338,7 +338,7 @@ def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> l
         s: [r for r in rs if r["responseId"] not in trust.held_back] for s, rs in trust.raw.items()
     }
     first, tabs, plan = measure(trust, trust.snapshot, first_raw, "first", memory=memory)
-    after = with_written_tabs(_snapshot(trust.template, tabs), plan)
+    after = with_written_tabs(sheet_snapshot(trust.template, tabs), plan)
     del plan
     steady, _, _ = measure(trust, after, trust.raw, "steady", memory=memory)
     return [first, steady]

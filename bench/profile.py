@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from bench.core_scale import SCHOOLS, Trust, _snapshot, build, run_night, with_written_tabs
+from bench.core_scale import SCHOOLS, Trust, build, run_night, sheet_snapshot, with_written_tabs
 from gsync.batchgc import collector_paused
 from gsync.sheetio import Snapshot
 
@@ -34,7 +34,7 @@ def night_inputs(trust: Trust, night: str) -> tuple[Snapshot, dict[str, list[dic
         return trust.snapshot, first_raw
     with collector_paused():
         tabs, plan, _ = run_night(trust, trust.snapshot, first_raw)
-    after = with_written_tabs(_snapshot(trust.template, tabs), plan)
+    after = with_written_tabs(sheet_snapshot(trust.template, tabs), plan)
     return after, trust.raw
 
 

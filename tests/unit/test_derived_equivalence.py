@@ -74,7 +74,7 @@ def _planned(snapshot: Snapshot, run: Callable[[WritePlan], Any]) -> Any:
         result = run(plan)
     except Exception as exc:
         return ("raised", type(exc).__name__, str(exc), plan.log)
-    return plan.log, _typed(plan.requests), plan.changes, repr(result)
+    return plan.log, _typed(list(plan.requests)), plan.changes, repr(result)
 
 
 # --- a benchmark trust after its first night --------------------------------------------------
@@ -111,7 +111,7 @@ def _derived(module: Any, trust: core_scale.Trust, pupils: pd.DataFrame, as_of: 
             plan, trust.config, trust.template, trust.rules, pupils, as_of, **kw
         )
 
-    return _planned(core_scale._snapshot(trust.template, {}), run)
+    return _planned(core_scale.sheet_snapshot(trust.template, {}), run)
 
 
 def _risk_tab(module: Any, trust: core_scale.Trust, tabs: dict[str, pd.DataFrame],
@@ -121,7 +121,7 @@ def _risk_tab(module: Any, trust: core_scale.Trust, tabs: dict[str, pd.DataFrame
             plan, trust.template, trust.rules, trust.config.term_dates, tabs, as_of
         )
 
-    return _planned(core_scale._snapshot(trust.template, {}), run)
+    return _planned(core_scale.sheet_snapshot(trust.template, {}), run)
 
 
 BENCH_DAYS = (core_scale.NOW.date(), dt.date(2026, 1, 12), dt.date(2026, 4, 25))
