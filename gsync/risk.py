@@ -322,30 +322,14 @@ def assess(
     if not len(listed):
         return []
     pairs = pair_of.reshape(-1)[in_rounds].tolist()
+    cells: dict[str, list[str]]
     if table is not None:
         fields = [f for f in PUPIL_FIELDS if f in table.names]
         cells = dict(zip(fields, (table.cells(f, listed) for f in fields), strict=True))
-        return _listed_entries(cells, pairs, cohorts, intents, apps, order, as_of)
-    no_rows: list[dict[str, str]] = []
-    entries: list[RiskEntry] = []
-    for i, pair in zip(listed.tolist(), pairs, strict=True):
-        pupil = records[i]
-        cohort = cohorts[pair]
-        assert cohort is not None
-        key = (pupil["upn"], pupil["leaving_year"])
-        entry = _assess_pupil(
-            pupil,
-            cohort.opened,
-            cohort.windows,
-            intents.get(key, no_rows),
-            apps.get(key, no_rows),
-            order,
-            as_of,
-            cohort=cohort,
-        )
-        if entry is not None:
-            entries.append(entry)
-    return sorted(entries, key=RiskEntry.sort_key)
+    else:  # the listed pupils' cells from their row dicts
+        rows = [records[i] for i in listed.tolist()]
+        cells = {f: [r[f] for r in rows] for f in PUPIL_FIELDS if f in records[0]}
+    return _listed_entries(cells, pairs, cohorts, intents, apps, order, as_of)
 
 
 _Outcome = tuple[tuple[str, ...], tuple[str, ...], int]
