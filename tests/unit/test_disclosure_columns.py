@@ -45,18 +45,26 @@ def low_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
 CELL_VALUES: list[Any] = ["a", "B", "a ", " A", "ß", "x\x00y", "Σ", 1, 1.0, None, np.str_("Q"), ""]
 
 
+def _column(values: list[Any], dtype: Any) -> pd.Series | None:
+    """The values as a column of `dtype` (None when pandas refuses that dtype for them)."""
+    column = pd.Series(values, dtype=object)
+    if dtype is object:
+        return column
+    try:
+        return column.astype(dtype)
+    except (TypeError, ValueError):
+        return None
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     values=st.lists(st.sampled_from(CELL_VALUES), max_size=12),
     dtype=st.sampled_from([object, "string", "str"]),
 )
 def test_column_norms_are_the_distinct_normalised_texts(values: list[Any], dtype: Any) -> None:
-    column = pd.Series(values, dtype=object)
-    if dtype is not object:
-        try:
-            column = column.astype(dtype)
-        except (TypeError, ValueError):
-            return
+    column = _column(values, dtype)
+    if column is None:
+        return
     want = {ref._norm(v) for v in column.dropna().astype(str).tolist()}
     saved = disclosure._SAMPLE, disclosure._MOSTLY_DISTINCT
     try:
@@ -111,12 +119,9 @@ def test_checker_identical_on_random_values_by_cells(seed: int) -> None:
     dtype=st.sampled_from([object, "string", "str"]),
 )
 def test_cell_texts_are_the_cells_as_str(values: list[Any], dtype: Any) -> None:
-    column = pd.Series(values, dtype=object)
-    if dtype is not object:
-        try:
-            column = column.astype(dtype)
-        except (TypeError, ValueError):
-            return
+    column = _column(values, dtype)
+    if column is None:
+        return
     table = pd.DataFrame({"x": column, "y": pd.Series(range(len(values)), dtype="int64")})
     got = disclosure._cell_texts(table)
     want = [(c, [str(v) for v in table[c].tolist()]) for c in table.columns]

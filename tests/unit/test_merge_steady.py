@@ -197,6 +197,17 @@ RAW = ("resp_edit", "resp_new", "resp_year", "resp_steal", "school_twice", "resp
 Change = tuple[str, int]
 
 
+def _apply(tabs: dict[str, pd.DataFrame], raw: Night, kind: str, rng: random.Random) -> Night:
+    """One change of `kind`: into the tabs (in place) or the responses; the responses after it."""
+    if kind in DEST:
+        tabs["destinations"] = _change_dest(tabs["destinations"], kind, rng)
+    elif kind in LOG:
+        tabs["responses"] = _change_log(tabs["responses"], kind, rng)
+    else:
+        raw = _change_raw(raw, kind, rng)
+    return raw
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.sampled_from((3, 4, 11)),
@@ -210,13 +221,7 @@ def test_nights_after_random_changes_equal_the_frozen_merge(
     tabs, raw = _first(seed)
     tabs = {k: v.copy() for k, v in tabs.items()}
     for kind, salt in changes:
-        rng = random.Random(salt)
-        if kind in DEST:
-            tabs["destinations"] = _change_dest(tabs["destinations"], kind, rng)
-        elif kind in LOG:
-            tabs["responses"] = _change_log(tabs["responses"], kind, rng)
-        else:
-            raw = _change_raw(raw, kind, rng)
+        raw = _apply(tabs, raw, kind, random.Random(salt))
     plan = _both(tabs, raw, LATER)
     # And the steady night after it: the same listing again.
     _both(dict(plan.tabs), raw, LATER + dt.timedelta(days=1))
@@ -229,12 +234,7 @@ def test_the_random_changes_reach_the_slow_paths() -> None:
     tabs = {k: v.copy() for k, v in tabs.items()}
     rng = random.Random(1)
     for kind in (*DEST, *DEST, *LOG, *RAW, *RAW):
-        if kind in DEST:
-            tabs["destinations"] = _change_dest(tabs["destinations"], kind, rng)
-        elif kind in LOG:
-            tabs["responses"] = _change_log(tabs["responses"], kind, rng)
-        else:
-            raw = _change_raw(raw, kind, rng)
+        raw = _apply(tabs, raw, kind, rng)
     before = tabs["destinations"]["sync_hash"].copy()
     plan = _both(tabs, raw, LATER)
     assert plan.counts["updated"] > 0 and plan.counts["new"] > 0
