@@ -841,11 +841,12 @@ def apply_plan(
         )
         guard = _guard(held_id, new_id, final if k == total else marker)
         what = "Writing the spreadsheet" + (f" (part {k} of {total})" if total > 1 else "")
+        data = writebatch.body(guard + parts)
         try:
             response = client.http_client.request(
                 "post",
                 url,
-                data=writebatch.body(guard + parts),
+                data=data,
                 headers={"Content-Type": "application/json; charset=utf-8"},
             )
         except Exception as exc:
@@ -870,7 +871,7 @@ def apply_plan(
         result = dict(response.json())
         held_id = new_id
         if total > 1:
-            log.info("wrote part %d of %d (%d bytes)", k, total, writebatch.size(guard + parts))
+            log.info("wrote part %d of %d (%d bytes)", k, total, len(data))
     return result
 
 
