@@ -909,12 +909,14 @@ def _where(k: CellKey) -> str:
 def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> list[Breach]:
     if not set(TABLE_COLUMNS) <= set(table.columns):
         return [Breach("column", name, ",".join(TABLE_COLUMNS), "summary columns missing")]
+    count_col = table["count"].tolist()
+    pct_col = table["percent"].tolist()
+    if _counts_clean(table, count_col, pct_col, policy):
+        return []
     out: list[Breach] = []
     published: dict[CellKey, int] = {}
     hidden: set[CellKey] = set()
     keys = _keys(table)
-    count_col = table["count"].tolist()
-    pct_col = table["percent"].tolist()
     for k, value, pct in zip(keys, count_col, pct_col, strict=True):
         if isinstance(value, str):
             if value != policy.symbol:
@@ -951,6 +953,62 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
         if isinstance(pct, float) and math.isnan(pct):
             out.append(Breach("percent", name, _where(k), "percentage missing"))
     return out
+
+
+def _texts_only(values: list[Any]) -> bool:
+    """Whether every value is a `str` itself (its own `str`); False for no values."""
+    return set(map(type, values)) == {str}
+
+
+def _counts_clean(
+    table: pd.DataFrame, count_col: list[Any], pct_col: list[Any], policy: SuppressionPolicy
+) -> bool:
+    """True only when `_check_counts` finds no breach in `table`, judged on whole columns.
+
+    It answers only for a table whose key columns hold texts (each its own `str`) naming each
+    cell once, whose counts are ints or texts and percentages floats or texts; for anything
+    else, or any row the rules flag, it says False and `_check_counts` goes row by row (which
+    names the breaches). The rules are those of the row loop: a hidden count is the symbol with
+    a hidden percentage; a published count is neither small nor (a Total) below the base, and
+    its percentage is no NaN and, unless it is a Total, not against a hidden Total.
+    """
+    if not count_col or not set(map(type, count_col)) <= {str, int}:
+        return False
+    if not set(map(type, pct_col)) <= {str, float}:
+        return False
+    columns = [table[c].tolist() for c in ("school", "cohort", "entry", "group", "category")]
+    if not all(_texts_only(col) for col in columns):
+        return False
+    codes = [pd.factorize(np.array(col, dtype=object))[0].astype(np.int64) for col in columns]
+    # Each row's group and cell as a number (renumbered after each step: no overflow).
+    group = codes[0]
+    for c in codes[1:4]:
+        group = pd.factorize(group * (int(c.max()) + 1) + c)[0].astype(np.int64)
+    if len(np.unique(group * (int(codes[4].max()) + 1) + codes[4])) != len(group):
+        return False  # a cell in several rows
+    shut = np.array([type(v) is str for v in count_col], dtype=bool)
+    pct_shut = np.array([type(v) is str for v in pct_col], dtype=bool)
+    if any(v != policy.symbol for v, s in zip(count_col, shut.tolist(), strict=True) if s):
+        return False
+    if (shut & ~pct_shut).any():
+        return False
+    try:
+        n = np.array([0 if s else v for v, s in zip(count_col, shut, strict=True)], dtype=np.int64)
+    except OverflowError:
+        return False
+    shown = ~shut
+    small = (n > 0) & (n < policy.threshold)
+    if policy.suppress_zeros:
+        small |= n == 0
+    total = np.array([c == TOTAL for c in columns[4]], dtype=bool)
+    if (shown & (small | (total & (n < policy.min_base)))).any():
+        return False
+    pct = np.array([np.nan if s else p for p, s in zip(pct_col, pct_shut, strict=True)])
+    if (shown & ~pct_shut & np.isnan(pct)).any():
+        return False
+    hidden_total = np.zeros(int(group.max()) + 1, dtype=bool)
+    hidden_total[group[total & shut]] = True
+    return not (shown & ~pct_shut & ~total & hidden_total[group]).any()
 
 
 class _Substrings:

@@ -1,0 +1,100 @@
+"""`_check_counts` judges whole columns first (`_counts_clean`) and goes row by row only when a
+row may breach: the same breaches as the frozen code, on clean tables and on tables a single
+cell spoils in every way the rules name (and on tables the column check must leave alone)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import astuple
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gsync import disclosure
+from gsync.disclosure import TOTAL
+from tests.unit import _reference_disclosure as ref
+from tests.unit.test_disclosure_fast import random_table
+
+POLICY = disclosure.load_policy()
+REF_POLICY = ref.load_policy()
+
+
+def _same(table: pd.DataFrame, zeros: bool = False) -> list[tuple[Any, ...]]:
+    policy = POLICY.model_copy(update={"suppress_zeros": zeros})
+    ref_policy = REF_POLICY.model_copy(update={"suppress_zeros": zeros})
+    got = [astuple(b) for b in disclosure._check_counts("t", table, policy)]
+    want = [astuple(b) for b in ref._check_counts("t", table, ref_policy)]
+    assert got == want
+    return got
+
+
+def _spoil(rng: random.Random, table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with one cell changed in one of the ways the checker looks for."""
+    t = table.copy()
+    t["count"] = t["count"].astype(object)
+    t["percent"] = t["percent"].astype(object)
+    counts, cats = t["count"].tolist(), t["category"].tolist()
+    hidden = [i for i, n in enumerate(counts) if isinstance(n, str)]
+    shown = [i for i, n in enumerate(counts) if not isinstance(n, str)]
+    totals = [i for i in shown if cats[i] == TOTAL]
+    parts = [i for i in shown if cats[i] != TOTAL]
+    way = rng.randrange(12)
+    i = rng.randrange(len(t))
+    if way == 0 and shown:
+        t.at[rng.choice(shown), "count"] = rng.randint(1, POLICY.threshold - 1)  # small count
+    elif way == 1 and hidden:
+        t.at[rng.choice(hidden), "count"] = "x"  # neither number nor symbol
+    elif way == 2 and hidden:
+        t.at[rng.choice(hidden), "percent"] = 12.0  # percentage of a hidden count
+    elif way == 3 and shown:
+        t.at[rng.choice(shown), "percent"] = float("nan")  # percentage missing
+    elif way == 4 and totals:
+        j = rng.choice(totals)
+        t.at[j, "count"] = POLICY.symbol  # a hidden base, its parts' percentages published
+        t.at[j, "percent"] = POLICY.symbol
+    elif way == 5 and totals:
+        t.at[rng.choice(totals), "count"] = rng.randint(0, POLICY.min_base - 1)  # small group
+    elif way == 6 and parts:
+        t.at[rng.choice(parts), "count"] = 0  # a zero (a breach only with suppress_zeros)
+    elif way == 7:
+        t = pd.concat([t, t.iloc[[i]]], ignore_index=True)  # a cell in two rows
+    elif way == 8:
+        t.at[i, "count"] = np.int64(7) if rng.random() < 0.5 else True  # not a plain int
+    elif way == 9:
+        t["category"] = t["category"].astype(object)
+        t.at[i, "category"] = 7  # a key that is no text
+    elif way == 10 and shown:
+        t.at[rng.choice(shown), "count"] = 2**70  # past int64
+    elif way == 11 and shown:
+        t.at[rng.choice(shown), "percent"] = 40  # an int percentage
+    return t
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_count_checks_identical_on_suppressed_and_spoiled_tables(seed: int) -> None:
+    rng = random.Random(7000 + seed)
+    table = disclosure.apply_suppression(random_table(rng), POLICY)
+    assert _same(table) == []
+    for _ in range(12):
+        spoiled = _spoil(rng, table)
+        _same(spoiled)
+        _same(spoiled, zeros=True)
+
+
+def test_count_checks_of_every_spoiling_find_breaches() -> None:
+    """The spoiled tables above do breach (so the column check has said False for them)."""
+    rng = random.Random(11)
+    table = disclosure.apply_suppression(random_table(rng), POLICY)
+    kinds: set[str] = set()
+    for _ in range(200):
+        kinds |= {b[0] for b in _same(_spoil(rng, table), zeros=True)}
+    assert kinds == {"small_count", "small_group", "percent"}
+
+
+def test_count_checks_of_empty_and_all_hidden_tables() -> None:
+    empty = disclosure.apply_suppression(random_table(random.Random(1)), POLICY).iloc[:0]
+    assert _same(empty) == []
+    rows = [["S", "Y11", "e", "all", "All pupils", c, "c", "c"] for c in ("a", TOTAL)]
+    assert _same(pd.DataFrame(rows, columns=disclosure.TABLE_COLUMNS)) == []
