@@ -205,18 +205,49 @@ def tab_frame(snapshot: Snapshot, tab: TabLike) -> TabFrame:
             )
         layout[name] = idx
     missing = [c.key for c in tab.columns if c.key not in layout]
-    width = max(layout.values(), default=-1) + 1
-    # Columns by transposing the rows (padded to the header's width) once, not cell by cell;
-    # zip stops at the shortest row, so cells beyond the header's width are left out.
-    body = grid[1:]
-    padded = [r if len(r) >= width else r + [""] * (width - len(r)) for r in body]
-    columns = list(zip(*padded, strict=False))
     names = list(layout)
-    data = {name: list(columns[layout[name]]) if body else [] for name in names}
-    frame = pd.DataFrame(data, columns=names, dtype=object)
+    body = grid[1:]
+    if names and body:
+        frame = pd.DataFrame(
+            _object_block(body, [layout[name] for name in names]).T,
+            columns=names,
+            dtype=object,
+            copy=False,
+        )
+    else:
+        frame = pd.DataFrame({name: [] for name in names}, columns=names, dtype=object)
     for key in missing:
         frame[key] = ""
     return TabFrame(title=tab.title, frame=frame, layout=layout, missing=missing)
+
+
+#: Rows of a grid turned into an array at a time by `_object_block` (their transposition stays in
+#: the CPU's cache).
+_BLOCK_ROWS = 1024
+
+
+def _object_block(body: Sequence[list[str]], positions: list[int]) -> np.ndarray:
+    """The grid rows' cells at sheet columns `positions` (increasing) as one C-ordered object
+    array of shape (columns, rows): the frame's block as `pd.DataFrame` builds it from one list
+    per column, with the very str objects read and "" past a row's end.
+
+    Built a slice of rows at a time (padded or cut to the width needed, turned into an array by
+    numpy and transposed into place) instead of transposing the whole grid with zip and then
+    copying each column's list (issue 7: the 100k steady night's seven tabs, 0.53 -> 0.19 s).
+    """
+    width = positions[-1] + 1
+    every = positions == list(range(width))
+    n = len(body)
+    out = np.empty((len(positions), n), dtype=object)
+    for lo in range(0, n, _BLOCK_ROWS):
+        rows = [
+            r if len(r) == width else (r + [""] * (width - len(r)) if len(r) < width else r[:width])
+            for r in body[lo : lo + _BLOCK_ROWS]
+        ]
+        block = np.empty((len(rows), width), dtype=object)
+        block[:] = rows
+        out[:, lo : lo + len(rows)] = block.T if every else block[:, positions].T
+    return out
 
 
 def cell(value: Any) -> dict[str, Any]:
