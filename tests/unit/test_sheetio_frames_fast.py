@@ -202,3 +202,115 @@ def test_addresses_are_the_elements_ids() -> None:
     values = np.array(["a", None, 3, "a" * 3, math.nan], dtype=object)
     for view in (values, values[::2], values[1:], np.asfortranarray(np.stack([values, values]))[0]):
         assert new_io._addresses(view).tolist() == [id(v) for v in view]
+
+
+# --- replace_tab: the rows that changed ----------------------------------------------------------
+
+#: Cells a derived tab may hold, with the texts a read may show for them: numbers equal or near,
+#: True against 1 (equal keys in a dict), -0.0, NaN, values that refuse == (pd.NA) or overflow.
+CELLS: list[Any] = ["", "a", "c", "1,234", "TRUE", " x", 0, 1, 1234, 0.0, -0.0, 1.0, 12.5, 1e-10, 1234.0000000001, True, False, None, math.nan, math.inf, np.float64(12.5), np.int64(1), np.str_("a"), np.bool_(True), pd.NA, pd.NaT, 10**400]  # fmt: skip
+READS = ["", "", "a", "c", "0", "1", "1,234", "1234", "12.5", "TRUE", "true", "FALSE", "nan", "inf", "1e-10", "0.0", "-0", "x"]  # fmt: skip
+
+
+def _shown(value: Any, rng: random.Random) -> str:
+    """What a read may give for a cell: usually its text, sometimes something else."""
+    if rng.random() < 0.3:
+        return rng.choice(READS)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and abs(value) > 10**20:
+        return rng.choice(["1", "x"])
+    if isinstance(value, float | np.floating) and math.isfinite(value):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value)
+
+
+def _tab_case(seed: int) -> tuple[list[list[str]], list[Any]]:
+    rng = random.Random(seed)
+    width = rng.randint(0, 6)
+    text_only = rng.random() < 0.3
+    rows: list[Any] = []
+    for _ in range(rng.choice([0, 1, 2, 5, 12, 30])):
+        row = [
+            rng.choice(TEXTS if text_only or rng.random() < 0.5 else CELLS) for _ in range(width)
+        ]
+        if rng.random() < 0.2:
+            row = row[: rng.randint(0, width)]
+        rows.append(tuple(row) if rng.random() < 0.15 else row)
+    grid = [new_io._trim([_shown(v, rng) for v in r]) for r in rows]
+    if rng.random() < 0.3 and grid:
+        grid = grid[: rng.randrange(len(grid))]
+    if rng.random() < 0.3:
+        grid += [[rng.choice(READS) for _ in range(rng.randint(0, 4))] for _ in range(3)]
+    if rng.random() < 0.2:  # repeat rows: the same (text, number) pairs meet again
+        rows, grid = rows * 2, grid * 2
+    return grid, rows
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return ("ok", call())
+    except Exception as exc:
+        return (type(exc), str(exc))
+
+
+@SETTINGS
+@given(SEEDS)
+@example(seed=0)
+def test_changed_rows_are_the_rows_rows_equal_finds_changed(seed: int) -> None:
+    grid, rows = _tab_case(seed)
+    want = _outcome(
+        lambda: [
+            i
+            for i in range(max(len(grid), len(rows)))
+            if not ref_io._rows_equal(grid[i : i + 1] or [[]], rows[i : i + 1] or [[]])
+        ]
+    )
+    assert _outcome(lambda: new_io._changed_rows(grid, rows)) == want
+
+
+@SETTINGS
+@given(SEEDS)
+def test_replace_tab_writes_the_rows_as_before(seed: int) -> None:
+    """The same plan as the code before the fast comparison (a copy of it, `_changed_rows`'s
+    reference comprehension and `_runs`), for an existing tab."""
+    grid, rows = _tab_case(seed)
+    info = new_io.TabInfo(sheet_id=4, title="Tab", index=0, rows=10, cols=3)
+    snapshot = new_io.Snapshot("sid", "T", {"Tab": info}, {"Tab": grid})
+    plan = new_io.WritePlan(snapshot)
+    got = _outcome(lambda: plan.replace_tab("Tab", rows))
+    expected = new_io.WritePlan(snapshot)
+    want = _outcome(lambda: _replace_tab_before(expected, "Tab", rows))
+    assert got == want
+    if got[0] == "ok":
+        assert plan.requests == expected.requests and plan.changes == expected.changes
+        assert plan._sizes == expected._sizes
+
+
+def _replace_tab_before(plan: new_io.WritePlan, title: str, rows: list[Any]) -> bool:
+    """`WritePlan.replace_tab` for an existing tab as it was before `_changed_rows`."""
+    width = max((len(r) for r in rows), default=0)
+    old = plan.snapshot.grid(title)
+    changed = [
+        i
+        for i in range(max(len(old), len(rows)))
+        if not ref_io._rows_equal(old[i : i + 1] or [[]], rows[i : i + 1] or [[]])
+    ]
+    if not changed:
+        return False
+    width_all = max(width, max((len(r) for r in old), default=0))
+    for start, end in ref_io._runs(changed):
+        block = [list(r) + [""] * (width_all - len(r)) for r in rows[start:end]]
+        block += [[""] * width_all for _ in range(end - start - len(block))]
+        plan._write_block(title, start, 0, block)
+    plan.changes.append(f"rewrite tab '{title}' ({len(changed)} of {len(rows)} rows changed)")
+    return True
+
+
+def test_sorted_runs_are_runs() -> None:
+    rng = random.Random(5)
+    for _ in range(500):
+        indexes = sorted(rng.sample(range(80), rng.randint(0, 40)))
+        assert new_io._sorted_runs(indexes) == ref_io._runs(indexes)
