@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -146,17 +147,28 @@ class _Columns:
             return [self.cache[name][i] for i in rows.tolist()]
         return _texts(self.frame[self.names[name]], rows)
 
+    def coded(self, name: str, rows: np.ndarray | None = None) -> _Coded:
+        """`column(name)` at positions `rows` (all if None) as codes and distinct texts."""
+        if name in self.cache:
+            texts = self.cache[name]
+            return _code_texts(texts if rows is None else [texts[i] for i in rows.tolist()])
+        return _code(self.frame[self.names[name]], rows)
+
+
+# A column's texts as (codes, texts): cell k's text is texts[codes[k]], the texts all distinct.
+_Coded = tuple[np.ndarray, list[str]]
+# The PUPIL_FIELDS `_listed` never groups or ranks by: read as texts, without codes.
+_TEXT_ONLY = frozenset(
+    ("upn", "preferred_forename", "legal_forename", "preferred_surname", "legal_surname")
+)
+
 
 def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     """`_text` of every cell of a column (or of the cells at positions `rows`), each distinct
     value converted once (text columns, blanks as NaN / None allowed); other columns cell by cell
     (1 and 1.0 must not be merged). The way is chosen on the whole column, so a cell's text does
     not depend on which rows are read."""
-    values = series.to_numpy(dtype=object)
-    kind = pd.api.types.infer_dtype(values, skipna=False)
-    cell_by_cell = kind not in ("string", "empty") and pd.api.types.infer_dtype(
-        values, skipna=True
-    ) not in ("string", "empty")
+    values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
     if kind == "string":  # no blank cell: stripping each is cheaper than finding distinct ones
@@ -166,6 +178,34 @@ def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     codes, uniques = pd.factorize(values)
     table = np.array([*(str(u).strip() for u in uniques), ""], dtype=object)
     return list(table[codes].tolist())
+
+
+def _kind(series: pd.Series) -> tuple[np.ndarray, str, bool]:
+    """The column's cells, `infer_dtype` of them and whether `_texts` reads them cell by cell."""
+    values = series.to_numpy(dtype=object)
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    cell_by_cell = kind not in ("string", "empty") and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) not in ("string", "empty")
+    return values, kind, cell_by_cell
+
+
+def _code(series: pd.Series, rows: np.ndarray | None = None) -> _Coded:
+    """`_texts(series, rows)` as codes and distinct texts: a text column's distinct values are
+    each stripped once (values that strip to the same text merged); others cell by cell."""
+    values, _kind_name, cell_by_cell = _kind(series)
+    if rows is not None:
+        values = values[rows]
+    if cell_by_cell:
+        return _code_texts([_text(v) for v in values.tolist()])
+    codes, uniques = pd.factorize(values)  # NaN / None: -1, the last text ("")
+    return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
+
+
+def _code_texts(texts: list[str], codes: np.ndarray | None = None) -> _Coded:
+    """`texts` (each cell's, or each code's if `codes`) as codes and distinct texts."""
+    merged, distinct = pd.factorize(np.array(texts, dtype=object))
+    return (merged if codes is None else merged[codes]), list(distinct.tolist())
 
 
 def _on_or_before(day_text: str, as_of: dt.date) -> bool:
@@ -250,6 +290,22 @@ def assess(
     school: str | None = None,
 ) -> list[RiskEntry]:
     """Every pupil at risk as of `as_of`, highest risk first (see the module docstring)."""
+    return _assess(
+        destinations, intentions, applications, rules, term_dates, as_of, school=school
+    ).entries()
+
+
+def _assess(
+    destinations: pd.DataFrame,
+    intentions: pd.DataFrame | None,
+    applications: pd.DataFrame | None,
+    rules: Rules,
+    term_dates: Mapping[str, TermDates],
+    as_of: dt.date,
+    *,
+    school: str | None = None,
+) -> _Listed:
+    """`assess`'s list, column by column (`_Listed`)."""
     order = [r.key for r in rules.rounds]
     known: dict[str, bool] = {}
 
@@ -277,7 +333,7 @@ def assess(
         ):
             apps.setdefault((row["upn"], row["leaving_year"]), []).append(row)
     if destinations is None or destinations.empty:
-        return []
+        return _Listed.empty()
     # Which cohorts are in their survey rounds depends on (phase, leaving year) only: decided once
     # per cohort, on whole columns. Only the pupils of such cohorts are read, and of them only the
     # cells `_assess_pupil` reads (PUPIL_FIELDS), column by column (issue 7).
@@ -289,101 +345,284 @@ def assess(
     else:  # repeated column names: each row as its dict (the last such column wins)
         records = _records(destinations)
 
-    def column(name: str) -> list[str] | None:
+    def coded(name: str, rows: np.ndarray | None = None) -> _Coded | None:
+        """The column's texts at `rows` (all rows if None) as codes and distinct texts."""
         if table is not None:
-            return table.column(name) if name in table.names else None
-        return [p[name] for p in records] if name in records[0] else None
+            return table.coded(name, rows) if name in table.names else None
+        if name not in records[0]:
+            return None
+        picked = records if rows is None else [records[i] for i in rows.tolist()]
+        return _code_texts([p[name] for p in picked])
 
     n = len(destinations)
-    years = column("leaving_year") or [""] * n
-    upns = column("upn") or [""] * n
-    phase_column = column("phase")
-    phases = phase_column or [""] * n
-    keep = np.array(upns, dtype=object) != ""
-    year_codes, year_texts = pd.factorize(np.array(years, dtype=object))
-    keep &= np.array([str(y).isdigit() for y in year_texts], dtype=bool)[year_codes]
+    blank: _Coded = (np.zeros(n, dtype=np.intp), [""])
+    year_codes, year_texts = coded("leaving_year") or blank
+    if table is not None and "upn" in table.names:
+        keep = np.array(table.column("upn"), dtype=object) != ""
+    else:
+        upn_codes, upn_texts = coded("upn") or blank
+        keep = np.array([u != "" for u in upn_texts], dtype=bool)[upn_codes]
+    keep &= np.array([y.isdigit() for y in year_texts], dtype=bool)[year_codes]
     if school is not None:
         folded = school.casefold()
-        schools = column("school") or [""] * n
-        keep &= np.array([s.casefold() == folded for s in schools], dtype=bool)
+        school_codes, school_texts = coded("school") or blank
+        keep &= np.array([s.casefold() == folded for s in school_texts], dtype=bool)[school_codes]
     candidates = np.flatnonzero(keep)
-    phase_codes, phase_texts = pd.factorize(np.array(phases, dtype=object)[candidates])
+    phase_column = coded("phase", candidates)
+    phase_codes, phase_texts = phase_column or (np.zeros(len(candidates), dtype=np.intp), [""])
     width = max(len(year_texts), 1)
     pairs, pair_of = np.unique(
         phase_codes.astype(np.int64) * width + year_codes[candidates], return_inverse=True
     )
     cohorts: list[_Cohort | None] = []
     for pair in pairs.tolist():
-        phase, year = str(phase_texts[pair // width]), str(year_texts[pair % width])
+        phase, year = phase_texts[pair // width], year_texts[pair % width]
         rounds = [r for r in rules.rounds if phase_column is not None and r.phase == phase]
         cohorts.append(_cohort(rounds, int(year), term_dates, order, as_of))
     in_rounds = np.array([c is not None for c in cohorts], dtype=bool)[pair_of.reshape(-1)]
     listed = candidates[in_rounds]
     if not len(listed):
-        return []
-    pairs = pair_of.reshape(-1)[in_rounds].tolist()
-    cells: dict[str, list[str]]
-    if table is not None:
-        fields = [f for f in PUPIL_FIELDS if f in table.names]
-        cells = dict(zip(fields, (table.cells(f, listed) for f in fields), strict=True))
-    else:  # the listed pupils' cells from their row dicts
-        rows = [records[i] for i in listed.tolist()]
-        cells = {f: [r[f] for r in rows] for f in PUPIL_FIELDS if f in records[0]}
-    return _listed_entries(cells, pairs, cohorts, intents, apps, order, as_of)
+        return _Listed.empty()
+    cells: dict[str, _Coded] = {}
+    texts: dict[str, np.ndarray] = {}
+    for f in PUPIL_FIELDS:
+        if f in _TEXT_ONLY and table is not None and f in table.names:
+            # Mostly distinct, never grouped: no codes.
+            texts[f] = np.array(table.cells(f, listed), dtype=object)
+            continue
+        found = coded(f, listed)
+        if found is not None:
+            cells[f] = found
+    pair_codes = pair_of.reshape(-1)[in_rounds]
+    return _listed(cells, texts, pair_codes, cohorts, intents, apps, order, as_of)
 
 
-_Outcome = tuple[tuple[str, ...], tuple[str, ...], int]
+_Outcome = tuple[tuple[str, ...], tuple[str, ...], int]  # reason codes, labels, score
+
+_ENTRY_FIELDS: tuple[str, ...] = (
+    "school",
+    "upn",
+    "leaving_year",
+    "forename",
+    "surname",
+    "priority_groups",
+    "reasons",
+    "labels",
+    "current_round",
+    "intended_destination",
+    "on_track_level",
+    "latest_guidance_interview",
+)
 
 
-def _listed_entries(
-    cells: Mapping[str, list[str]],
-    pairs: list[int],
+@dataclass(frozen=True)
+class _Listed:
+    """`assess`'s list column by column, ranked: each entry's text fields (`text`, by RiskEntry
+    field), and its priority groups and outcome as indexes into the distinct ones."""
+
+    text: dict[str, list[str]]
+    group_of: list[int]
+    groups: list[tuple[str, ...]]
+    outcome_of: list[int]
+    outcomes: list[_Outcome]
+
+    @staticmethod
+    def empty() -> _Listed:
+        return _Listed({f: [] for f in _TEXT_FIELDS}, [], [], [], [])
+
+    def __len__(self) -> int:
+        return len(self.group_of)
+
+    def entries(self) -> list[RiskEntry]:
+        """The RiskEntry of each, ranked: each made with its instance dict set at once, not
+        through the frozen `__init__`'s twelve `object.__setattr__` calls (issue 7); the same
+        dict as `RiskEntry(...)` gives (tests/unit/test_risk_listed.py)."""
+        t = self.text
+        groups = [self.groups[g] for g in self.group_of]
+        outcomes = [self.outcomes[o] for o in self.outcome_of]
+        new, setattr_ = object.__new__, object.__setattr__
+        made: list[RiskEntry] = []
+        for s, u, y, f, n, g, o, c, i, k, v in zip(
+            t["school"],
+            t["upn"],
+            t["leaving_year"],
+            t["forename"],
+            t["surname"],
+            groups,
+            outcomes,
+            t["current_round"],
+            t["intended_destination"],
+            t["on_track_level"],
+            t["latest_guidance_interview"],
+            strict=True,
+        ):
+            entry = new(RiskEntry)
+            setattr_(
+                entry,
+                "__dict__",
+                {
+                    "school": s,
+                    "upn": u,
+                    "leaving_year": y,
+                    "forename": f,
+                    "surname": n,
+                    "priority_groups": g,
+                    "reasons": o[0],
+                    "labels": o[1],
+                    "current_round": c,
+                    "intended_destination": i,
+                    "on_track_level": k,
+                    "latest_guidance_interview": v,
+                },
+            )
+            made.append(entry)
+        return made
+
+    def cells(self, columns: Sequence[str]) -> list[list[str]]:
+        """`_risk_cells(self.entries(), columns)`, column by column: each distinct tuple of
+        groups, reasons or labels joined once."""
+        n = len(self)
+        made: dict[str, list[str]] = {}
+        for key in dict.fromkeys(columns):
+            if key in made:
+                continue
+            if key == "rank":
+                made[key] = [str(r) for r in range(1, n + 1)]
+            elif key in self.text:
+                made[key] = self.text[key]
+            elif key == "priority_groups":
+                joined = [", ".join(g) for g in self.groups]
+                made[key] = [joined[g] for g in self.group_of]
+            elif key in ("score", "reasons", "reason_codes"):
+                if key == "score":
+                    per = [str(o[2]) for o in self.outcomes]
+                elif key == "reasons":
+                    per = ["; ".join(o[1]) for o in self.outcomes]
+                else:
+                    per = [" ".join(o[0]) for o in self.outcomes]
+                made[key] = [per[o] for o in self.outcome_of]
+            else:
+                made[key] = [""] * n
+        if not columns:
+            return [[] for _ in range(n)]
+        return [list(row) for row in zip(*(made[c] for c in columns), strict=True)]
+
+
+# The RiskEntry fields `_Listed.text` holds (the Risk tab's keys of the same names).
+_TEXT_FIELDS: tuple[str, ...] = tuple(
+    f for f in _ENTRY_FIELDS if f not in ("priority_groups", "reasons", "labels")
+)
+
+
+def _densify(*codes: np.ndarray) -> np.ndarray:
+    """Each row's rank among the distinct combinations of `codes` (non-negative ints, compared
+    in order: the first decides): numbers as small as the rows allow, in the same order."""
+    key = codes[0].astype(np.int64)
+    for c in codes[1:]:
+        size = int(c.max()) + 1 if len(c) else 1
+        if len(key) and (int(key.max()) + 1) * size >= 2**62:
+            key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        key = key * size + c
+    return key
+
+
+def _combine(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's number of its distinct combination of `codes`, and the first row of each."""
+    _, first, inverse = np.unique(_densify(*codes), return_index=True, return_inverse=True)
+    return inverse.reshape(-1), first
+
+
+def _then_by(order: np.ndarray, key: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """`order` (positions, sorted stably by `key`) with each run of equal keys sorted stably
+    by `texts`: the stable order by (key, text)."""
+    if len(order) < 2:
+        return order
+    ordered = key[order]
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    bounds = [0, *starts.tolist(), len(order)]
+    out = order.copy()
+    by = texts[order].tolist()
+    for start, end in itertools.pairwise(bounds):
+        if end - start > 1:
+            run = sorted(range(start, end), key=by.__getitem__)
+            out[start:end] = order[run]
+    return out
+
+
+def _ranks(texts: list[str]) -> np.ndarray:
+    """Each distinct text's place in sorted order."""
+    ranks = np.empty(len(texts), dtype=np.int64)
+    ranks[sorted(range(len(texts)), key=texts.__getitem__)] = np.arange(len(texts))
+    return ranks
+
+
+def _listed(
+    cells: Mapping[str, _Coded],
+    texts: Mapping[str, np.ndarray],
+    pairs: np.ndarray,
     cohorts: Sequence[_Cohort | None],
     intents: Mapping[tuple[str, str], list[dict[str, str]]],
     apps: Mapping[tuple[str, str], list[dict[str, str]]],
     order: list[str],
     as_of: dt.date,
-) -> list[RiskEntry]:
-    """`assess`'s entries of the listed pupils (their PUPIL_FIELDS `cells`, column by column, a
-    field the frame lacks left out; `pairs`: each pupil's index in `cohorts`), sorted.
+) -> _Listed:
+    """`assess`'s list of the listed pupils (their PUPIL_FIELDS cells, as codes in `cells` or,
+    for some `_TEXT_ONLY` fields, as `texts`; a field the frame lacks left out; `pairs`: each
+    pupil's index in `cohorts`), ranked.
 
     A pupil with intentions or applications goes through `_assess_pupil` with the dict of their
     cells. For the others (most pupils), the reasons depend only on the cohort, on whether Form
     A's entry is their intended destination, its level and the on-track level: `_reasons` is
-    worked out once per distinct such combination, and the cells copied into the entry as
-    `_assess_pupil` does.
+    worked out once per distinct such combination, Form A's label and the priority groups once
+    per distinct combination of their cells, and the other fields copied from the cells as
+    `_assess_pupil` does (issue 7: column by column, not pupil by pupil).
     """
     n = len(pairs)
-    blank = [""] * n
+    pairs = pairs.astype(np.intp)
+    blank: _Coded = (np.zeros(n, dtype=np.intp), [""])
     col = {f: cells.get(f, blank) for f in PUPIL_FIELDS}
-    present = list(cells)
-    no_rows: list[dict[str, str]] = []
-    known: dict[str, bool] = {}  # `_on_or_before` of each distinct recorded text
-    # (codes, labels, score), or None when no reason applies, per (cohort, level, on track).
-    outcomes: dict[tuple[int, str | None, str], _Outcome | None] = {}
-    labels_of: dict[tuple[str, ...], str] = {}  # `destination_label` of Form A's cells
-    groups_of: dict[tuple[str, ...], tuple[str, ...]] = {}
-    entries: list[RiskEntry] = []
-    sort_keys: list[tuple[Any, ...]] = []
-    rows = zip(
-        range(n),
-        pairs,
-        col["upn"],
-        col["leaving_year"],
-        col["current_intended_destination"],
-        col["current_intended_source"],
-        col["current_intended_recorded"],
-        col["current_intended_level"],
-        col["on_track_level"],
-        strict=True,
-    )
-    for i, pair, upn, year, destination, source, recorded, level, on_track in rows:
-        cohort = cohorts[pair]
-        assert cohort is not None
-        key = (upn, year)
-        if key in intents or key in apps:
+
+    def flags(field: str, test: Any) -> np.ndarray:
+        """`test(text)` of each pupil's cell, worked out once per distinct text."""
+        codes, texts = col[field]
+        return np.array([bool(test(t)) for t in texts], dtype=bool)[codes]
+
+    def at(field: str, rows: np.ndarray) -> list[str]:
+        """The pupils' texts at positions `rows`."""
+        return list(array(field, rows).tolist())
+
+    def array(field: str, rows: np.ndarray) -> np.ndarray:
+        """The pupils' texts at positions `rows`, as an array."""
+        if field in texts:
+            return texts[field][rows]
+        codes, distinct = col[field]
+        return np.array(distinct, dtype=object)[codes[rows]]
+
+    def cell(field: str, i: int) -> str:
+        """Pupil i's text."""
+        if field in texts:
+            return str(texts[field][i])
+        codes, distinct = col[field]
+        return distinct[codes[i]]
+
+    outcome_of = np.full(n, -1, dtype=np.intp)  # -1: not listed (no reason applies)
+    outcomes: list[_Outcome] = []
+    label = np.full(n, "", dtype=object)
+    special = np.zeros(n, dtype=bool)
+    if intents or apps:  # pupils with round rows: `_assess_pupil`, one by one
+        everyone = np.arange(n)
+        upns, years = at("upn", everyone), at("leaving_year", everyone)
+        special = np.array(
+            [k in intents or k in apps for k in zip(upns, years, strict=True)], dtype=bool
+        )
+        present = [f for f in PUPIL_FIELDS if f in cells or f in texts]
+        no_rows: list[dict[str, str]] = []
+        for i in np.flatnonzero(special).tolist():
+            cohort = cohorts[pairs[i]]
+            assert cohort is not None
+            key = (upns[i], years[i])
             entry = _assess_pupil(
-                {f: cells[f][i] for f in present},
+                {f: cell(f, i) for f in present},
                 cohort.opened,
                 cohort.windows,
                 intents.get(key, no_rows),
@@ -393,77 +632,106 @@ def _listed_entries(
                 cohort=cohort,
             )
             if entry is not None:
-                entries.append(entry)
-                sort_keys.append(entry.sort_key())
-            continue
-        # No intentions, no applications: Form A's entry, if it is a plan, is the intended one.
-        form_a = False
-        if destination and source.casefold() != UNKNOWN_SOURCE:
-            on_time = known.get(recorded)
-            if on_time is None:
-                on_time = known[recorded] = _on_or_before(recorded, as_of)
-            form_a = on_time
-        memo = (pair, level if form_a else None, on_track)
-        if memo in outcomes:
-            outcome = outcomes[memo]
-        else:
-            intended = {"level": level} if form_a else None
-            why = _reasons(
-                cohort.opened,
-                cohort.windows,
-                cohort.current,
-                cohort.final,
-                _NO_ROUNDS,
-                intended,
-                False,
-                False,
-                on_track,
-                as_of,
-            )
-            codes = tuple(filter(why.__contains__, WEIGHTS))  # in WEIGHTS order
-            outcome = outcomes[memo] = (
-                (codes, tuple(why[c] for c in codes), sum(map(WEIGHTS.__getitem__, codes)))
-                if why
-                else None
-            )
-        if outcome is None:
-            continue
-        label = ""
-        if form_a:
-            plan = (destination, *(col[c][i] for _f, c in _FORM_A_INTENDED[1:]))
-            found = labels_of.get(plan)
-            if found is None:
-                intended_row = dict(zip((f for f, _c in _FORM_A_INTENDED), plan, strict=True))
-                found = labels_of[plan] = destination_label(intended_row)
-            label = found
-        flags = (col["send"][i], col["disadvantaged"][i], col["eal"][i], col["looked_after"][i])
-        groups = groups_of.get(flags)
-        if groups is None:
-            groups = groups_of[flags] = tuple(
-                name
-                for (_column, name, values), flag in zip(PRIORITY_GROUPS, flags, strict=True)
-                if flag.upper() in values
-            )
-        school, interview = col["school"][i], col["latest_guidance_interview"][i]
-        entries.append(
-            RiskEntry(
-                school=school,
-                upn=upn,
-                leaving_year=year,
-                forename=col["preferred_forename"][i] or col["legal_forename"][i],
-                surname=col["preferred_surname"][i] or col["legal_surname"][i],
-                priority_groups=groups,
-                reasons=outcome[0],
-                labels=outcome[1],
-                current_round=cohort.current.key,
-                intended_destination=label,
-                on_track_level=on_track,
-                latest_guidance_interview=interview,
-            )
+                outcome_of[i] = len(outcomes)
+                outcomes.append((entry.reasons, entry.labels, entry.score))
+                label[i] = entry.intended_destination
+    # No intentions, no applications: Form A's entry, if it is a plan, is the intended one.
+    form_a = (
+        flags("current_intended_destination", bool)
+        & flags("current_intended_source", lambda t: t.casefold() != UNKNOWN_SOURCE)
+        & flags("current_intended_recorded", lambda t: _on_or_before(t, as_of))
+    )
+    plain = np.flatnonzero(~special)
+    levels, on_tracks = col["current_intended_level"], col["on_track_level"]
+    memo, first = _combine(
+        pairs[plain],
+        np.where(form_a[plain], levels[0][plain] + 1, 0),
+        on_tracks[0][plain],
+    )
+    found: list[int] = []  # each combination's outcome, -1 if no reason applies
+    for i in plain[first].tolist():
+        cohort = cohorts[pairs[i]]
+        assert cohort is not None
+        intended = {"level": levels[1][levels[0][i]]} if form_a[i] else None
+        on_track = on_tracks[1][on_tracks[0][i]]
+        why = _reasons(
+            cohort.opened,
+            cohort.windows,
+            cohort.current,
+            cohort.final,
+            _NO_ROUNDS,
+            intended,
+            False,
+            False,
+            on_track,
+            as_of,
         )
-        sort_keys.append((-outcome[2], -len(groups), interview, school, year, upn))
-    ranked = sorted(range(len(entries)), key=sort_keys.__getitem__)  # stable, as sorting entries
-    return [entries[i] for i in ranked]
+        if not why:
+            found.append(-1)
+            continue
+        codes = tuple(filter(why.__contains__, WEIGHTS))  # in WEIGHTS order
+        found.append(len(outcomes))
+        outcomes.append((codes, tuple(why[c] for c in codes), sum(map(WEIGHTS.__getitem__, codes))))
+    if len(plain):
+        outcome_of[plain] = np.array(found, dtype=np.intp)[memo]
+    # Form A's label, once per distinct plan, for the listed pupils whose entry is their plan.
+    planned = np.flatnonzero(~special & form_a & (outcome_of >= 0))
+    if len(planned):
+        plan_fields = [c for _f, c in _FORM_A_INTENDED]
+        which, first = _combine(*(col[c][0][planned] for c in plan_fields))
+        labels = [
+            destination_label({f: col[c][1][col[c][0][i]] for f, c in _FORM_A_INTENDED})
+            for i in planned[first].tolist()
+        ]
+        label[planned] = np.array(labels, dtype=object)[which]
+    rows = np.flatnonzero(outcome_of >= 0)
+    flag_fields = [column for column, _name, _values in PRIORITY_GROUPS]
+    group_of, first = _combine(*(col[c][0][rows] for c in flag_fields))
+    groups = [
+        tuple(
+            name
+            for column, name, values in PRIORITY_GROUPS
+            if col[column][1][col[column][0][i]].upper() in values
+        )
+        for i in rows[first].tolist()
+    ]
+    # Ranked as RiskEntry.sort_key orders (a stable sort): by the other fields, then each run of
+    # equal ones by UPN (issue 7: fewer string comparisons than sorting all the UPNs).
+    scores = np.array([o[2] for o in outcomes], dtype=np.int64)[outcome_of[rows]]
+    sizes = np.array([len(g) for g in groups], dtype=np.int64)[group_of]
+    sort_fields = ("latest_guidance_interview", "school", "leaving_year")
+    rank_key = _densify(
+        scores.max(initial=0) - scores,
+        sizes.max(initial=0) - sizes,
+        *(_ranks(col[f][1])[col[f][0][rows]] for f in sort_fields),
+    )
+    ranked = _then_by(np.argsort(rank_key, kind="stable"), rank_key, array("upn", rows))
+    picked = rows[ranked]
+    cohort_rounds = np.array(
+        [c.current.key if c is not None else "" for c in cohorts], dtype=object
+    )
+    names: dict[str, np.ndarray] = {}
+    for f in ("forename", "surname"):  # the preferred name, else the legal one
+        preferred, legal = array(f"preferred_{f}", picked), array(f"legal_{f}", picked)
+        names[f] = np.where(preferred.astype(bool), preferred, legal)
+    text = {
+        "school": at("school", picked),
+        "upn": at("upn", picked),
+        "leaving_year": at("leaving_year", picked),
+        "forename": list(names["forename"].tolist()),
+        "surname": list(names["surname"].tolist()),
+        "current_round": list(cohort_rounds[pairs[picked]].tolist()),
+        "intended_destination": list(label[picked].tolist()),
+        "on_track_level": at("on_track_level", picked),
+        "latest_guidance_interview": at("latest_guidance_interview", picked),
+    }
+    return _Listed(
+        text,
+        list(group_of[ranked].tolist()),
+        groups,
+        list(outcome_of[picked].tolist()),
+        outcomes,
+    )
 
 
 def _assess_pupil(
@@ -658,7 +926,7 @@ def write_risk_tab(
 ) -> list[RiskEntry]:
     """Recompute the Risk tab whole into `plan` (a sheetio.WritePlan); the list, for reports."""
     tab = template.tab("risk")
-    entries = assess(
+    listed = _assess(
         tabs["destinations"],
         tabs.get("intentions"),
         tabs.get("applications"),
@@ -667,6 +935,6 @@ def write_risk_tab(
         as_of,
     )
     header = [c.header for c in tab.columns]
-    body = _risk_cells(entries, tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
+    body = listed.cells(tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
     plan.replace_tab(tab.title, [header, *body])
-    return entries
+    return listed.entries()
