@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from bench.trust import COHORTS, NOW, RESPONSE_RATES, config_text, school_name, school_phase
-from gsync import deadlines, merge
+from gsync import deadlines, merge, mergememo
 from gsync import risk as risk_mod
 from gsync import sync as sync_mod
 from gsync.batchgc import collector_paused
@@ -73,8 +73,11 @@ class Trust:
     pupils: int
 
 
-def sheet_snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapshot:
-    """A spreadsheet as read: every template tab (headers, then the frame's rows as text)."""
+def sheet_snapshot(
+    template: Any, frames: Mapping[str, pd.DataFrame], state: Mapping[str, str] | None = None
+) -> Snapshot:
+    """A spreadsheet as read: every template tab (headers, then the frame's rows as text), and
+    the state tab's rows (the template version, then `state`)."""
     tabs: dict[str, TabInfo] = {}
     grids: dict[str, list[list[str]]] = {}
     for index, tab in enumerate(template.tabs):
@@ -88,6 +91,7 @@ def sheet_snapshot(template: Any, frames: Mapping[str, pd.DataFrame]) -> Snapsho
             grid += [list(r) for r in body.itertuples(index=False)]
         if tab.title == STATE_TAB:
             grid = [["key", "value"], ["template_version", str(template.version)]]
+            grid += [[k, v] for k, v in (state or {}).items()]
         grids[tab.title] = grid
         tabs[tab.title] = TabInfo(index + 1, tab.title, index, len(grid) + 100, len(grid[0]) + 2)
     return Snapshot("bench", "Benchmark", tabs, grids)
@@ -228,9 +232,11 @@ def run_night(
     raw: Mapping[str, list[dict[str, Any]]],
     clock: Callable[[], float] = time.process_time,
     on_lap: Callable[[str], None] | None = None,
+    state_out: dict[str, str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], WritePlan, dict[str, float]]:
     """`run_sync`'s compute on a snapshot and each school's responses (no forms, no I/O).
-    `on_lap(stage)` is called as each stage ends (the memory pass records its peak there)."""
+    `on_lap(stage)` is called as each stage ends (the memory pass records its peak there);
+    `state_out` receives the state-tab rows the night leaves (the merge's memos)."""
     stages: dict[str, float] = {}
     mark = clock()
 
@@ -257,8 +263,18 @@ def run_night(
         )
         for sch in config.schools
     ]
-    result = merge.plan_sync_many(tabs, inputs, entry_for=entry_for, now=NOW, template=template)
+    result = merge.plan_sync_many(
+        tabs,
+        inputs,
+        entry_for=entry_for,
+        now=NOW,
+        template=template,
+        memo=mergememo.from_state(snapshot.state),
+        memo_key=sync_mod.merge_memo_key(rules, config.term_dates),
+    )
     tabs = dict(result.tabs)
+    if state_out is not None:
+        state_out.update(mergememo.to_state(result.memo))
     lap("merge")
     as_of = NOW.date()
     tabs["destinations"] = apply_three_attempts(
@@ -294,13 +310,13 @@ def run_night(
 
 def measure(
     trust: Trust, snapshot: Snapshot, raw: Mapping[str, list[dict[str, Any]]], night: str, *,
-    memory: bool = True,
+    memory: bool = True, state: dict[str, str] | None = None,
 ) -> tuple[Night, dict[str, pd.DataFrame], WritePlan]:  # fmt: skip
-    """CPU (and wall) in one pass, tracemalloc's peak in another."""
+    """CPU (and wall) in one pass, tracemalloc's peak in another (`state`: `run_night`'s)."""
     gc.collect()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     with collector_paused():  # as `run_sync` runs (gsync/batchgc.py)
-        tabs, plan, stages = run_night(trust, snapshot, raw)
+        tabs, plan, stages = run_night(trust, snapshot, raw, state_out=state)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     out = Night(
         trust.pupils,
@@ -337,8 +353,11 @@ def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> l
     first_raw = {
         s: [r for r in rs if r["responseId"] not in trust.held_back] for s, rs in trust.raw.items()
     }
-    first, tabs, plan = measure(trust, trust.snapshot, first_raw, "first", memory=memory)
-    after = with_written_tabs(sheet_snapshot(trust.template, tabs), plan)
+    state: dict[str, str] = {}
+    first, tabs, plan = measure(
+        trust, trust.snapshot, first_raw, "first", memory=memory, state=state
+    )
+    after = with_written_tabs(sheet_snapshot(trust.template, tabs, state), plan)
     del plan
     steady, _, _ = measure(trust, after, trust.raw, "steady", memory=memory)
     return [first, steady]

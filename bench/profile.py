@@ -32,9 +32,10 @@ def night_inputs(trust: Trust, night: str) -> tuple[Snapshot, dict[str, list[dic
     }
     if night == "first":
         return trust.snapshot, first_raw
+    state: dict[str, str] = {}
     with collector_paused():
-        tabs, plan, _ = run_night(trust, trust.snapshot, first_raw)
-    after = with_written_tabs(sheet_snapshot(trust.template, tabs), plan)
+        tabs, plan, _ = run_night(trust, trust.snapshot, first_raw, state_out=state)
+    after = with_written_tabs(sheet_snapshot(trust.template, tabs, state), plan)
     return after, trust.raw
 
 

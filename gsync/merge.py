@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from gsync import mergememo
 from gsync.matching import PupilIndex, match_one
 from gsync.responses import RESPONSE_COLUMNS, Memo, normalise_rows, timestamp
 from gsync.template import (
@@ -72,12 +73,16 @@ def default_entry_for(submitted: dt.datetime, leaving_year: int) -> str | None:
 class SyncPlan:
     """The new frames (every tab passed in, changed or not), counts, and a readable change list.
 
-    `by_school`: each school's counts (`plan_sync_many`); `counts` is their total."""
+    `by_school`: each school's counts (`plan_sync_many`); `counts` is their total. `memo`: each
+    merged school's memo text for the state tab (gsync.mergememo; "" for none), when asked for;
+    `reused`: per school merged from its memo, how many logged responses were not merged again."""
 
     tabs: dict[str, pd.DataFrame]
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     by_school: dict[str, dict[str, int]] = field(default_factory=dict)
+    memo: dict[str, str] = field(default_factory=dict)
+    reused: dict[str, int] = field(default_factory=dict)
 
 
 # --- frames as rows ---------------------------------------------------------------------------------
@@ -116,6 +121,7 @@ class _Table:
         self._whole: set[int] = set()  # rows whose `edits` dict is the whole row (`row`)
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
+        self.written: set[str] = set()  # the school cells of the rows written (before and after)
 
     def __len__(self) -> int:
         return self.n + len(self.added)
@@ -204,7 +210,11 @@ class _Table:
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
-        moved = "school" in values and values["school"] != self.get(i, "school")
+        school = self.get(i, "school")
+        self.written.add(school)
+        moved = "school" in values and values["school"] != school
+        if moved:
+            self.written.add(values["school"])
         if moved and self._by_school is not None:
             self._by_school = None  # a row moved school: index again when next asked
         if i >= self.n:
@@ -217,6 +227,7 @@ class _Table:
         get = values.get
         row = {c: get(c, "") for c in self.columns}
         self.added.append(row)
+        self.written.add(row["school"])
         i = len(self) - 1
         if self._by_school is not None:
             self._by_school.setdefault(row["school"], []).append(i)
@@ -233,6 +244,13 @@ class _Table:
                 add(self.get(i, "school"), []).append(i)
             self._by_school = index
         return self._by_school
+
+    def array(self, key: str) -> np.ndarray:
+        """A column's cells as read, as an object array (blanks for a column the tab lacks)."""
+        array = self._arrays.get(key)
+        if array is None:
+            array = np.full(self.n, "", dtype=object)
+        return array
 
     def frame(self) -> pd.DataFrame:
         """The rows as they now are: every cell text, object dtype, a fresh range index."""
@@ -338,6 +356,8 @@ def plan_sync_many(
     entry_for: EntryFor = default_entry_for,
     now: dt.datetime,
     template: Template | None = None,
+    memo: Mapping[str, str] | None = None,
+    memo_key: str | None = None,
 ) -> SyncPlan:
     """Merge several schools' responses, school after school, in one pass over the tabs.
 
@@ -345,8 +365,15 @@ def plan_sync_many(
     previous one's tabs), but the trust's tabs are turned into rows once and back into frames
     once (issue 7: per-school conversions made the merge O(schools x rows)). `counts` holds the
     totals and `by_school` each school's.
+
+    `memo_key` (what decides entries besides the rows: the rules and term dates, as text) asks
+    for each school's memo in `SyncPlan.memo`; `memo` holds the memos the last run left (school
+    -> text, gsync.mergememo). A school whose rows are as its memo says is merged from it: the
+    same result, working only on its new and edited responses and the pupils they touch.
     """
     run = _Run(tabs, template or load_template())
+    if memo_key is not None:
+        run.memos = _Memos(run, memo_key, memo or {}, [s.school for s in schools])
     counts = dict.fromkeys(_COUNT_KEYS, 0)
     changes: list[str] = []
     by_school: dict[str, dict[str, int]] = {}
@@ -355,7 +382,16 @@ def plan_sync_many(
         by_school[sch.school] = got
         for key, value in got.items():
             counts[key] = counts.get(key, 0) + value
-    return SyncPlan(tabs=run.frames(tabs), counts=counts, changes=changes, by_school=by_school)
+    frames = run.frames(tabs)
+    memos = run.memos
+    return SyncPlan(
+        tabs=frames,
+        counts=counts,
+        changes=changes,
+        by_school=by_school,
+        memo=memos.left(frames) if memos is not None else {},
+        reused=dict(memos.reused) if memos is not None else {},
+    )
 
 
 class _Run:
@@ -390,6 +426,7 @@ class _Run:
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
         self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_write_dest`'s cells as read
+        self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -433,8 +470,14 @@ class _Run:
         logged = log.nonblank(log.by_school().get(school, []), "response_id")
         fresh = _not_yet_logged(sch.raw_responses, log, logged)
         normalised = normalise_rows(fresh, sch.question_map, memo=self.memo)
-        responses, read_from = _pool(normalised, log, logged)
         index = self.pupil_index(school)
+        memos, conflicts = self.memos, set[mergememo.Conflict]()
+        prior = memos.prior(school) if memos is not None else None
+        if prior is not None:  # merged from its memo: only what the new responses touch
+            restricted = self._touched(school, logged, normalised, prior, index, counts)
+            if restricted is not None:
+                logged, conflicts = restricted
+        responses, read_from = _pool(normalised, log, logged)
         has_sustained = sustained is not None
         wanted: list[dict[str, str]] = []  # exceptions this run would raise
         # Per (upn, leaving_year, group): the latest submission (ties broken by response id).
@@ -511,6 +554,7 @@ class _Run:
                     )
                 elif outcome == "conflict":
                     counts["conflicts"] += 1
+                    conflicts.add(key)
                     wanted.append(
                         _exception(
                             school,
@@ -533,6 +577,7 @@ class _Run:
                 changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
             elif outcome == "conflict":
                 counts["conflicts"] += 1
+                conflicts.add(key)
                 wanted.append(
                     _exception(
                         school,
@@ -545,7 +590,58 @@ class _Run:
                 )
 
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
+        if memos is not None:
+            memos.conflicts[school] = conflicts
         return counts
+
+    def _touched(
+        self,
+        school: str,
+        logged: list[int],
+        fresh: list[dict[str, str]],
+        prior: mergememo.SchoolMemo,
+        index: PupilIndex,
+        counts: dict[str, int],
+    ) -> tuple[list[int], set[mergememo.Conflict]] | None:
+        """A school merged from its memo: the logged responses to merge again (those of the
+        pupils its new and edited responses touch, before or after), and the recorded conflicts
+        of the pupils they do not touch. The responses not merged again are counted here as the
+        full merge counts them (the memo vouches that they would come out as logged). None: a
+        new response is logged in another school's rows (merged in full instead)."""
+        log = self.log
+        ids = {r["response_id"] for r in fresh}
+        mine = set(logged)
+        if any(self.log_at.get(rid, -1) not in mine for rid in ids if rid in self.log_at):
+            return None
+        touched: set[tuple[str, str]] = set()
+        for r in fresh:  # where each new or edited response goes now
+            upn, year, *_ = match_one(
+                r["respondent_email"], r["full_name"], r["date_of_birth"], r["issues"],
+                r["leaving_year"], index,
+            )  # fmt: skip
+            if upn:
+                touched.add((upn, year))
+        rids, upns, years = (log.column(c) for c in ("response_id", "upn", "leaving_year"))
+        for i in logged:  # and where the edited ones went before
+            if rids[i] in ids and upns[i]:
+                touched.add((upns[i], years[i]))
+        again: list[int] = []
+        kept: list[int] = []
+        for i in logged:
+            (again if rids[i] in ids or (upns[i], years[i]) in touched else kept).append(i)
+        statuses, issues = log.column("match_status"), log.column("issues")
+        counts["unchanged"] += len(kept)
+        for i in kept:
+            status = statuses[i]
+            if status == "unmatched" or status == "ambiguous":
+                counts[status] += 1
+            if issues[i]:
+                counts["invalid"] += 1
+        carried = {k for k in prior.conflicts if (k[0], k[1]) not in touched}
+        counts["conflicts"] += len(carried)
+        assert self.memos is not None
+        self.memos.reused[school] = len(kept)
+        return again, carried
 
     def _write_dest(self, i: int, group: str, winner: dict[str, str], token: str) -> str:
         """`_write_cells` of a submission's group into Destinations row i, on tuples of the
@@ -605,6 +701,144 @@ class _Run:
         return _write_cells(
             sustained, at, row, SUSTAINED, _entry_values(winner), _source_token(winner)
         )
+
+
+class _Memos:
+    """The schools' memos in one run (gsync.mergememo): their fingerprints as read, whether
+    each school may be merged from its memo, and the memos its merge leaves."""
+
+    def __init__(
+        self, run: _Run, key: str, stored: Mapping[str, str], schools: Sequence[str]
+    ) -> None:
+        self.run = run
+        self.schools = list(dict.fromkeys(schools))
+        self.stored = stored
+        self.conflicts: dict[str, set[mergememo.Conflict]] = {}
+        self.reused: dict[str, int] = {}
+        tables = self._tables()
+        self.context = mergememo.context(key, {name: t.columns for name, (t, _) in tables.items()})
+        # What the memo vouches for holds only while each key names one row: one pupil per
+        # (upn, leaving year), also as a Sustained row's key reads it; one row per response or
+        # exception id; one column per name.
+        dest, log, exc = run.dest, run.log, run.exc
+        upns = dest.column("upn")
+        keyed = sum(1 for u in upns if u)
+        checks = {(u.strip().upper(), y.strip()) for u, y in run.pupil_at}
+        self.usable = (
+            len(run.pupil_at) == keyed
+            and len(checks) == keyed
+            and len(run.log_at) == sum(1 for r in log.column("response_id") if r)
+            and len(run.exc_at) == sum(1 for e in exc.column("exception_id") if e)
+            and all(len(set(t.columns)) == len(t.columns) for t, _ in tables.values())
+        )
+        self.read: dict[str, mergememo.Digests] = {}
+        self.rows: dict[str, dict[str, list[int]]] = {}
+        if not self.usable:
+            return
+        for name, (table, keys) in tables.items():
+            rows = self._rows(name, table)
+            digests = mergememo.Digests()
+            digests.feed(table, keys, rows)
+            self.read[name], self.rows[name] = digests, rows
+        self.fingerprints = {s: self._fingerprint(s, self.read) for s in self.schools}
+
+    def _tables(self) -> dict[str, tuple[_Table, tuple[str, ...]]]:
+        run = self.run
+        out = {
+            "dest": (run.dest, _MEMO_DEST),
+            "log": (run.log, _MEMO_LOG),
+            "exc": (run.exc, _MEMO_EXC),
+        }
+        if run.sustained is not None:
+            out["sustained"] = (run.sustained, _MEMO_SUSTAINED)
+        return out
+
+    def _rows(self, name: str, table: _Table) -> dict[str, list[int]]:
+        if name == "sustained":  # the whole tab, in every school's fingerprint
+            return {"": list(range(len(table)))}
+        index = table.by_school()
+        return {s: list(index.get(s, [])) for s in self.schools}
+
+    def _fingerprint(self, school: str, digests: Mapping[str, mergememo.Digests]) -> str:
+        parts = []
+        for name, (_, keys) in self._tables().items():
+            parts.append(digests[name].summary("" if name == "sustained" else school, keys))
+        return mergememo.fingerprint(self.context, parts)
+
+    def prior(self, school: str) -> mergememo.SchoolMemo | None:
+        """The school's memo, if its rows are as it says and no school before it in this run
+        wrote into them; else None (merged in full)."""
+        if not self.usable or any(school in t.written for t, _ in self._tables().values()):
+            return None
+        memo = mergememo.loads(self.stored.get(school, ""))
+        if memo is None or memo.fingerprint != self.fingerprints[school]:
+            return None
+        return memo
+
+    def left(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+        """Each merged school's memo text: its rows as the merge left them, its conflicts."""
+        if not self.usable:
+            return dict.fromkeys(self.schools, "")
+        out_frames = {"dest": "destinations", "log": "responses", "exc": "exceptions",
+                      "sustained": SUSTAINED_TAB}  # fmt: skip
+        after: dict[str, mergememo.Digests] = {}
+        for name, (table, keys) in self._tables().items():
+            cells = _FrameCells(frames[out_frames[name]])
+            read, rows = self.read[name], self.rows[name]
+            edited = set()  # schools with a row of the frame written (its school before or after)
+            for i, cells_written in table.edits.items():
+                edited.add(str(table.array("school")[i]))
+                edited.add(str(cells_written.get("school", table.get(i, "school"))))
+            now = self._rows(name, table)
+            for school, positions in now.items():
+                grown = [i for i in positions if i >= table.n]
+                kept = positions[: len(positions) - len(grown)]
+                same = kept == rows[school] and (
+                    school not in edited if name != "sustained" else not table.edits
+                )
+                if same:
+                    appended = {k: [table.get(i, k) for i in grown] for k in keys}
+                    read.extend(school, keys, grown, appended)
+                else:
+                    read.feed(cells, keys, {school: positions})
+            after[name] = read
+        ok = all(d.ok for d in after.values())
+        return {
+            s: mergememo.SchoolMemo(
+                self._fingerprint(s, after), frozenset(self.conflicts.get(s, ()))
+            ).dumps()
+            if ok
+            else ""
+            for s in self.schools
+        }
+
+
+class _FrameCells:
+    """A merged frame's columns as object arrays (`mergememo.Cells`)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def array(self, key: str) -> np.ndarray:
+        if key not in self.frame.columns:
+            return np.full(len(self.frame), "", dtype=object)
+        return self.frame[key].to_numpy()
+
+
+# The cells a school's merge reads or writes, per tab (its memo's fingerprint covers them).
+_MEMO_DEST = tuple(
+    dict.fromkeys(
+        (
+            *PupilIndex.COLUMNS,
+            *HASH_GROUPS[CONTACT],
+            *(c for g in ENTRY_GROUP.values() for c in HASH_GROUPS[g]),
+            "sync_hash",
+        )
+    )
+)
+_MEMO_EXC = ("exception_id", "school", "kind", "response_id", "upn", "leaving_year", "entry",
+             "reason")  # fmt: skip
+_MEMO_SUSTAINED = ("school", "upn", "leaving_year", "check", *HASH_GROUPS[SUSTAINED], "sync_hash")
 
 
 # The cells `_write_group` reads and writes per group: the group's and `sync_hash`.
@@ -810,6 +1044,7 @@ _LOG_KEYS = frozenset(
         "reason",
     )
 )
+_MEMO_LOG = tuple(sorted(_LOG_KEYS))
 
 
 # `_entry_tuple` builds the entry cells in this order (the template's, checked here).

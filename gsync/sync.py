@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from gsync import deadlines, merge
+from gsync import deadlines, merge, mergememo
 from gsync import risk as risk_mod
 from gsync import rounds as rounds_mod
 from gsync import template as template_mod
@@ -325,6 +325,7 @@ def run_sync(
     entry_for = deadlines.entry_resolver(rules, config.term_dates)
     withheld = withheld_response_ids(tabs["responses"])
     inputs: list[merge.SchoolInput] = []
+    memos: dict[str, str] = {}
     for sch in schools:
         if not sch.form_id:
             report.skipped[sch.name] = "no form yet: run `gsync form create --school NAME`"
@@ -345,8 +346,26 @@ def run_sync(
             on_school(sch.name)
     if inputs:
         # One run-level merge (issue 7): the trust's tabs become rows once, not once per school.
-        result = merge.plan_sync_many(tabs, inputs, entry_for=entry_for, now=now, template=template)
+        result = merge.plan_sync_many(
+            tabs,
+            inputs,
+            entry_for=entry_for,
+            now=now,
+            template=template,
+            memo=mergememo.from_state(snapshot.state),
+            memo_key=merge_memo_key(rules, config.term_dates),
+        )
         tabs = dict(result.tabs)
+        # Written with the night's changes: a night that writes nothing leaves the old memos,
+        # which still describe the rows if nothing changed (else those schools merge in full).
+        memos = mergememo.to_state(result.memo)
+        if result.reused:
+            log.info(
+                "merged %d of %d schools from their memos (%d logged responses not merged again)",
+                len(result.reused),
+                len(result.by_school),
+                sum(result.reused.values()),
+            )
         for name, school_counts in result.by_school.items():
             report.schools[name] = {k: int(v) for k, v in school_counts.items()}
         report.changes.extend(result.changes)
@@ -427,10 +446,19 @@ def run_sync(
         apply_plan(
             ws,
             plan,
-            new_state(snapshot, template, now, last_counts=json.dumps(totals, sort_keys=True)),
+            new_state(
+                snapshot, template, now, last_counts=json.dumps(totals, sort_keys=True), **memos
+            ),
         )
         report.written = True
     return report
+
+
+def merge_memo_key(rules: deadlines.Rules, term_dates: Mapping[str, Any]) -> str:
+    """What decides a response's entry besides the rows (gsync.mergememo's context): the
+    deadlines rules and the term dates, as text."""
+    dates = {k: v.model_dump(mode="json") for k, v in sorted(term_dates.items())}
+    return json.dumps([rules.model_dump(mode="json"), dates], sort_keys=True)
 
 
 def frame_rows(frame: pd.DataFrame) -> list[list[Any]]:

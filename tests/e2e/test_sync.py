@@ -318,3 +318,36 @@ def test_deadlines_tab_is_written_with_highlighting(trust: Trust) -> None:
     rules = deadlines.get("conditionalFormats", [])
     texts = {r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules}
     assert {"overdue", "complete"} <= texts
+
+
+def test_a_steady_night_merges_from_the_memo_the_last_write_left(
+    trust: Trust, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gsync import mergememo
+
+    run_sync(trust.ws, trust.config, now=NOW)
+    sid = str(trust.config.trust.spreadsheet_id)
+    memo = mergememo.loads(mergememo.from_state(read_snapshot(trust.ws, sid).state)["Northfield"])
+    assert memo is not None and memo.fingerprint
+    school = trust.config.school("Northfield")
+    qmap = dict(school.form_questions)
+    pupil = trust.sample.pupils[0]
+    trust.client.submit_response(
+        str(school.form_id),
+        {
+            qmap["full_name"]: f"{pupil.legal_forename} {pupil.legal_surname}",
+            qmap["date_of_birth"]: pupil.date_of_birth,
+            qmap["leaving_year"]: str(pupil.leaving_year),
+            qmap["destination"]: "College",
+            qmap["consent"]: "No, I do not agree",
+        },
+        respondent_email=pupil.school_email,
+        submitted_at=NOW - dt.timedelta(hours=1),
+    )
+    with caplog.at_level("INFO", logger="gsync.sync"):
+        report = run_sync(trust.ws, trust.config, now=NOW + dt.timedelta(days=1))
+    assert report.written and report.totals["new"] == 1
+    assert "merged 1 of 1 schools from their memos" in caplog.text
+    # The memo the night left vouches for the rows it wrote.
+    after = mergememo.loads(mergememo.from_state(read_snapshot(trust.ws, sid).state)["Northfield"])
+    assert after is not None and after.fingerprint != memo.fingerprint
