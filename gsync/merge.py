@@ -427,6 +427,7 @@ class _Run:
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
         self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_write_dest`'s cells as read
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
+        self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
         self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
         self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
@@ -470,13 +471,17 @@ class _Run:
         logged = log.nonblank(log.by_school().get(school, []), "response_id")
         fresh = _not_yet_logged(sch.raw_responses, log, logged)
         normalised = normalise_rows(fresh, sch.question_map, memo=self.memo)
-        index = self.pupil_index(school)
         memos, conflicts = self.memos, set[mergememo.Conflict]()
         prior = memos.prior(school) if memos is not None else None
+        restricted = None
         if prior is not None:  # merged from its memo: only what the new responses touch
+            index = self._index_for(school, normalised, [])
             restricted = self._touched(school, logged, normalised, prior, index, counts)
-            if restricted is not None:
-                logged, conflicts = restricted
+        if restricted is not None:
+            logged, conflicts = restricted
+            index = self._index_for(school, normalised, logged)
+        else:
+            index = self.pupil_index(school)
         responses, read_from = _pool(normalised, log, logged)
         has_sustained = sustained is not None
         wanted: list[dict[str, str]] = []  # exceptions this run would raise
@@ -593,6 +598,26 @@ class _Run:
         if memos is not None:
             memos.conflicts[school] = conflicts
         return counts
+
+    def _index_for(self, school: str, fresh: list[dict[str, str]], logged: list[int]) -> PupilIndex:
+        """`pupil_index` cut down to the rows these responses can match (`fresh`, and the log
+        rows at `logged`): the rows with one of their school emails (case folded) or dates of
+        birth. Every key `match_one` looks up for them holds the same pupils in the same order."""
+        emails = {r["respondent_email"].casefold() for r in fresh}
+        dobs = {r["date_of_birth"] for r in fresh}
+        respondents, births = self.log.column("respondent_email"), self.log.column("date_of_birth")
+        emails.update(respondents[i].casefold() for i in logged)
+        dobs.update(births[i] for i in logged)
+        emails.discard("")
+        dobs.discard("")
+        if self._folded is None:
+            self._folded = [e.casefold() for e in self.dest.column("school_email")]
+        folded, born = self._folded, self.dest.column("date_of_birth")
+        rows = [
+            i for i in self.school_rows.get(school, []) if born[i] in dobs or folded[i] in emails
+        ]
+        columns = {c: self.dest.column(c) for c in PupilIndex.COLUMNS}
+        return PupilIndex.from_columns(columns, rows, school, self._name_parts)
 
     def _touched(
         self,

@@ -55,6 +55,8 @@ def _change_dest(dest: pd.DataFrame, kind: str, rng: random.Random) -> pd.DataFr
     elif kind == "hash_token" and hashed:  # another submission's token, or none
         i = rng.choice(hashed)
         hashes = parse_sync_hash(str(dest.loc[i, "sync_hash"]))
+        if not hashes:  # a cell blanked to " " or "junk" by an earlier change
+            return dest
         group = rng.choice(sorted(hashes))
         digest = hashes[group].partition(".")[0]
         hashes[group] = digest + rng.choice(("", ".", ".abcdef", ".x.y"))
