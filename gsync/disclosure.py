@@ -12,6 +12,7 @@ sheets_templates/suppression.toml.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 import tomllib
@@ -145,66 +146,271 @@ def _keys_of(columns: Mapping[str, list[str]]) -> list[CellKey]:
 def _equations(
     columns: Mapping[str, list[str]], keys: list[CellKey]
 ) -> list[tuple[CellKey, list[CellKey]]]:
-    """`equations` from the key columns as strings and the cell keys (`_keys`) of every row.
+    """`equations` from the key columns as strings and the cell keys (`_keys`) of every row:
+    `_Cells(columns)`'s equations (see `_Cells.equations`), each cell by its key."""
+    cells = _Cells(columns)
+    return cells.keyed(*cells.equations())
 
-    The equations come in the order they always did, which the greedy secondary suppression
-    depends on: groups in order of first appearance, and where they were listed in the order
-    of a set, the same set built the same way (a set lists its members in an order that
-    depends on the order they were added in).
-    """
-    cells = set(keys)
-    eqs: list[tuple[CellKey, list[CellKey]]] = []
-    # Each (school, cohort, entry, group)'s cells by category, in order of first appearance.
-    by_group: dict[tuple[str, str, str, str], dict[str, CellKey]] = defaultdict(dict)
-    for k in dict.fromkeys(keys):
-        by_group[k[:4]][k[4]] = k
-    # The categories of All pupils as the set they always were, added one by one in order of
-    # first appearance: the order it lists them in is the order of the equations of step 2
-    # (`set(a_dict)` would size the table up front and may list them in another order).
-    everyone = {g: {cat for cat in members} for g, members in by_group.items() if g[3] == ALL_GROUP}
-    # Each breakdown's groups (not All pupils), breakdowns in order of first appearance.
-    pairs: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
-    split = zip(
-        *(columns[c] for c in ("school", "cohort", "entry", "breakdown", "group")), strict=True
-    )
-    for s, c, e, b, g in dict.fromkeys(split):
-        if b != ALL_BREAKDOWN:
-            pairs[(s, c, e, b)].add(g)
-    # 1. each group's categories add up to its Total row.
-    for members in by_group.values():
-        total = members.get(TOTAL)
-        if total is not None:
-            eqs.append((total, [members[cat] for cat in sorted(members) if cat != TOTAL]))
-    # 2. a breakdown's two groups add up to All pupils, category by category.
-    for (s, c, e, _b), gs in pairs.items():
-        cats = everyone.get((s, c, e, ALL_GROUP))
-        if not cats:
-            continue
-        everybody = by_group[(s, c, e, ALL_GROUP)]
-        split_groups = [by_group.get((s, c, e, g)) for g in sorted(gs)]
-        if any(members is None for members in split_groups):
-            continue
-        parts_of = cast(list[dict[str, CellKey]], split_groups)
-        for cat in cats:  # the set's own order
-            if all(cat in members for members in parts_of):
-                eqs.append((everybody[cat], [members[cat] for members in parts_of]))
-    # 3. the trust's cells are the sums of the schools' cells (in the order of the set `cells`).
-    by_rest: dict[tuple[str, str, str], dict[str, list[CellKey]]] = defaultdict(dict)
-    for g, members in by_group.items():
-        if g[0] != TRUST_SCHOOL:
-            rest = by_rest[g[1:]]
-            for cat, k in members.items():
-                rest.setdefault(cat, []).append(k)
-    for k in cells:
-        if k[0] == TRUST_SCHOOL:
-            schools = by_rest[k[1:4]].get(k[4]) if k[1:4] in by_rest else None
-            if schools:
-                eqs.append((k, sorted(schools)))
-    return eqs
+
+def _text_ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each text's rank among the distinct texts, and those texts, in sorted (`str`) order."""
+    codes, uniques = pd.factorize(np.array(texts, dtype=object), sort=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
+def _renumber(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each int's rank among the distinct values (ascending), and how many there are."""
+    codes, uniques = pd.factorize(values)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques), dtype=np.int64)
+    return rank[codes], len(uniques)
+
+
+def _combined(*parts: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    """Ranks of the rows' tuples of ranks (each with its number of ranks), in the tuples'
+    (lexicographic) order, and how many distinct tuples there are (renumbered at each step:
+    no product overflows)."""
+    code, size = parts[0]
+    for ranks, n in parts[1:]:
+        code, size = _renumber(code * max(n, 1) + ranks)
+    return code, size
+
+
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, ..., start + length - 1 of each segment, one after another."""
+    total = int(lengths.sum())
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
+
+
+class _Cells:
+    """A table's distinct cells, numbered in the sorted order of their keys (so numbers compare
+    as the keys do), with what the equations and the suppression read of each."""
+
+    def __init__(self, columns: Mapping[str, list[str]]) -> None:
+        names = ("school", "cohort", "entry", "group", "category")
+        ranks = {c: _text_ranks(columns[c]) for c in (*names, "breakdown") if c in columns}
+        self.ranks = ranks
+        sizes = {c: len(u) for c, (_r, u) in ranks.items()}
+        cell, m = _combined(*((ranks[c][0], sizes[c]) for c in names))
+        rows = len(cell)
+        self.rows, self.m, self.cell = rows, m, cell
+        first = np.full(m, rows, dtype=np.int64)
+        np.minimum.at(first, cell, np.arange(rows, dtype=np.int64))
+        last = np.full(m, -1, dtype=np.int64)
+        np.maximum.at(last, cell, np.arange(rows, dtype=np.int64))
+        self.first, self.last = first, last
+        self.keys: list[CellKey] = list(
+            zip(*(np.array(columns[c], dtype=object)[first].tolist() for c in names), strict=True)
+        )
+        of = {c: ranks[c][0][first] for c in names}  # each cell's rank in each key column
+        self.of = of
+        self.group, self.n_groups = _combined(
+            *((of[c], sizes[c]) for c in ("school", "cohort", "entry", "group"))
+        )
+        self.total = of["category"] == _rank_of(ranks["category"][1], TOTAL)
+        self.trust = of["school"] == _rank_of(ranks["school"][1], TRUST_SCHOOL)
+        self.everyone = of["group"] == _rank_of(ranks["group"][1], ALL_GROUP)
+        self.block, _ = _combined(*((of[c], sizes[c]) for c in ("cohort", "entry")))
+        self._id_of: dict[CellKey, int] | None = None
+        self._first_seen: list[CellKey] | None = None
+        self._sorted_lookup: tuple[np.ndarray, np.ndarray] | None = None
+
+    def first_seen(self) -> list[CellKey]:
+        """The keys in order of first appearance (as `dict.fromkeys` of the rows' keys)."""
+        if self._first_seen is None:
+            order = np.argsort(self.first, kind="stable").tolist()
+            self._first_seen = [self.keys[i] for i in order]
+        return self._first_seen
+
+    def id_of(self) -> dict[CellKey, int]:
+        """Each cell's number by its key."""
+        if self._id_of is None:
+            self._id_of = dict(zip(self.keys, range(self.m), strict=True))
+        return self._id_of
+
+    def keyed(self, ptr: np.ndarray, members: np.ndarray) -> list[tuple[CellKey, list[CellKey]]]:
+        """Equations by number (`ptr`, `members`: each one's total, then its parts) by key."""
+        keys = self.keys
+        named = [keys[i] for i in members.tolist()]
+        bounds = ptr.tolist()
+        return [(named[a], named[a + 1 : b]) for a, b in itertools.pairwise(bounds)]
+
+    def equations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (total, parts) relation between the cells: total == sum(parts), by number, as
+        each equation's start in `members` (and the end) and the members, total first.
+
+        1. Each (school, cohort, entry, group) with a Total row: the Total is the sum of the
+           group's other categories (sorted). 2. Each breakdown's groups (sorted) add up to All
+           pupils, category by category, for the categories every group has. 3. Each trust cell
+           is the sum of the schools' cells (sorted) of its cohort, entry, group and category.
+
+        The equations come in the order they always did, which the greedy secondary suppression
+        depends on: groups (1) and breakdowns (2) in order of first appearance, All pupils'
+        categories (2) in the order of the set of them added one by one in order of first
+        appearance, and the trust's cells (3) in the order of the set of every cell's key (a set
+        lists its members in an order that depends on the order they were added in).
+        """
+        parts = [self._totals(), self._breakdowns(), self._trust_sums()]
+        lengths = np.concatenate([p[0] for p in parts])
+        ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        return ptr, np.concatenate([p[1] for p in parts])
+
+    def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's (group, category) as one sorted code, and the cells in that order."""
+        if self._sorted_lookup is None:
+            code = self.group * max(len(self.ranks["category"][1]), 1) + self.of["category"]
+            order = np.argsort(code, kind="stable")
+            self._sorted_lookup = (code[order], order)
+        return self._sorted_lookup
+
+    def _find(self, group: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """The cell of each (group, category), -1 where there is none (or the group is -1)."""
+        codes, order = self._lookup()
+        want = group * max(len(self.ranks["category"][1]), 1) + category
+        at = np.searchsorted(codes, want)
+        found = (group >= 0) & (at < len(codes))
+        found[found] = codes[at[found]] == want[found]
+        out = np.full(len(want), -1, dtype=np.int64)
+        out[found] = order[at[found]]
+        return out
+
+    def _totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step 1: each group's Total, then its other cells by category."""
+        has = np.zeros(self.n_groups, dtype=bool)
+        has[self.group[self.total]] = True
+        first = np.full(self.n_groups, self.rows, dtype=np.int64)
+        np.minimum.at(first, self.group, self.first)
+        place = np.empty(self.n_groups, dtype=np.int64)  # groups by first appearance
+        place[np.argsort(first, kind="stable")] = np.arange(self.n_groups, dtype=np.int64)
+        sel = np.flatnonzero(has[self.group])
+        at = place[self.group[sel]]
+        order = np.lexsort((self.of["category"][sel], ~self.total[sel], at))
+        lengths = np.bincount(at, minlength=self.n_groups)
+        return lengths[lengths > 0], sel[order]
+
+    def _breakdowns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step 2: per breakdown, All pupils' cells, each with the groups' cells of its category."""
+        r = self.ranks
+        if "breakdown" not in r:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        everyone_rank = _rank_of(r["group"][1], ALL_GROUP)
+        all_rank = _rank_of(r["breakdown"][1], ALL_BREAKDOWN)
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        split = np.flatnonzero(r["breakdown"][0] != all_rank)
+        if everyone_rank < 0 or not len(split):
+            return empty
+        sizes = {c: len(u) for c, (_x, u) in r.items()}
+        # Each row's (school, cohort, entry) and breakdown pair, pairs by first appearance.
+        sce, n_sce = _combined(*((r[c][0], sizes[c]) for c in ("school", "cohort", "entry")))
+        pair_code = sce[split] * max(sizes["breakdown"], 1) + r["breakdown"][0][split]
+        pair, _ = pd.factorize(pair_code)
+        pair = pair.astype(np.int64)
+        n_pairs = int(pair.max()) + 1
+        # Each pair's groups, sorted (as texts), with their group numbers.
+        g_rank = r["group"][0][split]
+        pg, first_row = np.unique(
+            pair * max(sizes["group"], 1) + g_rank, return_index=True
+        )  # sorted by pair, then group
+        pg_pair = pg // max(sizes["group"], 1)
+        pg_group = self.group[self.cell[split[first_row]]]
+        width = np.bincount(pg_pair, minlength=n_pairs)
+        starts = np.cumsum(width) - width
+        k_max = int(width.max())
+        table = np.full((n_pairs, k_max), -1, dtype=np.int64)
+        table[pg_pair, np.arange(len(pg)) - starts[pg_pair]] = pg_group
+        # All pupils' group of each pair's (school, cohort, entry), if any.
+        pair_sce = np.zeros(n_pairs, dtype=np.int64)
+        pair_sce[pair] = sce[split]
+        all_group = np.full(n_sce, -1, dtype=np.int64)
+        ev = np.flatnonzero(self.everyone)
+        all_group[sce[self.first[ev]]] = self.group[ev]
+        # All pupils' cells of each such group, in the order of the set of its categories.
+        ptr, ordered = self._everyone_in_set_order(ev)
+        has_all = np.flatnonzero(all_group[pair_sce] >= 0)
+        g_all = all_group[pair_sce[has_all]]
+        counts = ptr[g_all + 1] - ptr[g_all]
+        cand_pair = np.repeat(has_all, counts)
+        cand = ordered[_segments(ptr[g_all], counts)]
+        cat = self.of["category"][cand]
+        members = [cand]
+        ok = np.ones(len(cand), dtype=bool)
+        used = table[cand_pair] >= 0
+        for j in range(k_max):
+            found = self._find(table[cand_pair, j], cat)
+            ok &= ~used[:, j] | (found >= 0)
+            members.append(found)
+        grid = np.stack(members, axis=1)[ok]
+        keep = np.concatenate([np.ones((len(grid), 1), dtype=bool), used[ok]], axis=1)
+        return 1 + used[ok].sum(axis=1), grid[keep]
+
+    def _everyone_in_set_order(self, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All pupils' cells (`ev`) grouped by group (`ptr` by group number), each group's in
+        the order of `{category for category in categories}`, the categories added in order of
+        first appearance."""
+        order = ev[np.lexsort((self.first[ev], self.group[ev]))]
+        counts = np.bincount(self.group[order], minlength=self.n_groups)
+        ptr = np.zeros(self.n_groups + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        keys, ids = self.keys, order.tolist()
+        bounds = ptr.tolist()
+        placed: dict[tuple[str, ...], list[int]] = {}
+        out: list[int] = []
+        for a, b in itertools.pairwise(bounds):
+            if a == b:
+                continue
+            run = ids[a:b]
+            cats = tuple(keys[i][4] for i in run)
+            perm = placed.get(cats)
+            if perm is None:
+                where = {c: i for i, c in enumerate(cats)}
+                perm = placed[cats] = [where[c] for c in {c for c in cats}]
+            out.extend(run[i] for i in perm)
+        return ptr, np.array(out, dtype=np.int64)
+
+    def _trust_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step 3: each trust cell (in the order of the set of every key) with the schools' cells."""
+        trust_ids = np.flatnonzero(self.trust)
+        if not len(trust_ids):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        # The set of every key, built as the rows' keys always built it: in order of first
+        # appearance (a key seen again adds nothing).
+        every = {k for k in self.first_seen()}
+        mine = {self.keys[i]: i for i in trust_ids.tolist()}
+        in_order = np.array([mine[k] for k in every if k[0] == TRUST_SCHOOL], dtype=np.int64)
+        sizes = {c: len(u) for c, (_x, u) in self.ranks.items()}
+        rest, _ = _combined(
+            *((self.of[c], sizes[c]) for c in ("cohort", "entry", "group", "category"))
+        )
+        schools = np.flatnonzero(~self.trust)
+        order = schools[np.lexsort((schools, rest[schools]))]
+        sorted_rest = rest[order]
+        lo = np.searchsorted(sorted_rest, rest[in_order], side="left")
+        hi = np.searchsorted(sorted_rest, rest[in_order], side="right")
+        has = hi > lo
+        t, lo, n = in_order[has], lo[has], (hi - lo)[has]
+        lengths = n + 1
+        starts = np.cumsum(lengths) - lengths
+        members = np.empty(int(lengths.sum()), dtype=np.int64)
+        members[starts] = t
+        mask = np.ones(len(members), dtype=bool)
+        mask[starts] = False
+        members[mask] = order[_segments(lo, n)]
+        return lengths, members
+
+
+def _rank_of(texts: list[str], text: str) -> int:
+    """The index of `text` in `texts`, or -1."""
+    try:
+        return texts.index(text)
+    except ValueError:
+        return -1
 
 
 class _System:
-    """The equations indexed by cell, and the hidden cells' connected components, kept up to date.
+    """The equations (by cell number) indexed by cell, and the hidden cells' connected
+    components, kept up to date.
 
     Cells are only ever added (`hide`), so each equation's count of hidden members only grows and
     components only merge. `determined` solves again only the components that changed since its
@@ -212,31 +418,47 @@ class _System:
     its cells sorted) is the same as long as its cells are, so the answer is too.
     """
 
-    def __init__(self, eqs: list[tuple[CellKey, list[CellKey]]]) -> None:
-        self.eqs = eqs
-        # The equations each cell is in, once per time it appears there (ascending); read only.
-        self.where: dict[CellKey, list[int]] = _where_index(eqs)
-        self.count = [0] * len(eqs)  # hidden members of each equation, with repeats
-        self.hidden: set[CellKey] = set()
-        self._first: list[CellKey | None] = [None] * len(eqs)  # a hidden member of each
-        self._parent: dict[CellKey, CellKey] = {}
-        self._cells: dict[CellKey, list[CellKey]] = {}  # root -> its component's cells
-        self._pinned: dict[CellKey, list[CellKey]] = {}  # root -> its determined cells
-        self._dirty: set[CellKey] = set()  # roots whose component changed since `determined`
+    def __init__(self, ptr: np.ndarray, members: np.ndarray, n_cells: int) -> None:
+        self._ptr, self._members = ptr, members
+        self.ptr: list[int] = ptr.tolist()
+        self.mem: list[int] = members.tolist()
+        n_eqs = len(ptr) - 1
+        # The equations each cell is in, once per time it appears there (ascending).
+        eq_of = np.repeat(np.arange(n_eqs, dtype=np.int64), np.diff(ptr))
+        self.where_eq: list[int] = eq_of[np.argsort(members, kind="stable")].tolist()
+        where_ptr = np.zeros(n_cells + 1, dtype=np.int64)
+        np.cumsum(np.bincount(members, minlength=n_cells), out=where_ptr[1:])
+        self.where_ptr: list[int] = where_ptr.tolist()
+        self.count = [0] * n_eqs  # hidden members of each equation, with repeats
+        self.hidden: set[int] = set()
+        self._hidden = np.zeros(n_cells, dtype=bool)
+        self._column = np.zeros(n_cells, dtype=np.int64)
+        self._first: list[int] = [-1] * n_eqs  # a hidden member of each
+        self._parent: dict[int, int] = {}
+        self._cells: dict[int, list[int]] = {}  # root -> its component's cells
+        self._pinned: dict[int, list[int]] = {}  # root -> its determined cells
+        self._dirty: set[int] = set()  # roots whose component changed since `determined`
 
-    def _find(self, k: CellKey) -> CellKey:
+    def where(self, k: int) -> list[int]:
+        return self.where_eq[self.where_ptr[k] : self.where_ptr[k + 1]]
+
+    def members(self, e: int) -> list[int]:
+        return self.mem[self.ptr[e] : self.ptr[e + 1]]
+
+    def _find(self, k: int) -> int:
         parent = self._parent
         while parent[k] != k:
             parent[k] = parent[parent[k]]
             k = parent[k]
         return k
 
-    def hide(self, k: CellKey) -> list[int]:
+    def hide(self, k: int) -> list[int]:
         """Hide `k`; returns the equations whose count of hidden members just became 1."""
         if k in self.hidden:
             return []
         self.hidden.add(k)
-        slots = self.where.get(k)
+        self._hidden[k] = True
+        slots = self.where(k)
         if not slots:
             return []  # in no equation: in no component either
         self._parent[k] = k
@@ -249,7 +471,7 @@ class _System:
             if count[e] == 1:
                 ones.append(e)
             other = first[e]
-            if other is None:
+            if other < 0:
                 first[e] = k
                 continue
             a, b = self._find(k), self._find(other)
@@ -264,26 +486,28 @@ class _System:
             self._dirty.add(a)
         return ones
 
-    def members(self, e: int) -> tuple[CellKey, ...]:
-        t, ps = self.eqs[e]
-        return (t, *ps)
+    def _matrix(self, cells: list[int], eq_rows: list[int]) -> np.ndarray:
+        """The equations `eq_rows` restricted to the hidden `cells` (a column each, in order):
+        each hidden member's coefficient is 1 if it is the total, minus once per part."""
+        rows = np.array(eq_rows, dtype=np.int64)
+        starts = self._ptr[rows]
+        lengths = self._ptr[rows + 1] - starts
+        at = _segments(starts, lengths)
+        member = self._members[at]
+        sign = np.where(at == np.repeat(starts, lengths), 1.0, -1.0)
+        row = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+        keep = self._hidden[member]
+        self._column[cells] = np.arange(len(cells), dtype=np.int64)
+        a = np.zeros((len(rows), len(cells)))
+        np.add.at(a, (row[keep], self._column[member[keep]]), sign[keep])
+        return a
 
-    def determined(self) -> set[CellKey]:
+    def determined(self) -> set[int]:
         """Hidden cells whose value follows from the published cells (see `_determined`)."""
         for root in self._dirty:
             cells = sorted(self._cells[root])
-            eq_rows = sorted({e for k in cells for e in self.where[k]})
-            index = {k: i for i, k in enumerate(cells)}
-            a = np.zeros((len(eq_rows), len(cells)))
-            for i, e in enumerate(eq_rows):
-                t, ps = self.eqs[e]
-                # Coefficient of each hidden cell: 1 if it is the total, minus once per part.
-                coef: dict[CellKey, float] = {}
-                for k in (t, *ps):
-                    if k in self.hidden and k not in coef:
-                        coef[k] = (1.0 if k == t else 0.0) - float(ps.count(k))
-                for k, sign in coef.items():
-                    a[i, index[k]] += sign
+            eq_rows = sorted({e for k in cells for e in self.where(k)})
+            a = self._matrix(cells, eq_rows)
             self._pinned[root] = [cells[i] for i in _pinned_remembered(a)]
         self._dirty.clear()
         return {k for found in self._pinned.values() for k in found}
@@ -322,19 +546,83 @@ def _where_index(eqs: list[tuple[CellKey, list[CellKey]]]) -> dict[CellKey, list
     return cast(dict[CellKey, list[int]], _remembered("where", list(eqs), compute))
 
 
+def _shared_cells(
+    columns: Mapping[str, list[str]],
+) -> tuple[_Cells, tuple[np.ndarray, np.ndarray]]:
+    """`_Cells(columns)` and its equations, remembered."""
+
+    def compute() -> tuple[_Cells, tuple[np.ndarray, np.ndarray]]:
+        cells = _Cells(columns)
+        return cells, cells.equations()
+
+    args = {k: list(v) for k, v in columns.items()}
+    return cast(tuple[_Cells, tuple[np.ndarray, np.ndarray]], _remembered("cells", args, compute))
+
+
 def _shared_equations(
     columns: Mapping[str, list[str]], keys: list[CellKey]
 ) -> list[tuple[CellKey, list[CellKey]]]:
     """`_equations(columns, keys)` (`keys` is `_keys_of(columns)`), remembered."""
-    args = {k: list(v) for k, v in columns.items()}
-    eqs = _remembered("equations", args, lambda: _equations(columns, keys))
-    return cast(list[tuple[CellKey, list[CellKey]]], eqs)
+    cells, eqs = _shared_cells(columns)
+    keyed = _remembered("equations", cells, lambda: cells.keyed(*eqs))
+    return cast(list[tuple[CellKey, list[CellKey]]], keyed)
 
 
 def _shared_links(keys: list[CellKey], links: list[Link]) -> list[tuple[CellKey, list[CellKey]]]:
     """`_links_of(keys, links)`, remembered."""
     eqs = _remembered("links", (list(keys), list(links)), lambda: _links_of(keys, links))
     return cast(list[tuple[CellKey, list[CellKey]]], eqs)
+
+
+def _numbered(
+    cells: _Cells, eqs: list[tuple[CellKey, list[CellKey]]]
+) -> tuple[tuple[np.ndarray, np.ndarray], list[CellKey]]:
+    """Equations by key as cell numbers (`ptr`, `members`), and the keys no row of `cells`
+    holds, numbered from `cells.m` on in order of first appearance."""
+    id_of = cells.id_of()
+    outside: dict[CellKey, int] = {}
+
+    def number(k: CellKey) -> int:
+        i = id_of.get(k)
+        return i if i is not None else outside.setdefault(k, cells.m + len(outside))
+
+    members = [number(k) for t, ps in eqs for k in (t, *ps)]
+    ptr = np.zeros(len(eqs) + 1, dtype=np.int64)
+    np.cumsum([1 + len(ps) for _t, ps in eqs], out=ptr[1:])
+    return (ptr, np.array(members, dtype=np.int64)), list(outside)
+
+
+def _shared_link_ids(cells: _Cells, links: Iterable[Link]) -> tuple[np.ndarray, np.ndarray]:
+    """`_links_of` the cells' keys by cell number, remembered (every cell it names is one of
+    `cells`: a link joins two cells of the table)."""
+    links = list(links)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        return _numbered(cells, _links_of(cells.first_seen(), links))[0]
+
+    return cast(tuple[np.ndarray, np.ndarray], _remembered("link ids", (cells, links), compute))
+
+
+def _joined(*systems: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Several lists of equations (`ptr`, `members`) as one, in order."""
+    ptrs = [np.zeros(1, dtype=np.int64)]
+    offset = 0
+    for ptr, members in systems:
+        ptrs.append(ptr[1:] + offset)
+        offset += len(members)
+    return np.concatenate(ptrs), np.concatenate([m for _p, m in systems])
+
+
+def _universe(
+    eqs: list[tuple[CellKey, list[CellKey]]], *more: Iterable[CellKey]
+) -> tuple[list[CellKey], tuple[np.ndarray, np.ndarray]]:
+    """The cells of `eqs` and `more`, sorted, and `eqs` by their numbers there."""
+    keys = sorted({k for t, ps in eqs for k in (t, *ps)}.union(*more))
+    id_of = {k: i for i, k in enumerate(keys)}
+    ptr = np.zeros(len(eqs) + 1, dtype=np.int64)
+    np.cumsum([1 + len(ps) for _t, ps in eqs], out=ptr[1:])
+    members = np.array([id_of[k] for t, ps in eqs for k in (t, *ps)], dtype=np.int64)
+    return keys, (ptr, members)
 
 
 def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
@@ -344,10 +632,12 @@ def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) 
     to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
     connected component is solved on its own (they are small next to a whole trust table).
     """
-    system = _System(eqs)
+    keys, (ptr, members) = _universe(eqs, hidden)
+    system = _System(ptr, members, len(keys))
+    number = {k: i for i, k in enumerate(keys)}
     for k in hidden:
-        system.hide(k)
-    return system.determined()
+        system.hide(number[k])
+    return {keys[i] for i in system.determined()}
 
 
 # Answers of `_pinned_columns` by matrix: the nightly job checks the tables it has just suppressed,
@@ -460,8 +750,7 @@ def suppress_tables(
     links: Iterable[Link] = (),
 ) -> dict[str, pd.DataFrame]:
     """Suppress several tables together, so a cell they share is hidden in all or none."""
-    both = _joint(tables)
-    joint = apply_suppression(both, policy, _extra=_link_equations(both, links))
+    joint = apply_suppression(_joint(tables), policy, _links=links)
     return split_joint(joint, list(tables))
 
 
@@ -509,33 +798,75 @@ def apply_suppression(
     table: pd.DataFrame,
     policy: SuppressionPolicy,
     _extra: list[tuple[CellKey, list[CellKey]]] | None = None,
+    *,
+    _links: Iterable[Link] = (),
 ) -> pd.DataFrame:
     """Suppress small counts (primary) and enough others (secondary); round percentages.
 
     Returns a copy whose `count` and `percent` columns hold numbers or the policy's symbols.
-    Tables that share cells must go through `suppress_tables` together.
+    Tables that share cells must go through `suppress_tables` together (`_links`: the
+    equations of `_link_equations`, worked out here; `_extra`: more equations by key).
     """
     missing = [c for c in TABLE_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"summary table lacks columns {missing}")
     out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
-    columns = {k: [str(v) for v in out[k].tolist()] for k in KEY_COLUMNS}
-    keys = _keys_of(columns)
-    counts: dict[CellKey, int] = {}
-    for k, value in zip(keys, out["count"].tolist(), strict=True):
-        if isinstance(value, str):
-            raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
-        counts[k] = int(value)
+    columns = {k: _as_texts(out[k].tolist()) for k in KEY_COLUMNS}
+    n_rows = _raw_counts(out["count"])
+    cells, eqs = _shared_cells(columns)
+    n = n_rows[cells.last]  # each cell's count: its last row's, as a dict of rows keeps it
 
-    hidden = _primary(counts, policy)
+    hidden = _primary(cells, n, policy)
     if policy.secondary:
-        hidden = _secondary(_shared_equations(columns, keys) + (_extra or []), counts, hidden)
+        ranks = _cost_ranks(cells, n)
+        block: list[int] = cells.block.tolist()
+        extra, outside = _numbered(cells, _extra or [])
+        system = _System(
+            *_joined(eqs, _shared_link_ids(cells, _links), extra), cells.m + len(outside)
+        )
+        cost: list[int] | Callable[[int], int] = ranks
+        if outside:  # cells no row holds: hiding one needs its count (KeyError, as by key)
 
-    fast = _published_cells(keys, counts, hidden, policy, columns)
-    count_col, pct_col = fast or _published_cells_by_row(keys, counts, hidden, policy)
+            def cost(i: int) -> int:
+                if i >= cells.m:
+                    raise KeyError(outside[i - cells.m])
+                return ranks[i]
+
+            block += [-1] * len(outside)
+        hidden = _secondary_cells(system, hidden.tolist(), cost, block)
+    shut = np.zeros(cells.m, dtype=bool)
+    shut[hidden] = True
+    fast = _published_columns(cells, n, shut, policy)
+    if fast is None:
+        keys = [cells.keys[i] for i in cells.cell.tolist()]
+        counts = dict(zip(cells.keys, n.tolist(), strict=True))
+        found = {cells.keys[i] for i in np.flatnonzero(shut).tolist()}
+        fast = _published_cells_by_row(keys, counts, found, policy)
+    count_col, pct_col = fast
     out["count"] = pd.Series(count_col, dtype=object)
     out["percent"] = pd.Series(pct_col, dtype=object)
     return out
+
+
+def _raw_counts(column: pd.Series) -> np.ndarray:
+    """Each row's count as an int (int64, or Python ints past int64); ValueError at the first
+    text (a suppressed table), as `int` raises at the first value it cannot convert."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "i":
+        return column.to_numpy(dtype=np.int64)
+    ints: list[int] = []
+    for value in column.tolist():
+        if isinstance(value, str):
+            raise ValueError("apply_suppression needs raw counts; this table is already suppressed")
+        ints.append(int(value))
+    try:
+        return np.array(ints, dtype=np.int64)
+    except OverflowError:  # counts past int64: kept as Python ints
+        return np.array([*ints, None], dtype=object)[:-1]
+
+
+def _as_texts(values: list[Any]) -> list[str]:
+    """`[str(v) for v in values]`: the values themselves when each is a `str` already."""
+    return values if _texts_only(values) else [str(v) for v in values]
 
 
 def _published_cells_by_row(
@@ -578,35 +909,40 @@ def _published_cells(
     policy: SuppressionPolicy,
     columns: Mapping[str, list[str]],
 ) -> tuple[Any, Any] | None:
-    """`_published_cells_by_row` on whole columns when every key is one row's (so `counts`
-    lists each row's count in row order): each row's base looked up once per group, the
-    percentages divided at once and each distinct one rounded once. None when keys repeat or a
-    count is too large for int64 (then row by row)."""
-    if len(counts) != len(keys) or not keys:
-        return None
+    """`_published_columns` of the rows' `keys` (`columns`: the key columns they come from),
+    each cell's count in `counts` and the `hidden` cells (None when a count is past int64)."""
+    cells = _Cells(columns)
     try:
-        n = np.array(list(counts.values()), dtype=np.int64)
+        n = np.array([counts[k] for k in cells.keys], dtype=np.int64)
     except OverflowError:
+        return None
+    shut = np.array([k in hidden for k in cells.keys], dtype=bool)
+    return _published_columns(cells, n, shut, policy)
+
+
+def _published_columns(
+    cells: _Cells, n: np.ndarray, shut: np.ndarray, policy: SuppressionPolicy
+) -> tuple[Any, Any] | None:
+    """`_published_cells_by_row` on whole columns (`n`: each cell's count, `shut`: whether it is
+    hidden): each group's base found once, the percentages divided at once and each distinct
+    one rounded once. None when a count is too large for int64 (then row by row)."""
+    if n.dtype != np.int64 or not cells.rows:
         return None
     symbol = policy.symbol
-    totals = {k[:4]: v for k, v in counts.items() if k[4] == TOTAL}
-    hidden_bases = {k[:4] for k in hidden if k[4] == TOTAL}
-    groups = list(
-        zip(columns["school"], columns["cohort"], columns["entry"], columns["group"], strict=True)
-    )
-    # Each group's base once: -1 where a percentage would give a hidden base away.
-    base_of = {g: -1 if g in hidden_bases else totals.get(g, 0) for g in dict.fromkeys(groups)}
-    try:
-        base = np.array([base_of[g] for g in groups], dtype=np.int64)
-    except OverflowError:
-        return None
-    shut = np.fromiter((k in hidden for k in keys), dtype=bool, count=len(keys))
-    count_col = np.array(list(counts.values()), dtype=object)
-    count_col[shut] = symbol
-    pct_col = np.full(len(keys), symbol, dtype=object)
-    shown = ~shut & (base > 0)
+    # Each group's base: its Total's count, -1 where a percentage would give a hidden base away.
+    base_of = np.zeros(cells.n_groups, dtype=np.int64)
+    base_of[cells.group[cells.total]] = n[cells.total]
+    base_of[cells.group[cells.total & shut]] = -1
+    row = cells.cell
+    base = base_of[cells.group[row]]
+    counts = n[row]
+    hid = shut[row]
+    count_col = counts.astype(object)
+    count_col[hid] = symbol
+    pct_col = np.full(cells.rows, symbol, dtype=object)
+    shown = ~hid & (base > 0)
     if shown.any():
-        pct = 100.0 * n[shown] / base[shown]
+        pct = 100.0 * counts[shown] / base[shown]
         distinct, which = np.unique(pct, return_inverse=True)
         texts: list[float | str] = []
         for value in distinct.tolist():
@@ -616,16 +952,45 @@ def _published_cells(
     return count_col, pct_col
 
 
-def _primary(counts: dict[CellKey, int], policy: SuppressionPolicy) -> set[CellKey]:
-    hidden = {
-        k
-        for k, n in counts.items()
-        if (0 < n < policy.threshold) or (n == 0 and policy.suppress_zeros)
-    }
+def _primary(cells: _Cells, n: np.ndarray, policy: SuppressionPolicy) -> np.ndarray:
+    """The cells (numbers, ascending) with small counts, and every cell of a small group."""
+    small = ((n > 0) & (n < policy.threshold)).astype(bool)
+    if policy.suppress_zeros:
+        small |= (n == 0).astype(bool)
     # DfE: "where cohorts are less than 6, all data are suppressed" - per group (column).
-    small_groups = {k[:4] for k, n in counts.items() if k[4] == TOTAL and n < policy.min_base}
-    hidden |= {k for k in counts if k[:4] in small_groups}
-    return hidden
+    small_group = np.zeros(cells.n_groups, dtype=bool)
+    small_group[cells.group[cells.total & (n < policy.min_base).astype(bool)]] = True
+    return np.flatnonzero(small | small_group[cells.group])
+
+
+def _cost_ranks(cells: _Cells, n: np.ndarray) -> list[int]:
+    """Each cell's place in the order secondary suppression would rather hide cells in: keep
+    the most used figures (trust, all pupils, group sizes) where possible; among the rest
+    hide the smallest non-zero cell (a hidden zero protects little); then by key. The cost is
+    (trust, all pupils, Total, zero, count, key), least first."""
+    flags = (cells.trust, cells.everyone, cells.total)
+    return _ranked(flags, n)
+
+
+def _ranked(flags: tuple[np.ndarray, np.ndarray, np.ndarray], n: np.ndarray) -> list[int]:
+    """Ranks of the cells (numbered in key order) by (*flags, n == 0, n, number)."""
+    number = np.arange(len(n), dtype=np.int64)
+    if n.dtype == np.int64:
+        order = np.lexsort((number, n, n == 0, flags[2], flags[1], flags[0]))
+    else:  # counts past int64: compared as Python ints
+        f = [x.tolist() for x in flags]
+        counts = n.tolist()
+        order = np.array(
+            sorted(
+                range(len(counts)),
+                key=lambda i: (f[0][i], f[1][i], f[2][i], counts[i] == 0, counts[i], i),
+            ),
+            dtype=np.int64,
+        )
+    rank = np.empty(len(n), dtype=np.int64)
+    rank[order] = number
+    ranks: list[int] = rank.tolist()
+    return ranks
 
 
 def _secondary(
@@ -633,16 +998,55 @@ def _secondary(
     counts: dict[CellKey, int],
     hidden: set[CellKey],
 ) -> set[CellKey]:
-    """Hide more cells until no hidden cell is solvable from the published ones."""
-    system = _System(eqs)
+    """Hide more cells until no hidden cell is solvable from the published ones (by key; see
+    `_secondary_cells`). A cell to hide must have a count (KeyError otherwise)."""
+    keys, (ptr, members) = _universe(eqs, counts, hidden)
+    known = [k for k in keys if k in counts]
+    where = {k: i for i, k in enumerate(keys)}
+    flags = tuple(
+        np.array([f(k) for k in known], dtype=bool)
+        for f in (
+            lambda k: k[0] == TRUST_SCHOOL,
+            lambda k: k[3] == ALL_GROUP,
+            lambda k: k[4] == TOTAL,
+        )
+    )
+    values = [counts[k] for k in known]
+    try:
+        n = np.array(values, dtype=np.int64)
+    except OverflowError:
+        n = np.array([*values, None], dtype=object)[:-1]
+    ranks = _ranked(cast(tuple[np.ndarray, np.ndarray, np.ndarray], flags), n)
+    rank: list[int | None] = [None] * len(keys)
+    for k, r in zip(known, ranks, strict=True):
+        rank[where[k]] = r
+
+    def cost(i: int) -> int:
+        r = rank[i]
+        if r is None:
+            raise KeyError(keys[i])
+        return r
+
+    block_of: dict[tuple[str, str], int] = {}
+    block = [block_of.setdefault(k[1:3], len(block_of)) for k in keys]
+    system = _System(ptr, members, len(keys))
+    found = _secondary_cells(system, [where[k] for k in hidden], cost, block)
+    return {keys[i] for i in found.tolist()}
+
+
+def _secondary_cells(
+    system: _System,
+    hidden: Iterable[int],
+    cost: Callable[[int], int] | list[int],
+    block: np.ndarray | list[int],
+) -> np.ndarray:
+    """Hide more cells until no hidden cell is solvable from the published ones; the hidden
+    cells (numbers, ascending). `cost`: each cell's rank in the order cells are hidden in
+    (`_cost_ranks`); `block`: each cell's (cohort, entry), as a number."""
     for k in hidden:
         system.hide(k)
-
-    def cost(k: CellKey) -> tuple[bool, bool, bool, bool, int, CellKey]:
-        # Keep the most used figures (trust, all pupils, group sizes) where possible; among the
-        # rest hide the smallest non-zero cell (a hidden zero protects little).
-        n = counts[k]
-        return (k[0] == TRUST_SCHOOL, k[3] == ALL_GROUP, k[4] == TOTAL, n == 0, n, k)
+    key = cost.__getitem__ if isinstance(cost, list) else cost
+    blocks: list[int] = block.tolist() if isinstance(block, np.ndarray) else block
 
     # Equations that may have exactly one hidden member, for the next pass of the fast rule.
     pending = [e for e, n in enumerate(system.count) if n == 1]
@@ -665,7 +1069,7 @@ def _secondary(
                 continue
             candidates = [m for m in system.members(e) if m not in system.hidden]
             if candidates:
-                for f in system.hide(min(candidates, key=cost)):
+                for f in system.hide(min(candidates, key=key)):
                     if f > pos:
                         heapq.heappush(queue, f)
                     else:
@@ -676,24 +1080,21 @@ def _secondary(
         # Exact rule: linear algebra over all equations together.
         solvable = system.determined()
         if not solvable:
-            return system.hidden
+            return np.array(sorted(system.hidden), dtype=np.int64)
         # Blocks (cohort, entry) are independent: fix one solvable cell in each per pass.
-        fixed: set[tuple[str, str]] = set()
+        fixed: set[int] = set()
         for target in sorted(solvable):
-            if target[1:3] in fixed:
+            if blocks[target] in fixed:
                 continue
             options = [
-                m
-                for e in system.where.get(target, [])
-                for m in system.members(e)
-                if m not in system.hidden
+                m for e in system.where(target) for m in system.members(e) if m not in system.hidden
             ]
             if (
                 not options
             ):  # cannot happen: a determined cell shares an equation with a published one
                 raise AssertionError("secondary suppression found no cell to hide")
-            pending.extend(system.hide(min(options, key=cost)))
-            fixed.add(target[1:3])
+            pending.extend(system.hide(min(options, key=key)))
+            fixed.add(blocks[target])
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -883,13 +1284,14 @@ def check_disclosure(
     usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
     if usable:
         joint = _joint(usable)
-        columns = {k: [str(v) for v in joint[k].tolist()] for k in KEY_COLUMNS}
-        keys = _keys_of(columns)
-        hidden = {
-            k for k, n in zip(keys, joint["count"].tolist(), strict=True) if isinstance(n, str)
-        }
-        eqs = _shared_equations(columns, keys) + _shared_links(keys, list(links))
-        for k in sorted(_determined(eqs, hidden)):
+        columns = {k: _as_texts(joint[k].tolist()) for k in KEY_COLUMNS}
+        table_cells, eqs = _shared_cells(columns)
+        shut = np.array([isinstance(n, str) for n in joint["count"].tolist()], dtype=bool)
+        system = _System(*_joined(eqs, _shared_link_ids(table_cells, links)), table_cells.m)
+        for i in np.unique(table_cells.cell[shut]).tolist():
+            system.hide(i)
+        for i in sorted(system.determined()):
+            k = table_cells.keys[i]
             name, _, entry = k[2].partition(_SEP)
             breaches.append(
                 Breach(
