@@ -748,10 +748,9 @@ class _Memos:
         dest, log, exc = run.dest, run.log, run.exc
         upns = dest.column("upn")
         keyed = sum(1 for u in upns if u)
-        checks = {(u.strip().upper(), y.strip()) for u, y in run.pupil_at}
         self.usable = (
             len(run.pupil_at) == keyed
-            and len(checks) == keyed
+            and _checks_distinct(run.pupil_at, keyed)
             and len(run.log_at) == sum(1 for r in log.column("response_id") if r)
             and len(run.exc_at) == sum(1 for e in exc.column("exception_id") if e)
             and all(len(set(t.columns)) == len(t.columns) for t, _ in tables.values())
@@ -781,7 +780,8 @@ class _Memos:
     def _rows(self, name: str, table: _Table) -> dict[str, list[int]]:
         if name == "sustained":  # the whole tab, in every school's fingerprint
             return {"": list(range(len(table)))}
-        index = table.by_school()
+        # Destinations rows never change school in the merge: the run's index of them.
+        index = self.run.school_rows if name == "dest" else table.by_school()
         return {s: list(index.get(s, [])) for s in self.schools}
 
     def _fingerprint(self, school: str, digests: Mapping[str, mergememo.Digests]) -> str:
@@ -810,22 +810,24 @@ class _Memos:
         for name, (table, keys) in self._tables().items():
             cells = _FrameCells(frames[out_frames[name]])
             read, rows = self.read[name], self.rows[name]
-            edited = set()  # schools with a row of the frame written (its school before or after)
+            # The columns written per school (a row's school before and after), the whole
+            # Sustained tab as one.
+            edited: dict[str, set[str]] = {}
             for i, cells_written in table.edits.items():
-                edited.add(str(table.array("school")[i]))
-                edited.add(str(cells_written.get("school", table.get(i, "school"))))
+                for school in {str(table.array("school")[i]), table.get(i, "school")}:
+                    key = "" if name == "sustained" else school
+                    edited.setdefault(key, set()).update(cells_written)
             now = self._rows(name, table)
             for school, positions in now.items():
                 grown = [i for i in positions if i >= table.n]
                 kept = positions[: len(positions) - len(grown)]
-                same = kept == rows[school] and (
-                    school not in edited if name != "sustained" else not table.edits
-                )
-                if same:
-                    appended = {k: [table.get(i, k) for i in grown] for k in keys}
-                    read.extend(school, keys, grown, appended)
-                else:
+                if kept != rows[school]:  # rows moved school: digested again
                     read.feed(cells, keys, {school: positions})
+                    continue
+                written = edited.get(school, set())
+                read.refeed(cells, [k for k in keys if k in written], school, kept)
+                appended = {k: [table.get(i, k) for i in grown] for k in keys}
+                read.extend(school, keys, grown, appended)
             after[name] = read
         ok = all(d.ok for d in after.values())
         return {
@@ -836,6 +838,19 @@ class _Memos:
             else ""
             for s in self.schools
         }
+
+
+def _checks_distinct(pupils: Mapping[tuple[str, str], int], keyed: int) -> bool:
+    """Whether the pupils' keys stay distinct as a Sustained row's key reads them (stripped,
+    the UPN upper-cased); at once when no key has a space or a lower-case letter."""
+    upns = "\x00".join(u for u, _ in pupils)
+    years = "\x00".join(y for _, y in pupils)
+    if upns == upns.upper() and not _SPACE.search(upns) and not _SPACE.search(years):
+        return True
+    return len({(u.strip().upper(), y.strip()) for u, y in pupils}) == keyed
+
+
+_SPACE = re.compile(r"\s")
 
 
 class _FrameCells:

@@ -143,6 +143,12 @@ class Digests:
             for school, a, b in zip(schools, bounds, bounds[1:], strict=False):
                 self.columns[school, key] = self._hash(picked[a:b])
 
+    def refeed(self, cells: Cells, keys: Iterable[str], school: str, rows: Sequence[int]) -> None:
+        """Digest again some columns of one school's rows (the same rows, cells rewritten)."""
+        order = np.asarray(rows, dtype=np.int64)
+        for key in keys:
+            self.columns[school, key] = self._hash(cells.array(key)[order].tolist())
+
     def _hash(self, texts: list[str], into: Any = None, *, more: bool = False) -> Any:
         text = _SEP.join(texts)
         if text.count(_SEP) != len(texts) - 1:

@@ -77,6 +77,18 @@ def _changed(tabs: dict[str, pd.DataFrame], raw: Night, changes: list[tuple[str,
     return raw
 
 
+def _left_as_read(plan: merge.SyncPlan, raw: Night) -> None:
+    """Each memo the night left (digests carried over and extended) holds the fingerprint that
+    reading its tabs afresh gives."""
+    run = merge._Run(plan.tabs, TEMPLATE)
+    fresh = merge._Memos(run, KEY, plan.memo, [s for s, _ in raw])
+    for school, text in plan.memo.items():
+        if text:
+            memo = mergememo.loads(text)
+            assert memo is not None and fresh.usable
+            assert fresh.fingerprints[school] == memo.fingerprint, school
+
+
 def _copy(tabs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {k: v.copy() for k, v in tabs.items()}
 
@@ -102,6 +114,7 @@ def test_nights_merged_from_memos_equal_full_merges(
     tabs = _copy(one.tabs)
     raw = _changed(tabs, raw, between)
     two = _night(tabs, raw, LATER + dt.timedelta(days=1), one.memo)
+    _left_as_read(two, raw)
     # And a night with nothing new: every school merged from its memo, when it has one.
     three = _night(_copy(two.tabs), raw, LATER + dt.timedelta(days=2), two.memo)
     # Only a school with a memo is merged from it (whether one is, the tests below show).
