@@ -214,6 +214,7 @@ class _Cells:
         self.block, _ = _combined(*((of[c], sizes[c]) for c in ("cohort", "entry")))
         self._id_of: dict[CellKey, int] | None = None
         self._first_seen: list[CellKey] | None = None
+        self._every: set[CellKey] | None = None
         self._sorted_lookup: tuple[np.ndarray, np.ndarray] | None = None
 
     def first_seen(self) -> list[CellKey]:
@@ -222,6 +223,73 @@ class _Cells:
             order = np.argsort(self.first, kind="stable").tolist()
             self._first_seen = [self.keys[i] for i in order]
         return self._first_seen
+
+    def in_set_order(self, column: int, texts: Collection[str]) -> np.ndarray:
+        """The cells whose key holds one of `texts` at `column`, in the order the set of every
+        key lists them (the set built as the rows' keys always built it: in order of first
+        appearance, a key seen again adding nothing)."""
+        if self._every is None:
+            self._every = {k for k in self.first_seen()}
+        name = ("school", "cohort", "entry", "group", "category")[column]
+        wanted = [r for r in (_rank_of(self.ranks[name][1], t) for t in texts) if r >= 0]
+        picked = np.flatnonzero(np.isin(self.of[name], wanted)).tolist()
+        mine = {self.keys[i]: i for i in picked}
+        return np.array([mine[k] for k in self._every if k[column] in texts], dtype=np.int64)
+
+    def _group_of(self, *ranks: np.ndarray) -> np.ndarray:
+        """The group of each (school, cohort, entry, group) by their ranks (-1: a value the
+        column lacks), -1 where there is none: the cells' and the wanted tuples numbered
+        together."""
+        names = ("school", "cohort", "entry", "group")
+        both = []
+        for c, wanted in zip(names, ranks, strict=True):
+            size = len(self.ranks[c][1])
+            both.append(
+                (np.concatenate([self.of[c], np.where(wanted < 0, size, wanted)]), size + 1)
+            )
+        code, n_codes = _combined(*both)
+        group = np.full(n_codes, -1, dtype=np.int64)
+        group[code[: self.m]] = self.group
+        return group[code[self.m :]]
+
+    def links(self, links: Iterable[Link]) -> tuple[np.ndarray, np.ndarray]:
+        """The equations of `_link_equations` by number: for each link, in its order, each cell
+        of its first table and category (in the order of the set of every key) equals the cell
+        of the second table and category at the same school, cohort, entry and group, where
+        there is one. A cell's table is its entry up to `_SEP`, and the rest its entry."""
+        links = list(links)
+        cats = self.ranks["category"][1]
+        wanted = [_rank_of(cats, ca) for (_ta, ca), _ in links]
+        ordered = self.in_set_order(4, {ca for (_ta, ca), _ in links})
+        entries = self.ranks["entry"][1]
+        split = [e.partition(_SEP) for e in entries]
+        entry_rank = {e: i for i, e in enumerate(entries)}
+        e_of = self.of["entry"][ordered]
+        cat_of = self.of["category"][ordered]
+        sources, targets = [], []
+        for ((ta, _ca), (tb, cb)), ca_rank in zip(links, wanted, strict=True):
+            if ca_rank < 0:
+                continue
+            in_table = np.array([name == ta for name, _s, _r in split] + [False], dtype=bool)
+            sel = ordered[in_table[e_of] & (cat_of == ca_rank)]
+            to_entry = np.array(
+                [entry_rank.get(tb + _SEP + rest, -1) for _n, _s, rest in split] + [-1],
+                dtype=np.int64,
+            )
+            group = self._group_of(
+                self.of["school"][sel],
+                self.of["cohort"][sel],
+                to_entry[self.of["entry"][sel]],
+                self.of["group"][sel],
+            )
+            other = self._find(group, np.full(len(sel), _rank_of(cats, cb), dtype=np.int64))
+            keep = other >= 0
+            sources.append(sel[keep])
+            targets.append(other[keep])
+        if not sources:
+            return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        src, dst = np.concatenate(sources), np.concatenate(targets)
+        return np.arange(0, 2 * len(src) + 1, 2, dtype=np.int64), np.stack([src, dst], 1).ravel()
 
     def id_of(self) -> dict[CellKey, int]:
         """Each cell's number by its key."""
@@ -270,7 +338,7 @@ class _Cells:
         codes, order = self._lookup()
         want = group * max(len(self.ranks["category"][1]), 1) + category
         at = np.searchsorted(codes, want)
-        found = (group >= 0) & (at < len(codes))
+        found = (group >= 0) & (category >= 0) & (at < len(codes))
         found[found] = codes[at[found]] == want[found]
         out = np.full(len(want), -1, dtype=np.int64)
         out[found] = order[at[found]]
@@ -374,11 +442,7 @@ class _Cells:
         trust_ids = np.flatnonzero(self.trust)
         if not len(trust_ids):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        # The set of every key, built as the rows' keys always built it: in order of first
-        # appearance (a key seen again adds nothing).
-        every = {k for k in self.first_seen()}
-        mine = {self.keys[i]: i for i in trust_ids.tolist()}
-        in_order = np.array([mine[k] for k in every if k[0] == TRUST_SCHOOL], dtype=np.int64)
+        in_order = self.in_set_order(0, {TRUST_SCHOOL})
         sizes = {c: len(u) for c, (_x, u) in self.ranks.items()}
         rest, _ = _combined(
             *((self.of[c], sizes[c]) for c in ("cohort", "entry", "group", "category"))
@@ -593,14 +657,10 @@ def _numbered(
 
 
 def _shared_link_ids(cells: _Cells, links: Iterable[Link]) -> tuple[np.ndarray, np.ndarray]:
-    """`_links_of` the cells' keys by cell number, remembered (every cell it names is one of
-    `cells`: a link joins two cells of the table)."""
+    """`cells.links(links)`, remembered."""
     links = list(links)
-
-    def compute() -> tuple[np.ndarray, np.ndarray]:
-        return _numbered(cells, _links_of(cells.first_seen(), links))[0]
-
-    return cast(tuple[np.ndarray, np.ndarray], _remembered("link ids", (cells, links), compute))
+    found = _remembered("link ids", (cells, links), lambda: cells.links(links))
+    return cast(tuple[np.ndarray, np.ndarray], found)
 
 
 def _joined(*systems: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -723,25 +783,10 @@ def _link_equations(
 
 
 def _links_of(keys: list[CellKey], links: Iterable[Link]) -> list[tuple[CellKey, list[CellKey]]]:
-    """`_link_equations` from the joint table's cell keys (`_keys`)."""
-    links = list(links)
-    cells = set(keys)
-    # Cells by (table, category), each list in the set's own order (the order the equations
-    # were always listed in), so every link looks only at its own cells; only the categories
-    # some link starts from are collected.
-    wanted = {ca for (_ta, ca), _ in links}
-    split = {e: e.partition(_SEP) for e in {k[2] for k in cells}}
-    by_name: dict[tuple[str, str], list[tuple[CellKey, str]]] = defaultdict(list)
-    for k in [k for k in cells if k[4] in wanted]:
-        name, _, entry = split[k[2]]
-        by_name[(name, k[4])].append((k, entry))
-    eqs: list[tuple[CellKey, list[CellKey]]] = []
-    for (ta, ca), (tb, cb) in links:
-        for (s, c, e, g, cat), entry in by_name.get((ta, ca), []):
-            other = (s, c, tb + _SEP + entry, g, cb)
-            if other in cells:
-                eqs.append(((s, c, e, g, cat), [other]))
-    return eqs
+    """`_link_equations` from the joint table's cell keys (`_keys`): `_Cells.links` by key."""
+    names = ("school", "cohort", "entry", "group", "category")
+    cells = _Cells({c: [k[i] for k in keys] for i, c in enumerate(names)})
+    return cells.keyed(*cells.links(links))
 
 
 def suppress_tables(

@@ -97,7 +97,16 @@ def _same_tables(got: Any, want: Any) -> None:
 def test_equations_identical(rows: list[tuple[Any, ...]], repeat: int) -> None:
     table = _frame(rows + rows[:repeat])
     assert disclosure.equations(table) == ref.equations(table)
-    links = [(("t1", "a"), ("t2", "a")), (("t1", TOTAL), ("t2", TOTAL)), (("t2", "b"), ("t1", "3"))]
+    links = [
+        (("t1", "a"), ("t2", "a")),
+        (("t1", TOTAL), ("t2", TOTAL)),
+        (("t2", "b"), ("t1", "3")),
+        (("t1", "a"), ("t2", "missing")),  # no such category
+        (("t1", "missing"), ("t2", "a")),
+        (("t3", "a"), ("t1", "a")),  # no such table
+        (("plain", "b"), ("t1", "b")),  # an entry without the separator
+        (("t2", "a"), ("t2", "a")),  # a cell equal to itself
+    ]
     assert disclosure._link_equations(table, links) == ref._link_equations(table, links)
 
 
