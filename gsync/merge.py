@@ -426,6 +426,7 @@ class _Run:
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
         self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_write_dest`'s cells as read
+        self._group_asked: dict[str, int] = {}  # `_write_dest`'s calls per group
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
@@ -675,9 +676,14 @@ class _Run:
         keys = _GROUP_CELLS[group]
         dest = self.dest
         rows = self._group_rows.get(group)
-        if rows is None:  # the group's cells of every row as read
-            rows = self._group_rows[group] = dest.tuples(keys)
-        now = rows[i] if i not in dest.edits else dest.cell_tuple(i, keys)
+        if rows is None:  # the group's cells of every row as read, once many rows are asked
+            asked = self._group_asked[group] = self._group_asked.get(group, 0) + 1
+            if asked > 256:
+                rows = self._group_rows[group] = dest.tuples(keys)
+        if rows is None:  # a few rows (a night merged from memos): cell by cell
+            now = tuple([dest.get(i, k) for k in keys])
+        else:
+            now = rows[i] if i not in dest.edits else dest.cell_tuple(i, keys)
         cur, text = now[:-1], now[-1]
         wanted: tuple[str, ...]
         if group == CONTACT:
@@ -750,7 +756,7 @@ class _Memos:
         keyed = sum(1 for u in upns if u)
         self.usable = (
             len(run.pupil_at) == keyed
-            and _checks_distinct(run.pupil_at, keyed)
+            and _checks_distinct(run.pupil_at, keyed, upns, dest.column("leaving_year"))
             and len(run.log_at) == sum(1 for r in log.column("response_id") if r)
             and len(run.exc_at) == sum(1 for e in exc.column("exception_id") if e)
             and all(len(set(t.columns)) == len(t.columns) for t, _ in tables.values())
@@ -840,12 +846,14 @@ class _Memos:
         }
 
 
-def _checks_distinct(pupils: Mapping[tuple[str, str], int], keyed: int) -> bool:
+def _checks_distinct(
+    pupils: Mapping[tuple[str, str], int], keyed: int, upns: list[str], years: list[str]
+) -> bool:
     """Whether the pupils' keys stay distinct as a Sustained row's key reads them (stripped,
-    the UPN upper-cased); at once when no key has a space or a lower-case letter."""
-    upns = "\x00".join(u for u, _ in pupils)
-    years = "\x00".join(y for _, y in pupils)
-    if upns == upns.upper() and not _SPACE.search(upns) and not _SPACE.search(years):
+    the UPN upper-cased); at once when no UPN or leaving year cell (`upns`, `years`: the
+    columns) has a space or a lower-case letter."""
+    upn_text, year_text = "\x00".join(upns), "\x00".join(years)
+    if upn_text == upn_text.upper() and not _SPACE.search(upn_text + year_text):
         return True
     return len({(u.strip().upper(), y.strip()) for u, y in pupils}) == keyed
 

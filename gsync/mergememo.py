@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -125,23 +126,16 @@ class Digests:
         rows: Mapping[str, Sequence[int]],
     ) -> None:
         """Digest the rows at `rows[school]` of every column `keys` (fresh digests)."""
-        keys = list(keys)
-        schools = [s for s in rows if rows[s]]
-        order = np.fromiter((i for s in schools for i in rows[s]), dtype=np.int64)
-        bounds = np.cumsum([0, *(len(rows[s]) for s in schools)]).tolist()
-        for school, a, b in zip(schools, bounds, bounds[1:], strict=False):
-            self.counts[school] = b - a
-            self.positions[school] = hashlib.blake2b(order[a:b].tobytes(), digest_size=16)
-        for school in rows:
-            if not rows[school]:
-                self.counts[school] = 0
-                self.positions[school] = hashlib.blake2b(b"", digest_size=16)
-                for key in keys:
-                    self.columns[school, key] = hashlib.blake2b(b"", digest_size=16)
+        pickers: list[tuple[str, Callable[[list[str]], Sequence[str]]]] = []
+        for school, positions in rows.items():
+            order = np.asarray(positions, dtype=np.int64)
+            self.counts[school] = len(order)
+            self.positions[school] = hashlib.blake2b(order.tobytes(), digest_size=16)
+            pickers.append((school, _picker(order)))
         for key in keys:
-            picked = cells.array(key)[order].tolist() if len(order) else []
-            for school, a, b in zip(schools, bounds, bounds[1:], strict=False):
-                self.columns[school, key] = self._hash(picked[a:b])
+            column = cells.array(key).tolist()
+            for school, pick in pickers:
+                self.columns[school, key] = self._hash(pick(column))
 
     def refeed(self, cells: Cells, keys: Iterable[str], school: str, rows: Sequence[int]) -> None:
         """Digest again some columns of one school's rows (the same rows, cells rewritten)."""
@@ -149,9 +143,9 @@ class Digests:
         for key in keys:
             self.columns[school, key] = self._hash(cells.array(key)[order].tolist())
 
-    def _hash(self, texts: list[str], into: Any = None, *, more: bool = False) -> Any:
+    def _hash(self, texts: Sequence[str], into: Any = None, *, more: bool = False) -> Any:
         text = _SEP.join(texts)
-        if text.count(_SEP) != len(texts) - 1:
+        if texts and text.count(_SEP) != len(texts) - 1:
             self.ok = False
         if more and texts:
             text = _SEP + text
@@ -182,6 +176,19 @@ class Digests:
         for key in keys:
             h.update(self.columns[school, key].digest())
         return h.digest()
+
+
+def _picker(order: np.ndarray) -> Callable[[list[str]], Sequence[str]]:
+    """A function giving a column's cells at `order`, in order (a slice when they run on)."""
+    positions = order.tolist()
+    if not positions:
+        return lambda column: []
+    first, last = positions[0], positions[-1]
+    if bool((np.diff(order) == 1).all()):
+        return lambda column: column[first : last + 1]
+    if len(positions) == 1:
+        return lambda column: [column[first]]
+    return itemgetter(*positions)
 
 
 def fingerprint(ctx: bytes, parts: Iterable[bytes]) -> str:

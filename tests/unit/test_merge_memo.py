@@ -278,3 +278,62 @@ def test_a_school_listed_twice_is_merged_in_full_the_second_time() -> None:
     two = _night(_copy(one.tabs), twice, LATER + dt.timedelta(days=1), one.memo)
     assert two.reused[school] > 0  # the first time, from its memo
     assert two.counts["new"] == 1
+
+
+class _Columns:
+    def __init__(self, columns: dict[str, list[str]]) -> None:
+        self.columns = columns
+
+    def array(self, key: str) -> Any:
+        import numpy as np
+
+        out = np.empty(len(self.columns[key]), dtype=object)
+        out[:] = self.columns[key]
+        return out
+
+
+_TEXT = st.text(alphabet="ab\x1f ", max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cells=st.lists(st.tuples(_TEXT, _TEXT, st.sampled_from("xyz")), max_size=12),
+    more=st.lists(st.tuples(_TEXT, _TEXT, st.sampled_from("xyz")), max_size=4),
+    rewrite=st.lists(st.tuples(st.integers(0, 11), _TEXT), max_size=3),
+)
+def test_digests_carried_over_equal_digests_taken_afresh(
+    cells: list[tuple[str, str, str]],
+    more: list[tuple[str, str, str]],
+    rewrite: list[tuple[int, str]],
+) -> None:
+    """`Digests.refeed` and `extend` give what a fresh `feed` of the rows as they end gives, a
+    school with no rows included; a cell holding the separator marks the digests unusable."""
+    keys = ("a", "b")
+    rows = [list(c) for c in cells]
+    before = {"a": [r[0] for r in rows], "b": [r[1] for r in rows]}
+    mine = {s: [i for i, r in enumerate(rows) if r[2] == s] for s in "xyz"}
+    carried = mergememo.Digests()
+    carried.feed(_Columns(before), keys, mine)
+    for i, text in rewrite:
+        if i < len(rows):
+            rows[i][1] = text
+    n = len(rows)
+    rows += [list(c) for c in more]
+    after = {"a": [r[0] for r in rows], "b": [r[1] for r in rows]}
+    for school in "xyz":
+        kept = mine[school]
+        carried.refeed(_Columns(after), ["b"], school, kept)
+        grown = [i for i in range(n, len(rows)) if rows[i][2] == school]
+        carried.extend(school, keys, grown, {k: [after[k][i] for i in grown] for k in keys})
+    fresh = mergememo.Digests()
+    fresh.feed(
+        _Columns(after), keys, {s: [i for i, r in enumerate(rows) if r[2] == s] for s in "xyz"}
+    )
+    clean = not any("\x1f" in c for r in rows for c in r[:2]) and not any(
+        "\x1f" in c for c in before["b"]
+    )
+    assert fresh.ok == (not any("\x1f" in c for r in rows for c in r[:2]))
+    if clean:
+        assert carried.ok
+        for school in "xyz":
+            assert carried.summary(school, keys) == fresh.summary(school, keys)
