@@ -180,6 +180,17 @@ class _Table:
             i for i in positions if (column[i] if i < n and i not in edits else self.get(i, key))
         ]
 
+    def pick(self, positions: Sequence[int], key: str) -> Sequence[str]:
+        """One column's cells at `positions` as they now are (`get` of each)."""
+        if not positions:
+            return []
+        if max(positions) < self.n and self.edits.keys().isdisjoint(positions):
+            column = self.column(key)
+            if len(positions) == 1:
+                return [column[positions[0]]]
+            return itemgetter(*positions)(column)
+        return [self.get(i, key) for i in positions]
+
     def tuples(self, keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         """These cells of every row of the frame as read (not the cells written since, nor
         the rows appended), as tuples in the order of `keys` (made once per set of keys)."""
@@ -201,7 +212,9 @@ class _Table:
         return tuple([get(k, v) for k, v in zip(keys, tuples[i], strict=True)])
 
     def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """`cell_tuple` of each position."""
+        """`cell_tuple` of each position (without every row's tuple for a few positions)."""
+        if keys not in self._tuples and len(positions) * 16 < self.n:
+            return [tuple([self.get(i, k) for k in keys]) for i in positions]
         tuples = self.tuples(keys)
         n, edits = self.n, self.edits
         return [
@@ -918,7 +931,9 @@ def _not_yet_logged(
     holds (same id, same last-submitted time) is taken from the log, which holds its normalised
     values, so phonenumbers / email-validator run only on what is new (issue 7: steady nights).
     `logged`: the positions of the school's log rows that have a response id."""
-    held = {rid: when for rid, when in log.cell_tuples(logged, _HELD_CELLS)}
+    held = dict(
+        zip(log.pick(logged, "response_id"), log.pick(logged, "last_submitted"), strict=True)
+    )
     if not held:
         return raw
     out = []
