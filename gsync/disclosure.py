@@ -1318,19 +1318,24 @@ def check_disclosure(
     strong, names, free = _pupil_values(pupil_frame, vocab, cells)
 
     lookups = _value_lookups(strong, names)
+    usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
+    joint = _joint(usable) if usable else None
+    clean: set[str] = set()
+    if joint is not None:
+        raw = {k: joint[k].tolist() for k in KEY_COLUMNS}
+        columns = {k: v if _texts_only(v) else [str(x) for x in v] for k, v in raw.items()}
+        table_cells, eqs = _shared_cells(columns)
+        clean = _clean_tables(usable, raw, table_cells, joint, policy)
     for tname, table in tables.items():
         extra = [c for c in table.columns if c not in TABLE_COLUMNS]
         for c in extra:
             breaches.append(Breach("column", tname, str(c), "column is not part of a summary"))
-        breaches.extend(_check_counts(tname, table, policy))
+        if tname not in clean:
+            breaches.extend(_check_counts(tname, table, policy))
         breaches.extend(
             _check_values(tname, table, strong, names, free, lookups=lookups, texts=texts[tname])
         )
-    usable = {n: t for n, t in tables.items() if set(TABLE_COLUMNS) <= set(t.columns)}
-    if usable:
-        joint = _joint(usable)
-        columns = {k: _as_texts(joint[k].tolist()) for k in KEY_COLUMNS}
-        table_cells, eqs = _shared_cells(columns)
+    if joint is not None:
         shut = np.array([isinstance(n, str) for n in joint["count"].tolist()], dtype=bool)
         system = _System(*_joined(eqs, _shared_link_ids(table_cells, links)), table_cells.m)
         for i in np.unique(table_cells.cell[shut]).tolist():
@@ -1349,6 +1354,35 @@ def check_disclosure(
     return breaches
 
 
+def _clean_tables(
+    usable: Mapping[str, pd.DataFrame],
+    raw: Mapping[str, list[Any]],
+    cells: _Cells,
+    joint: pd.DataFrame,
+    policy: SuppressionPolicy,
+) -> set[str]:
+    """The tables (`usable`, stacked in `joint`, whose cells are `cells`) `_check_counts` finds
+    no breach in, judged at once (`_rows_at_risk` of the joint rows, each table's rows in
+    turn): only when every key column holds texts (each its own `str`; `raw`: the joint's key
+    columns, the entries before the tables' names), so the joint's cells are the tables' own
+    cells told apart by table (two tables' cells are one only if a name holds the separator:
+    both tables are then judged row by row)."""
+    if not all(_texts_only(v) for k, v in raw.items() if k != "entry"):
+        return set()
+    if not all(_texts_only(t["entry"].tolist()) for t in usable.values()):
+        return set()
+    counts, pcts = joint["count"].to_numpy(dtype=object), joint["percent"].to_numpy(dtype=object)
+    risk = _rows_at_risk(cells, counts, pcts, policy)
+    clean: set[str] = set()
+    start = 0
+    for name, table in usable.items():
+        end = start + len(table)
+        if not risk[start:end].any():
+            clean.add(name)
+        start = end
+    return clean
+
+
 def _where(k: CellKey) -> str:
     return " / ".join(k)
 
@@ -1358,7 +1392,7 @@ def _check_counts(name: str, table: pd.DataFrame, policy: SuppressionPolicy) -> 
         return [Breach("column", name, ",".join(TABLE_COLUMNS), "summary columns missing")]
     count_col = table["count"].tolist()
     pct_col = table["percent"].tolist()
-    if _counts_clean(table, count_col, pct_col, policy):
+    if _counts_clean(table, policy):
         return []
     out: list[Breach] = []
     published: dict[CellKey, int] = {}
@@ -1407,55 +1441,64 @@ def _texts_only(values: list[Any]) -> bool:
     return set(map(type, values)) == {str}
 
 
-def _counts_clean(
-    table: pd.DataFrame, count_col: list[Any], pct_col: list[Any], policy: SuppressionPolicy
-) -> bool:
-    """True only when `_check_counts` finds no breach in `table`, judged on whole columns.
+def _counts_clean(table: pd.DataFrame, policy: SuppressionPolicy) -> bool:
+    """True only when `_check_counts` finds no breach in `table`, judged on whole columns
+    (`_rows_at_risk`); False for a table whose key columns hold anything but texts (each its
+    own `str`: keys are the texts of the cells), or for no rows."""
+    names = ("school", "cohort", "entry", "group", "category")
+    columns = {c: table[c].tolist() for c in names}
+    if not len(table) or not all(_texts_only(col) for col in columns.values()):
+        return False
+    counts, pcts = table["count"].to_numpy(dtype=object), table["percent"].to_numpy(dtype=object)
+    return not _rows_at_risk(_Cells(columns), counts, pcts, policy).any()
 
-    It answers only for a table whose key columns hold texts (each its own `str`) naming each
-    cell once, whose counts are ints or texts and percentages floats or texts; for anything
-    else, or any row the rules flag, it says False and `_check_counts` goes row by row (which
-    names the breaches). The rules are those of the row loop: a hidden count is the symbol with
-    a hidden percentage; a published count is neither small nor (a Total) below the base, and
-    its percentage is no NaN and, unless it is a Total, not against a hidden Total.
-    """
-    if not count_col or not set(map(type, count_col)) <= {str, int}:
-        return False
-    if not set(map(type, pct_col)) <= {str, float}:
-        return False
-    columns = [table[c].tolist() for c in ("school", "cohort", "entry", "group", "category")]
-    if not all(_texts_only(col) for col in columns):
-        return False
-    codes = [pd.factorize(np.array(col, dtype=object))[0].astype(np.int64) for col in columns]
-    # Each row's group and cell as a number (renumbered after each step: no overflow).
-    group = codes[0]
-    for c in codes[1:4]:
-        group = pd.factorize(group * (int(c.max()) + 1) + c)[0].astype(np.int64)
-    if len(np.unique(group * (int(codes[4].max()) + 1) + codes[4])) != len(group):
-        return False  # a cell in several rows
-    shut = np.array([type(v) is str for v in count_col], dtype=bool)
-    pct_shut = np.array([type(v) is str for v in pct_col], dtype=bool)
-    if any(v != policy.symbol for v, s in zip(count_col, shut.tolist(), strict=True) if s):
-        return False
-    if (shut & ~pct_shut).any():
-        return False
+
+def _is(types: np.ndarray, kind: type) -> np.ndarray:
+    """Whether each of `types` (an object array of types) is `kind` itself."""
+    same: np.ndarray = types == kind  # elementwise, by identity
+    return same
+
+
+def _rows_at_risk(
+    cells: _Cells, counts: np.ndarray, pcts: np.ndarray, policy: SuppressionPolicy
+) -> np.ndarray:
+    """The rows (`cells`' rows, with these counts and percentages as object arrays) that
+    `_check_counts` may flag,
+    or judge row by row: a row holding a cell another row holds too, a count neither int nor
+    text, a percentage neither float nor text (all rows, for a count past int64), and by the
+    row loop's rules: a hidden count that is not the symbol or has a published percentage; a
+    published count that is small or (a Total) below the base, whose percentage is NaN, or,
+    unless it is a Total, published against a hidden Total. A table none of whose rows is
+    at risk has no count breach."""
+    rows = cells.rows
+    count_types = np.array(list(map(type, counts)), dtype=object)
+    pct_types = np.array(list(map(type, pcts)), dtype=object)
+    shut = _is(count_types, str)
+    pct_shut = _is(pct_types, str)
+    risk = ~(shut | _is(count_types, int)) | ~(pct_shut | _is(pct_types, float))
+    risk |= cells.first[cells.cell] != cells.last[cells.cell]  # a repeated key
+    risk |= shut & (counts != policy.symbol)
+    risk |= shut & ~pct_shut
+    shown = ~risk & ~shut
     try:
-        n = np.array([0 if s else v for v, s in zip(count_col, shut, strict=True)], dtype=np.int64)
+        n = np.zeros(rows, dtype=np.int64)
+        n[shown] = counts[shown].astype(np.int64)
     except OverflowError:
-        return False
-    shown = ~shut
+        return np.ones(rows, dtype=bool)
     small = (n > 0) & (n < policy.threshold)
     if policy.suppress_zeros:
         small |= n == 0
-    total = np.array([c == TOTAL for c in columns[4]], dtype=bool)
-    if (shown & (small | (total & (n < policy.min_base)))).any():
-        return False
-    pct = np.array([np.nan if s else p for p, s in zip(pct_col, pct_shut, strict=True)])
-    if (shown & ~pct_shut & np.isnan(pct)).any():
-        return False
-    hidden_total = np.zeros(int(group.max()) + 1, dtype=bool)
+    total = cells.total[cells.cell]
+    risk |= shown & (small | (total & (n < policy.min_base)))
+    pct = np.zeros(rows)
+    pct_shown = shown & ~pct_shut
+    pct[pct_shown] = pcts[pct_shown].astype(float)
+    risk |= pct_shown & np.isnan(pct)
+    group = cells.group[cells.cell]
+    hidden_total = np.zeros(cells.n_groups, dtype=bool)
     hidden_total[group[total & shut]] = True
-    return not (shown & ~pct_shut & ~total & hidden_total[group]).any()
+    risk |= pct_shown & ~total & hidden_total[group]
+    return risk
 
 
 class _Substrings:

@@ -98,3 +98,39 @@ def test_count_checks_of_empty_and_all_hidden_tables() -> None:
     assert _same(empty) == []
     rows = [["S", "Y11", "e", "all", "All pupils", c, "c", "c"] for c in ("a", TOTAL)]
     assert _same(pd.DataFrame(rows, columns=disclosure.TABLE_COLUMNS)) == []
+
+
+def _suppressed(rng: random.Random) -> pd.DataFrame:
+    """A random table suppressed (a few random tables cannot be: another is drawn)."""
+    while True:
+        try:
+            return disclosure.apply_suppression(random_table(rng), POLICY)
+        except AssertionError:
+            continue
+
+
+def _check(module: Any, tables: dict[str, pd.DataFrame], zeros: bool) -> list[tuple[Any, ...]]:
+    policy = (POLICY if module is disclosure else REF_POLICY).model_copy(
+        update={"suppress_zeros": zeros}
+    )
+    found = module.check_disclosure(tables, policy, pd.DataFrame({"upn": ["X"]}))
+    return [astuple(b) for b in found]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_checker_judges_every_table_at_once_as_each_alone(seed: int) -> None:
+    """The checker judges the count checks of all tables together: the same breaches, table by
+    table, when one table (of several, under names that may hold the separator) is spoiled."""
+    rng = random.Random(8000 + seed)
+    names = ["a", "b", "c\x1fd", "c"] if seed % 5 == 0 else ["a", "b", "c"]
+    tables = {n: _suppressed(rng) for n in names}
+    if seed % 5 == 0:  # "c\x1fd" + "x" and "c" + "d\x1fx" would be one entry
+        tables["c"] = tables["c"].assign(entry="d\x1f" + tables["c"]["entry"].astype(str))
+    for zeros in (False, True):
+        assert _check(disclosure, tables, zeros) == _check(ref, tables, zeros)
+    for _ in range(6):
+        spoiled = dict(tables)
+        name = rng.choice(names)
+        spoiled[name] = _spoil(rng, tables[name])
+        for zeros in (False, True):
+            assert _check(disclosure, spoiled, zeros) == _check(ref, spoiled, zeros)
