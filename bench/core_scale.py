@@ -214,6 +214,8 @@ class Night:
     requests: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     stage_peaks_mb: dict[str, float] = field(default_factory=dict)
+    memo_schools: int = 0  # schools merged from their memos (gsync.mergememo)
+    memo_responses: int = 0  # logged responses those schools did not merge again
 
     @property
     def core_cpu_s(self) -> float:
@@ -233,10 +235,12 @@ def run_night(
     clock: Callable[[], float] = time.process_time,
     on_lap: Callable[[str], None] | None = None,
     state_out: dict[str, str] | None = None,
+    memo_out: dict[str, int] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], WritePlan, dict[str, float]]:
     """`run_sync`'s compute on a snapshot and each school's responses (no forms, no I/O).
     `on_lap(stage)` is called as each stage ends (the memory pass records its peak there);
-    `state_out` receives the state-tab rows the night leaves (the merge's memos)."""
+    `state_out` receives the state-tab rows the night leaves (the merge's memos), `memo_out`
+    each school merged from its memo and how many logged responses it did not merge again."""
     stages: dict[str, float] = {}
     mark = clock()
 
@@ -275,6 +279,8 @@ def run_night(
     tabs = dict(result.tabs)
     if state_out is not None:
         state_out.update(mergememo.to_state(result.memo))
+    if memo_out is not None:
+        memo_out.update(result.reused)
     lap("merge")
     as_of = NOW.date()
     tabs["destinations"] = apply_three_attempts(
@@ -314,9 +320,10 @@ def measure(
 ) -> tuple[Night, dict[str, pd.DataFrame], WritePlan]:  # fmt: skip
     """CPU (and wall) in one pass, tracemalloc's peak in another (`state`: `run_night`'s)."""
     gc.collect()
+    reused: dict[str, int] = {}
     wall0, cpu0 = time.perf_counter(), time.process_time()
     with collector_paused():  # as `run_sync` runs (gsync/batchgc.py)
-        tabs, plan, stages = run_night(trust, snapshot, raw, state_out=state)
+        tabs, plan, stages = run_night(trust, snapshot, raw, state_out=state, memo_out=reused)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     out = Night(
         trust.pupils,
@@ -325,6 +332,8 @@ def measure(
         cpu,
         wall,
         requests=len(plan.requests),
+        memo_schools=len(reused),
+        memo_responses=sum(reused.values()),
     )
     out.stages = {k: round(v, 3) for k, v in stages.items()}
     if memory:
@@ -368,8 +377,8 @@ def markdown(results: list[Night]) -> str:
     stages = list(dict.fromkeys(s for n in results for s in n.stages))
     lines = [
         "| pupil rows | night | responses | CPU | core CPU | wall | peak (tracemalloc) | core peak "
-        "| requests | " + " | ".join(stages) + " |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages),
+        "| requests | from memos | " + " | ".join(stages) + " |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages),
     ]  # fmt: skip
     for n in results:
         cells = [f"{n.stages.get(s, 0):.2f}" for s in stages]
@@ -378,8 +387,7 @@ def markdown(results: list[Night]) -> str:
         lines.append(
             f"| {n.pupil_rows} | {n.night} | {n.responses} | {n.cpu_s:.2f} s | "
             f"{n.core_cpu_s:.2f} s | {n.wall_s:.2f} s | {peak} | {core_peak} | {n.requests} | "
-            + " | ".join(cells)
-            + " |"
+            f"{n.memo_schools} schools, {n.memo_responses} responses | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines)
 
@@ -401,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{n.pupil_rows} rows, {n.night} night: {n.cpu_s:.2f} s CPU "
                 f"(core {n.core_cpu_s:.2f} s), {n.peak_mb:.0f} MB peak "
-                f"(core {n.core_peak_mb:.0f} MB), {n.requests} requests",
+                f"(core {n.core_peak_mb:.0f} MB), {n.requests} requests, "
+                f"{n.memo_schools} schools merged from memos",
                 file=sys.stderr,
                 flush=True,
             )
