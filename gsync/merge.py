@@ -776,8 +776,9 @@ class _Memos:
         )
         self.read: dict[str, mergememo.Digests] = {}
         self.rows: dict[str, dict[str, list[int]]] = {}
-        if not self.usable:
-            return
+        self.fingerprints: dict[str, str] = {}
+        if not self.usable or not any(mergememo.loads(stored.get(s, "")) for s in self.schools):
+            return  # nothing to compare with (a first night): the memos come from the frames left
         for name, (table, keys) in tables.items():
             rows = self._rows(name, table)
             digests = mergememo.Digests()
@@ -815,7 +816,7 @@ class _Memos:
         if not self.usable or any(school in t.written for t, _ in self._tables().values()):
             return None
         memo = mergememo.loads(self.stored.get(school, ""))
-        if memo is None or memo.fingerprint != self.fingerprints[school]:
+        if memo is None or memo.fingerprint != self.fingerprints.get(school):
             return None
         return memo
 
@@ -828,6 +829,10 @@ class _Memos:
         after: dict[str, mergememo.Digests] = {}
         for name, (table, keys) in self._tables().items():
             cells = _FrameCells(frames[out_frames[name]])
+            if not self.read:  # nothing digested as read: the frames left, afresh
+                after[name] = mergememo.Digests()
+                after[name].feed(cells, keys, self._rows(name, table))
+                continue
             read, rows = self.read[name], self.rows[name]
             # The columns written per school (a row's school before and after), the whole
             # Sustained tab as one.

@@ -185,11 +185,10 @@ def test_memo_text_round_trip_and_what_it_refuses() -> None:
 def test_a_cell_holding_the_separator_is_not_vouched_for() -> None:
     tabs, raw = _first(4)
     tabs = _copy(tabs)
-    log: Any = tabs["responses"]
-    log.loc[log.index[0], "reason"] = "a\x1fb"
+    dest: Any = tabs["destinations"]
+    dest.loc[dest.index[0], "legal_forename"] = "a\x1fb"  # a cell the merge reads, never writes
     one = _night(tabs, raw, LATER, {})
-    school = str(log.loc[log.index[0], "school"])
-    assert one.memo[school] == ""
+    assert one.memo[str(dest.loc[dest.index[0], "school"])] == ""
 
 
 def _later(r: dict[str, Any], day: int, **changes: Any) -> dict[str, Any]:
