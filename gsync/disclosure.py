@@ -1453,10 +1453,13 @@ def _counts_clean(table: pd.DataFrame, policy: SuppressionPolicy) -> bool:
     return not _rows_at_risk(_Cells(columns), counts, pcts, policy).any()
 
 
-def _is(types: np.ndarray, kind: type) -> np.ndarray:
-    """Whether each of `types` (an object array of types) is `kind` itself."""
-    same: np.ndarray = types == kind  # elementwise, by identity
-    return same
+_KINDS: dict[type, int] = {str: 1, int: 2, float: 3}
+
+
+def _kinds(values: np.ndarray) -> np.ndarray:
+    """Each value's type as a number: 1 `str`, 2 `int`, 3 `float` (each itself), else 0."""
+    kinds = (_KINDS.get(t, 0) for t in map(type, values.tolist()))
+    return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
 
 def _rows_at_risk(
@@ -1471,13 +1474,11 @@ def _rows_at_risk(
     unless it is a Total, published against a hidden Total. A table none of whose rows is
     at risk has no count breach."""
     rows = cells.rows
-    count_types = np.array(list(map(type, counts)), dtype=object)
-    pct_types = np.array(list(map(type, pcts)), dtype=object)
-    shut = _is(count_types, str)
-    pct_shut = _is(pct_types, str)
-    risk = ~(shut | _is(count_types, int)) | ~(pct_shut | _is(pct_types, float))
+    count_kinds, pct_kinds = _kinds(counts), _kinds(pcts)
+    shut, pct_shut = count_kinds == 1, pct_kinds == 1
+    risk = ~np.isin(count_kinds, (1, 2)) | ~np.isin(pct_kinds, (1, 3))
     risk |= cells.first[cells.cell] != cells.last[cells.cell]  # a repeated key
-    risk |= shut & (counts != policy.symbol)
+    risk[shut] |= counts[shut] != policy.symbol
     risk |= shut & ~pct_shut
     shown = ~risk & ~shut
     try:
