@@ -8,6 +8,7 @@ only category labels, group names, school / cohort / entry names, counts and per
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -677,7 +678,10 @@ _PLAIN = (str, int, float)
 
 
 def _cells(values: list[Any]) -> list[str | int | float]:
-    """`_cell` of each value (plain text and numbers as they are)."""
+    """`_cell` of each value (plain text and numbers as they are: a list of only those is
+    itself)."""
+    if set(map(type, values)) <= set(_PLAIN):
+        return values
     return [v if type(v) in _PLAIN else _cell(v) for v in values]
 
 
@@ -762,12 +766,7 @@ def summary_tabs(
     if TRUST_SCHOOL in table_schools:
         names.append(TRUST_SCHOOL)
     trends = _trend_rows(tables["destinations"], chart_entry)
-    # Each table's rows once, as cells, grouped by school in table order.
-    bodies: dict[Any, list[list[str | int | float]]] = {}
-    for kind, table in tables.items():
-        columns = [_cells(table[c].tolist()) for c in TABLE_COLUMNS]
-        for school, *cells in zip(table["school"].tolist(), *columns, strict=True):
-            bodies.setdefault(school, []).append([kind, *cells])
+    bodies = _rows_by_school(tables)
     for school in names:
         trend = trends.get(school, [[]])
         rows: list[list[str | int | float]] = [
@@ -779,6 +778,28 @@ def summary_tabs(
         ]
         tabs[SUMMARY_TAB_PREFIX + school] = rows
     return tabs
+
+
+def _rows_by_school(tables: Mapping[str, pd.DataFrame]) -> dict[Any, list[list[str | int | float]]]:
+    """Each table's rows once, as cells (the table's name, then `TABLE_COLUMNS`), grouped by
+    school in table order: a run of rows of one school at a time (a table lists each school's
+    rows together, the trust's last)."""
+    bodies: dict[Any, list[list[str | int | float]]] = {}
+    for kind, table in tables.items():
+        columns = [_cells(table[c].tolist()) for c in TABLE_COLUMNS]
+        lines = list(map(list, zip(itertools.repeat(kind, len(table)), *columns, strict=False)))
+        schools = table["school"].tolist()
+        start = 0
+        for end in [*_run_ends(schools), len(schools)]:
+            if end > start:
+                bodies.setdefault(schools[start], []).extend(lines[start:end])
+            start = end
+    return bodies
+
+
+def _run_ends(values: list[Any]) -> list[int]:
+    """The positions where a value differs from the one before (`!=`), ascending."""
+    return [i for i in range(1, len(values)) if values[i] != values[i - 1]]
 
 
 def _cell(value: object) -> str | int | float:
