@@ -643,6 +643,8 @@ def _numbered(
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[CellKey]]:
     """Equations by key as cell numbers (`ptr`, `members`), and the keys no row of `cells`
     holds, numbered from `cells.m` on in order of first appearance."""
+    if not eqs:
+        return (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)), []
     id_of = cells.id_of()
     outside: dict[CellKey, int] = {}
 
@@ -1458,7 +1460,7 @@ _KINDS: dict[type, int] = {str: 1, int: 2, float: 3}
 
 def _kinds(values: np.ndarray) -> np.ndarray:
     """Each value's type as a number: 1 `str`, 2 `int`, 3 `float` (each itself), else 0."""
-    kinds = (_KINDS.get(t, 0) for t in map(type, values.tolist()))
+    kinds = map(_KINDS.get, map(type, values.tolist()), itertools.repeat(0))
     return np.fromiter(kinds, dtype=np.int8, count=len(values))
 
 
