@@ -617,21 +617,56 @@ def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     return texts[codes]
 
 
-def _distinct_texts(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """`cell_texts(frame, column)` as (codes, texts): row i's text is `texts[codes[i]]`.
+def _distinct_texts(
+    frame: pd.DataFrame, column: str, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`cell_texts(frame, column)` (at positions `rows` only, if given) as (codes, texts): row
+    i's text is `texts[codes[i]]`.
 
     One factorize of a text column (blanks as NaN / None allowed); other columns go through
-    `cell_texts`, then are factorised.
+    `cell_texts`, then are factorised. The way is chosen on the whole column, so a cell's text
+    does not depend on which rows are read.
     """
     if column not in frame.columns:
-        return np.zeros(len(frame), dtype=np.int64), np.array([""], dtype=object)
+        n = len(frame) if rows is None else len(rows)
+        return np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
     values = frame[column].to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        codes, uniques = pd.factorize(cell_texts(frame, column))
+    return _coded(frame, column, values, _is_text(values), rows)
+
+
+def _is_text(values: np.ndarray) -> bool:
+    """Whether `_distinct_texts` reads a column of these cells as text (one factorize)."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _coded(
+    frame: pd.DataFrame, column: str, values: np.ndarray, text: bool, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_distinct_texts(frame, column, rows)` given the column's `values` and `_is_text`."""
+    if not text:
+        cells = cell_texts(frame, column)
+        codes, uniques = pd.factorize(cells if rows is None else cells[rows])
         return codes, np.array([*uniques, ""], dtype=object)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values if rows is None else values[rows])
     # NaN / None (code -1) read as "", the last text.
     return codes, np.array([*(u.strip() for u in uniques), ""], dtype=object)
+
+
+def _filled(frame: pd.DataFrame, column: str) -> np.ndarray | None:
+    """The positions of the rows whose `cell_texts(frame, column)` is not "", worked out from
+    the cells that are not "" themselves when the column is read as text (issue 7: the later
+    checks' columns are mostly blank); None for other columns (or cells `!=` cannot compare)."""
+    if column not in frame.columns:
+        return np.zeros(0, dtype=np.intp)
+    values = frame[column].to_numpy(dtype=object)
+    if not _is_text(values):
+        return None
+    try:
+        maybe = np.flatnonzero(values != "")
+    except TypeError:  # pd.NA is not True or False
+        return None
+    codes, texts = _coded(frame, column, values, True, maybe)
+    return maybe[(texts != "")[codes]]
 
 
 def _leaving_years(frame: pd.DataFrame) -> np.ndarray:
@@ -659,28 +694,37 @@ def completion_vector(
     Returns (done: bool array, recorded: day ordinals, `_NO_DATE` where unknown), row for row
     the same as `pupil_completion(row, rule, as_of)`.
     """
-    codes, texts = _distinct_texts(frame, f"{rule.key}_destination")
-    dest = (texts != "")[codes]
-    if not dest.any():  # nobody has this entry: nothing else to read
-        return np.zeros(len(frame), dtype=bool), np.full(len(frame), _NO_DATE, dtype=np.int64)
-    codes, texts = _distinct_texts(frame, f"{rule.key}_source")
+    n = len(frame)
+    at = _filled(frame, f"{rule.key}_destination")
+    if at is None:  # not a text column: every row read
+        codes, texts = _distinct_texts(frame, f"{rule.key}_destination")
+        at = np.flatnonzero((texts != "")[codes])
+    if not len(at):  # nobody has this entry: nothing else to read
+        return np.zeros(n, dtype=bool), np.full(n, _NO_DATE, dtype=np.int64)
+    # The other cells are read only at the rows with a destination (issue 7).
+    rows = None if len(at) == n else at
+    codes, texts = _distinct_texts(frame, f"{rule.key}_source", rows)
     unknown = np.array([t.casefold() == UNKNOWN_SOURCE for t in texts], dtype=bool)[codes]
     if "recorded" in rule.completed_by:
-        known_ok = np.ones(len(frame), dtype=bool)
+        known_ok = np.ones(len(at), dtype=bool)
     elif "recorded_and_validated" in rule.completed_by:
-        codes, texts = _distinct_texts(frame, f"{rule.key}_validated")
+        codes, texts = _distinct_texts(frame, f"{rule.key}_validated", rows)
         known_ok = np.array([t.upper() == "Y" for t in texts], dtype=bool)[codes]
     else:
-        known_ok = np.zeros(len(frame), dtype=bool)
-    complete = dest & np.where(unknown, "unknown_after_attempts" in rule.completed_by, known_ok)
-    codes, texts = _distinct_texts(frame, f"{rule.key}_recorded")
+        known_ok = np.zeros(len(at), dtype=bool)
+    complete = np.where(unknown, "unknown_after_attempts" in rule.completed_by, known_ok)
+    codes, texts = _distinct_texts(frame, f"{rule.key}_recorded", rows)
     days = [parse_iso(t) for t in texts]
     recorded = np.array(
         [d.toordinal() if d is not None else _NO_DATE for d in days], dtype=np.int64
     )[codes]
     # Point in time: a record dated after `as_of` did not exist yet.
-    done = complete & ~((recorded != _NO_DATE) & (recorded > as_of.toordinal()))
-    return done, np.where(done, recorded, _NO_DATE)
+    finished = complete & ~((recorded != _NO_DATE) & (recorded > as_of.toordinal()))
+    done = np.zeros(n, dtype=bool)
+    done[at] = finished
+    when = np.full(n, _NO_DATE, dtype=np.int64)
+    when[at] = np.where(finished, recorded, _NO_DATE)
+    return done, when
 
 
 def cohort_state(
@@ -752,31 +796,53 @@ def entry_status(
             r.key: tuple(a[live_rows] for a in completion_vector(frame, r, as_of))
             for r in rules_present
         }
-        keys = pd.DataFrame(
-            {
-                "school": (
-                    frame["school"].to_numpy(dtype=object)[live_rows] if "school" in frame else ""
-                ),
-                "_year": years[live_rows],
-                "phase": _phase(frame).to_numpy(dtype=object)[live_rows],
-                "_pos": np.arange(int(live_rows.sum())),
-            }
+        school_values = (
+            frame["school"].to_numpy(dtype=object)[live_rows]
+            if "school" in frame
+            else np.full(int(live_rows.sum()), "", dtype=object)
         )
-        groups = keys.groupby(["school", "_year", "phase"], sort=True)
-        for (school_name, year, phase), group in groups:
-            pos = group["_pos"].to_numpy()
+        phase_values = _phase(frame).to_numpy(dtype=object)[live_rows]
+        cohorts = _cohorts(school_values, years[live_rows], phase_values)
+        if cohorts is None:  # keys other than text: pandas' groupby, as it sorts and drops them
+            groups = _grouped(school_values, years[live_rows], phase_values)
+        else:
+            group_of, groups = cohorts
+            totals = np.bincount(group_of, minlength=len(groups)).tolist()
+        dues: dict[tuple[str, int], tuple[dt.date, list[str]]] = {}
+        for rule in rules_present:
+            for _school_name, year, _phase_name, _pos in groups:
+                if (rule.key, year) not in dues:
+                    dues[rule.key, year] = due_date(rule, year, term_dates)
+        counts: dict[str, tuple[list[int], list[int]]] = {}
+        if cohorts is not None:  # each cohort's counts summed at once (issue 7)
+            sizes = len(groups)
             for rule in rules_present:
-                due, w = due_date(rule, int(year), term_dates)
+                finished, when = done[rule.key]
+                due_days = np.array(
+                    [dues[rule.key, g[1]][0].toordinal() for g in groups], dtype=np.int64
+                )
+                late_rows = (when != _NO_DATE) & (when > due_days[group_of])
+                counts[rule.key] = (
+                    np.bincount(group_of[finished], minlength=sizes).tolist(),
+                    np.bincount(group_of[late_rows], minlength=sizes).tolist(),
+                )
+        for number, (school_name, year, phase, pos) in enumerate(groups):
+            total = totals[number] if pos is None else len(pos)
+            for rule in rules_present:
+                due, w = dues[rule.key, year]
                 warnings.extend(w)
-                finished, when = done[rule.key][0][pos], done[rule.key][1][pos]
-                complete = int(finished.sum())
-                late = int(((when != _NO_DATE) & (when > due.toordinal())).sum())
-                total = len(pos)
+                if pos is not None:
+                    finished, when = done[rule.key][0][pos], done[rule.key][1][pos]
+                    complete = int(finished.sum())
+                    late = int(((when != _NO_DATE) & (when > due.toordinal())).sum())
+                else:
+                    complete = counts[rule.key][0][number]
+                    late = counts[rule.key][1][number]
                 rows.append(
                     {
-                        "school": str(school_name),
-                        "leaving_year": int(year),
-                        "phase": str(phase),
+                        "school": school_name,
+                        "leaving_year": year,
+                        "phase": phase,
                         "entry": rule.key,
                         "label": rule.label,
                         "due": due,
@@ -797,6 +863,59 @@ def entry_status(
     result = pd.DataFrame(rows, columns=STATUS_COLUMNS)
     result.attrs["warnings"] = list(dict.fromkeys(warnings))
     return result
+
+
+# A live cohort: school, leaving year, phase, and its rows' positions (None: not worked out).
+_Group = tuple[str, int, str, np.ndarray | None]
+
+
+def _grouped(schools: np.ndarray, years: np.ndarray, phases: np.ndarray) -> list[_Group]:
+    """The cohorts as pandas groups the rows by (school, year, phase) (sorted; keys that are NA
+    dropped), each with its rows' positions."""
+    keys = pd.DataFrame(
+        {"school": schools, "_year": years, "phase": phases, "_pos": np.arange(len(years))}
+    )
+    return [
+        (str(school), int(year), str(phase), group["_pos"].to_numpy())
+        for (school, year, phase), group in keys.groupby(["school", "_year", "phase"], sort=True)
+    ]
+
+
+def _cohorts(
+    schools: np.ndarray, years: np.ndarray, phases: np.ndarray
+) -> tuple[np.ndarray, list[_Group]] | None:
+    """Each row's cohort number and `_grouped`'s cohorts, in the same order, without their
+    positions; None unless every school and phase is text (no NA), when sorting the distinct
+    keys is all pandas does."""
+    if len(years) == 0 or any(
+        pd.api.types.infer_dtype(v, skipna=False) != "string" for v in (schools, phases)
+    ):
+        return None
+    ranks: list[np.ndarray] = []
+    distinct: list[list[Any]] = []
+    for values in (schools, years, phases):
+        codes, uniques = pd.factorize(values)
+        found = list(uniques.tolist())
+        order = sorted(range(len(found)), key=found.__getitem__)
+        rank = np.empty(len(found), dtype=np.int64)
+        rank[order] = np.arange(len(found))
+        ranks.append(rank[codes])
+        distinct.append([found[i] for i in order])
+    if len(distinct[0]) * len(distinct[1]) * len(distinct[2]) >= 2**62:
+        return None
+    key = (ranks[0] * len(distinct[1]) + ranks[1]) * len(distinct[2]) + ranks[2]
+    _, first, group_of = np.unique(key, return_index=True, return_inverse=True)
+    group_of = group_of.reshape(-1)
+    groups: list[_Group] = [
+        (
+            str(distinct[0][ranks[0][i]]),
+            int(distinct[1][ranks[1][i]]),
+            str(distinct[2][ranks[2][i]]),
+            None,
+        )
+        for i in first.tolist()
+    ]
+    return group_of, groups
 
 
 def _phase(frame: pd.DataFrame) -> pd.Series:
