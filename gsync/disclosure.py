@@ -744,7 +744,9 @@ def _pinned_columns(a: np.ndarray) -> list[int]:
         touched = np.nonzero(np.abs(m[:, c]) > 1e-12)[0]
         touched = touched[touched != r]
         if touched.size:
-            m[touched] -= np.outer(m[touched, c], m[r])
+            # Only the pivot row's non-zero columns change (elsewhere x - t * 0 is x).
+            nz = np.flatnonzero(m[r])
+            m[np.ix_(touched, nz)] -= np.outer(m[touched, c], m[r, nz])
         pivots.append((r, c))
         r += 1
     pivot_cols = {c for _, c in pivots}

@@ -12,6 +12,7 @@ import random
 from dataclasses import astuple
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -180,3 +181,23 @@ def test_suppress_and_check_identical(seed: int) -> None:
             mine = disclosure.check_disclosure(case, POLICY, pupils, links=links)
             theirs = ref.check_disclosure(case, REF_POLICY, pupils, links=links)
             assert [astuple(b) for b in mine] == [astuple(b) for b in theirs]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    rows=st.integers(1, 40),
+    cols=st.integers(1, 30),
+    density=st.sampled_from([0.05, 0.15, 0.4, 0.9]),
+)
+def test_pinned_columns_identical(seed: int, rows: int, cols: int, density: float) -> None:
+    """The elimination that updates only the pivot row's non-zero columns: the same pinned
+    columns as the frozen one, on sparse matrices of small integers (rows repeated, rows of
+    zeros, the coefficients equations give: 1, -1, 0 and multiples)."""
+    rng = np.random.default_rng(seed)
+    a = rng.choice([-2.0, -1.0, 1.0, 2.0], size=(rows, cols))
+    a *= rng.random((rows, cols)) < density
+    if rows > 2:
+        a[rows // 2] = a[0]  # a repeated equation
+        a[rows - 1] = a[0] - a[1]  # a dependent one
+    assert disclosure._pinned_columns(a) == ref._pinned_columns(a)
