@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -110,10 +110,14 @@ def _shown(data: Mapping[str, Any]) -> str:
     return ""
 
 
-def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
-    """`snapshot` plus the tabs `plan` adds (the derived tabs: Deadlines, Summary, Risk...), as
-    the next night reads them, so a steady night compares those tabs instead of adding them."""
+def with_written_tabs(snapshot: Snapshot, plan: WritePlan, filled: Sequence[str] = ()) -> Snapshot:
+    """`snapshot` plus the tabs `plan` adds (the derived tabs: Deadlines, Summary...) and the
+    cells it writes into the tabs titled `filled` (Risk, which the template holds), as the next
+    night reads them, so a steady night compares those tabs instead of writing them whole."""
     added: dict[int, tuple[str, int, int]] = {}
+    for title in filled:
+        info = snapshot.tabs[title]
+        added[info.sheet_id] = (title, info.rows, info.cols)
     # The plan's items: request dicts, and cell writes kept as values (read without their dicts).
     requests = [r for r in plan.items if isinstance(r, dict)]
     for request in requests:
@@ -146,6 +150,8 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
     tabs, grids = dict(snapshot.tabs), dict(snapshot.grids)
     for sid, (title, rows, cols) in added.items():
         grid: list[list[str]] = []
+        if title in snapshot.tabs:  # a tab the template holds: its header as read
+            grid = [list(line) for line in snapshot.grid(title)]
         for (r, c), text in cells[sid].items():
             while len(grid) <= r:
                 grid.append([])
@@ -158,7 +164,8 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan) -> Snapshot:
         while grid and not grid[-1]:
             grid.pop()
         grids[title] = grid
-        tabs[title] = TabInfo(sid, title, len(tabs), max(rows, len(grid)), cols)
+        index = snapshot.tabs[title].index if title in snapshot.tabs else len(tabs)
+        tabs[title] = TabInfo(sid, title, index, max(rows, len(grid)), cols)
     return Snapshot(snapshot.spreadsheet_id, snapshot.title, tabs, grids)
 
 
@@ -366,7 +373,9 @@ def nights(pupil_rows: int, *, memory: bool = True, schools: int = SCHOOLS) -> l
     first, tabs, plan = measure(
         trust, trust.snapshot, first_raw, "first", memory=memory, state=state
     )
-    after = with_written_tabs(sheet_snapshot(trust.template, tabs, state), plan)
+    after = with_written_tabs(
+        sheet_snapshot(trust.template, tabs, state), plan, [trust.template.tab("risk").title]
+    )
     del plan
     steady, _, _ = measure(trust, after, trust.raw, "steady", memory=memory)
     return [first, steady]

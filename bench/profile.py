@@ -35,7 +35,9 @@ def night_inputs(trust: Trust, night: str) -> tuple[Snapshot, dict[str, list[dic
     state: dict[str, str] = {}
     with collector_paused():
         tabs, plan, _ = run_night(trust, trust.snapshot, first_raw, state_out=state)
-    after = with_written_tabs(sheet_snapshot(trust.template, tabs, state), plan)
+    after = with_written_tabs(
+        sheet_snapshot(trust.template, tabs, state), plan, [trust.template.tab("risk").title]
+    )
     return after, trust.raw
 
 

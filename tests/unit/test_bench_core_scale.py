@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench import core_scale
+from gsync.sheetio import CellBlock, WritePlan
 
 
 def test_the_steady_night_merges_every_school_from_its_memo() -> None:
@@ -14,3 +17,25 @@ def test_the_steady_night_merges_every_school_from_its_memo() -> None:
     assert 0 < steady.memo_responses < steady.responses
     assert steady.memo_responses >= steady.responses - 4 * core_scale.STEADY_NEW_PER_SCHOOL
     assert "2 schools" in core_scale.markdown([first, steady])
+
+
+def test_the_next_night_reads_the_risk_rows_the_first_night_wrote(tmp_path: Path) -> None:
+    trust = core_scale.build(300, tmp_path, schools=2)
+    held = trust.held_back
+    first_raw = {s: [r for r in rs if r["responseId"] not in held] for s, rs in trust.raw.items()}
+    tabs, plan, _ = core_scale.run_night(trust, trust.snapshot, first_raw)
+    title = trust.template.tab("risk").title
+    after = core_scale.with_written_tabs(
+        core_scale.sheet_snapshot(trust.template, tabs), plan, [title]
+    )
+    risk_id = trust.snapshot.tabs[title].sheet_id
+
+    def risk_rows(p: WritePlan) -> int:
+        return sum(
+            len(b.values()) for b in p.items if isinstance(b, CellBlock) and b.sheet == risk_id
+        )
+
+    written = risk_rows(plan)
+    assert written > 10 and len(after.grid(title)) == written + 1  # the header, then the rows
+    _, steady, _ = core_scale.run_night(trust, after, trust.raw)
+    assert risk_rows(steady) < written / 2  # compared with what the tab shows, not rewritten
