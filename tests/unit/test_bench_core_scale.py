@@ -31,9 +31,8 @@ def test_the_next_night_reads_the_risk_rows_the_first_night_wrote(tmp_path: Path
     risk_id = trust.snapshot.tabs[title].sheet_id
 
     def risk_rows(p: WritePlan) -> int:
-        return sum(
-            len(b.values()) for b in p.items if isinstance(b, CellBlock) and b.sheet == risk_id
-        )
+        blocks = [b for b in p.items if isinstance(b, CellBlock) and b.sheet == risk_id]
+        return sum(len(list(b.values())) for b in blocks)
 
     written = risk_rows(plan)
     assert written > 10 and len(after.grid(title)) == written + 1  # the header, then the rows
