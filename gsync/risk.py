@@ -421,14 +421,15 @@ class _Listed:
     field), and its priority groups and outcome as indexes into the distinct ones."""
 
     text: dict[str, list[str]]
-    group_of: list[int]
+    group_of: np.ndarray
     groups: list[tuple[str, ...]]
-    outcome_of: list[int]
+    outcome_of: np.ndarray
     outcomes: list[_Outcome]
 
     @staticmethod
     def empty() -> _Listed:
-        return _Listed({f: [] for f in _TEXT_FIELDS}, [], [], [], [])
+        none = np.zeros(0, dtype=np.intp)
+        return _Listed({f: [] for f in _TEXT_FIELDS}, none, [], none, [])
 
     def __len__(self) -> int:
         return len(self.group_of)
@@ -438,8 +439,8 @@ class _Listed:
         through the frozen `__init__`'s twelve `object.__setattr__` calls (issue 7); the same
         dict as `RiskEntry(...)` gives (tests/unit/test_risk_listed.py)."""
         t = self.text
-        groups = [self.groups[g] for g in self.group_of]
-        outcomes = [self.outcomes[o] for o in self.outcome_of]
+        groups = _picked(self.groups, self.group_of)
+        outcomes = _picked(self.outcomes, self.outcome_of)
         new, setattr_ = object.__new__, object.__setattr__
         made: list[RiskEntry] = []
         for s, u, y, f, n, g, o, c, i, k, v in zip(
@@ -487,12 +488,11 @@ class _Listed:
             if key in made:
                 continue
             if key == "rank":
-                made[key] = [str(r) for r in range(1, n + 1)]
+                made[key] = list(map(str, range(1, n + 1)))
             elif key in self.text:
                 made[key] = self.text[key]
             elif key == "priority_groups":
-                joined = [", ".join(g) for g in self.groups]
-                made[key] = [joined[g] for g in self.group_of]
+                made[key] = _picked([", ".join(g) for g in self.groups], self.group_of)
             elif key in ("score", "reasons", "reason_codes"):
                 if key == "score":
                     per = [str(o[2]) for o in self.outcomes]
@@ -500,12 +500,20 @@ class _Listed:
                     per = ["; ".join(o[1]) for o in self.outcomes]
                 else:
                     per = [" ".join(o[0]) for o in self.outcomes]
-                made[key] = [per[o] for o in self.outcome_of]
+                made[key] = _picked(per, self.outcome_of)
             else:
                 made[key] = [""] * n
         if not columns:
             return [[] for _ in range(n)]
         return [list(row) for row in zip(*(made[c] for c in columns), strict=True)]
+
+
+def _picked(values: Sequence[Any], at: np.ndarray) -> list[Any]:
+    """`[values[i] for i in at]`, through an object array (the values may be tuples)."""
+    table = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        table[i] = value
+    return list(table[at].tolist())
 
 
 # The RiskEntry fields `_Listed.text` holds (the Risk tab's keys of the same names).
@@ -727,9 +735,9 @@ def _listed(
     }
     return _Listed(
         text,
-        list(group_of[ranked].tolist()),
+        group_of[ranked],
         groups,
-        list(outcome_of[picked].tolist()),
+        outcome_of[picked],
         outcomes,
     )
 
