@@ -388,16 +388,60 @@ def aggregate(frames: Sequence[pd.DataFrame], *, name: str = TRUST_SCHOOL) -> pd
     if not frames:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     both = pd.concat(frames, ignore_index=True)
-    if both["count"].map(lambda v: isinstance(v, str)).any():
+    counts = both["count"]
+    if counts.dtype != np.int64 and counts.map(lambda v: isinstance(v, str)).any():
         raise ValueError("aggregate needs raw counts; suppressed tables cannot be added up")
     keys = [k for k in KEY_COLUMNS if k != "school"]
-    summed = both.groupby(keys, sort=False, as_index=False)["count"].sum()
-    summed.insert(0, "school", name)
-    totals = summed[summed["category"] == TOTAL].set_index(["cohort", "entry", "group"])["count"]
-    base = summed.set_index(["cohort", "entry", "group"]).index.map(totals.to_dict())
-    base_values = pd.Series(base, index=summed.index).astype(float)
+    fast = _summed(both, keys)
+    if fast is not None:
+        summed, base_values = fast
+        summed.insert(0, "school", name)
+    else:
+        summed = both.groupby(keys, sort=False, as_index=False)["count"].sum()
+        summed.insert(0, "school", name)
+        totals = summed[summed["category"] == TOTAL].set_index(["cohort", "entry", "group"])
+        base = summed.set_index(["cohort", "entry", "group"]).index.map(totals["count"].to_dict())
+        base_values = pd.Series(base, index=summed.index).astype(float)
     summed["percent"] = (100.0 * summed["count"] / base_values).where(base_values > 0)
     return summed[TABLE_COLUMNS].astype({"count": "int64"})
+
+
+def _summed(both: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.Series] | None:
+    """`both.groupby(keys, sort=False, as_index=False)["count"].sum()` and each of its rows'
+    base (the count of the last Total row of its cohort, entry and group; NaN if none), as
+    floats, for int64 counts and text (StringDtype) key columns without a missing key
+    (groupby would drop it); None otherwise. The key columns numbered as groupby numbers them
+    (`pd.factorize`), groups in order of first appearance, each with its first row's keys."""
+    if both["count"].dtype != np.int64 or not len(both):
+        return None
+    if not all(isinstance(both[k].dtype, pd.StringDtype) for k in keys):
+        return None  # (groupby gives object keys another dtype)
+    codes = {k: pd.factorize(both[k]) for k in keys}
+    if any((c < 0).any() for c, _u in codes.values()):  # a missing key
+        return None
+    combined = np.zeros(len(both), dtype=np.int64)
+    for k in keys:
+        combined = pd.factorize(combined * len(codes[k][1]) + codes[k][0])[0].astype(np.int64)
+    group, n_groups = combined, int(combined.max()) + 1  # numbered by first appearance
+    first = np.full(n_groups, len(both), dtype=np.int64)
+    np.minimum.at(first, group, np.arange(len(both), dtype=np.int64))
+    sums = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(sums, group, both["count"].to_numpy(dtype=np.int64))
+    summed = both[keys].iloc[first].reset_index(drop=True)
+    summed["count"] = sums
+    # Each group's (cohort, entry, group), and the base: the last Total row's count.
+    ceg = np.zeros(len(both), dtype=np.int64)
+    for k in ("cohort", "entry", "group"):
+        ceg = pd.factorize(ceg * len(codes[k][1]) + codes[k][0])[0].astype(np.int64)
+    ceg = ceg[first]
+    category_codes, categories = codes["category"]
+    is_total = np.array([bool(c == TOTAL) for c in categories] + [False])
+    totals = np.flatnonzero(is_total[category_codes[first]])
+    last = np.full(int(ceg.max()) + 1, -1, dtype=np.int64)
+    np.maximum.at(last, ceg[totals], totals)
+    at = last[ceg]
+    base = np.where(at >= 0, sums[np.maximum(at, 0)], np.nan).astype(float)
+    return summed, pd.Series(base, index=summed.index)
 
 
 def trend_view(
