@@ -147,6 +147,16 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan, filled: Sequence[str]
         for i, row in enumerate(update["rows"]):
             for j, data in enumerate(row["values"]):
                 target[(start["rowIndex"] + i, start["columnIndex"] + j)] = _shown(data)
+    charts = dict(snapshot.charts)
+    titles = {
+        **{info.sheet_id: t for t, info in snapshot.tabs.items()},
+        **{s: a[0] for s, a in added.items()},
+    }
+    for request in requests:  # the charts the plan adds, as the next night's read counts them
+        anchor = request.get("addChart", {}).get("chart", {}).get("position", {})
+        sheet = anchor.get("overlayPosition", {}).get("anchorCell", {}).get("sheetId")
+        if sheet in titles:
+            charts[titles[sheet]] = charts.get(titles[sheet], 0) + 1
     tabs, grids = dict(snapshot.tabs), dict(snapshot.grids)
     for sid, (title, rows, cols) in added.items():
         grid: list[list[str]] = []
@@ -166,7 +176,7 @@ def with_written_tabs(snapshot: Snapshot, plan: WritePlan, filled: Sequence[str]
         grids[title] = grid
         index = snapshot.tabs[title].index if title in snapshot.tabs else len(tabs)
         tabs[title] = TabInfo(sid, title, index, max(rows, len(grid)), cols)
-    return Snapshot(snapshot.spreadsheet_id, snapshot.title, tabs, grids)
+    return Snapshot(snapshot.spreadsheet_id, snapshot.title, tabs, grids, charts)
 
 
 def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) -> Trust:

@@ -38,3 +38,6 @@ def test_the_next_night_reads_the_risk_rows_the_first_night_wrote(tmp_path: Path
     assert written > 10 and len(after.grid(title)) == written + 1  # the header, then the rows
     _, steady, _ = core_scale.run_night(trust, after, trust.raw)
     assert risk_rows(steady) < written / 2  # compared with what the tab shows, not rewritten
+    charts = [r for r in plan.items if isinstance(r, dict) and "addChart" in r]
+    assert charts and sum(after.charts.values()) == len(charts)
+    assert not [r for r in steady.items if isinstance(r, dict) and "addChart" in r]
