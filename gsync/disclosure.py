@@ -860,7 +860,7 @@ def apply_suppression(
     if missing:
         raise ValueError(f"summary table lacks columns {missing}")
     out = table[TABLE_COLUMNS].reset_index(drop=True).copy()
-    columns = {k: _as_texts(out[k].tolist()) for k in KEY_COLUMNS}
+    columns = {k: _as_texts(out[k]) for k in KEY_COLUMNS}
     n_rows = _raw_counts(out["count"])
     cells, eqs = _shared_cells(columns)
     n = n_rows[cells.last]  # each cell's count: its last row's, as a dict of rows keeps it
@@ -913,9 +913,19 @@ def _raw_counts(column: pd.Series) -> np.ndarray:
         return np.array([*ints, None], dtype=object)[:-1]
 
 
-def _as_texts(values: list[Any]) -> list[str]:
-    """`[str(v) for v in values]`: the values themselves when each is a `str` already."""
-    return values if _texts_only(values) else [str(v) for v in values]
+def _as_texts(column: pd.Series) -> list[str]:
+    """`[str(v) for v in column]`: the cells themselves when each is a text already."""
+    values, texts = _texts_of(column)
+    return values if texts else [str(v) for v in values]
+
+
+def _texts_of(column: pd.Series) -> tuple[list[Any], bool]:
+    """The column's cells, and whether each is a text (equal to its own `str`): a `str` itself,
+    or any cell of a text column (StringDtype) without a missing cell."""
+    values: list[Any] = column.tolist()
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return values, True
+    return values, _texts_only(values)
 
 
 def _published_cells_by_row(
@@ -1326,10 +1336,11 @@ def check_disclosure(
     joint = _joint(usable) if usable else None
     clean: set[str] = set()
     if joint is not None:
-        raw = {k: joint[k].tolist() for k in KEY_COLUMNS}
-        columns = {k: v if _texts_only(v) else [str(x) for x in v] for k, v in raw.items()}
+        raw = {k: _texts_of(joint[k]) for k in KEY_COLUMNS}
+        columns = {k: v if texts else [str(x) for x in v] for k, (v, texts) in raw.items()}
         table_cells, eqs = _shared_cells(columns)
-        clean = _clean_tables(usable, raw, table_cells, joint, policy)
+        if all(texts for k, (_v, texts) in raw.items() if k != "entry"):
+            clean = _clean_tables(usable, table_cells, joint, policy)
     for tname, table in tables.items():
         extra = [c for c in table.columns if c not in TABLE_COLUMNS]
         for c in extra:
@@ -1360,20 +1371,17 @@ def check_disclosure(
 
 def _clean_tables(
     usable: Mapping[str, pd.DataFrame],
-    raw: Mapping[str, list[Any]],
     cells: _Cells,
     joint: pd.DataFrame,
     policy: SuppressionPolicy,
 ) -> set[str]:
     """The tables (`usable`, stacked in `joint`, whose cells are `cells`) `_check_counts` finds
     no breach in, judged at once (`_rows_at_risk` of the joint rows, each table's rows in
-    turn): only when every key column holds texts (each its own `str`; `raw`: the joint's key
-    columns, the entries before the tables' names), so the joint's cells are the tables' own
-    cells told apart by table (two tables' cells are one only if a name holds the separator:
-    both tables are then judged row by row)."""
-    if not all(_texts_only(v) for k, v in raw.items() if k != "entry"):
-        return set()
-    if not all(_texts_only(t["entry"].tolist()) for t in usable.values()):
+    turn), for tables whose key columns hold texts (`_texts_of`; the caller checks all but the
+    entries, which are the tables' before their names are added), so the joint's cells are the
+    tables' own cells told apart by table (two tables' cells are one only if a name holds the
+    separator: both tables are then judged row by row)."""
+    if not all(_texts_of(t["entry"])[1] for t in usable.values()):
         return set()
     counts, pcts = joint["count"].to_numpy(dtype=object), joint["percent"].to_numpy(dtype=object)
     risk = _rows_at_risk(cells, counts, pcts, policy)
@@ -1450,9 +1458,10 @@ def _counts_clean(table: pd.DataFrame, policy: SuppressionPolicy) -> bool:
     (`_rows_at_risk`); False for a table whose key columns hold anything but texts (each its
     own `str`: keys are the texts of the cells), or for no rows."""
     names = ("school", "cohort", "entry", "group", "category")
-    columns = {c: table[c].tolist() for c in names}
-    if not len(table) or not all(_texts_only(col) for col in columns.values()):
+    texts = {c: _texts_of(table[c]) for c in names}
+    if not len(table) or not all(ok for _v, ok in texts.values()):
         return False
+    columns = {c: v for c, (v, _ok) in texts.items()}
     counts, pcts = table["count"].to_numpy(dtype=object), table["percent"].to_numpy(dtype=object)
     return not _rows_at_risk(_Cells(columns), counts, pcts, policy).any()
 

@@ -40,7 +40,7 @@ def _spoil(rng: random.Random, table: pd.DataFrame) -> pd.DataFrame:
     shown = [i for i, n in enumerate(counts) if not isinstance(n, str)]
     totals = [i for i in shown if cats[i] == TOTAL]
     parts = [i for i in shown if cats[i] != TOTAL]
-    way = rng.randrange(12)
+    way = rng.randrange(13)
     i = rng.randrange(len(t))
     if way == 0 and shown:
         t.at[rng.choice(shown), "count"] = rng.randint(1, POLICY.threshold - 1)  # small count
@@ -67,6 +67,11 @@ def _spoil(rng: random.Random, table: pd.DataFrame) -> pd.DataFrame:
         t.at[i, "category"] = 7  # a key that is no text
     elif way == 10 and shown:
         t.at[rng.choice(shown), "count"] = 2**70  # past int64
+    elif way == 12:
+        t["group"] = t["group"].astype("str")
+        t.loc[i, "group"] = None  # a missing key in a text column (its text is "nan")
+        if rng.random() < 0.5:
+            t.loc[(i + 1) % len(t), "group"] = "nan"
     elif way == 11 and shown:
         t.at[rng.choice(shown), "percent"] = 40  # an int percentage
     return t
