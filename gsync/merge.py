@@ -258,13 +258,6 @@ class _Table:
             self._by_school = index
         return self._by_school
 
-    def array(self, key: str) -> np.ndarray:
-        """A column's cells as read, as an object array (blanks for a column the tab lacks)."""
-        array = self._arrays.get(key)
-        if array is None:
-            array = np.full(self.n, "", dtype=object)
-        return array
-
     def frame(self) -> pd.DataFrame:
         """The rows as they now are: every cell text, object dtype, a fresh range index."""
         total = len(self)
@@ -838,7 +831,7 @@ class _Memos:
             # Sustained tab as one.
             edited: dict[str, set[str]] = {}
             for i, cells_written in table.edits.items():
-                for school in {str(table.array("school")[i]), table.get(i, "school")}:
+                for school in {table.column("school")[i], table.get(i, "school")}:
                     key = "" if name == "sustained" else school
                     edited.setdefault(key, set()).update(cells_written)
             now = self._rows(name, table)
@@ -885,10 +878,10 @@ class _FrameCells:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
 
-    def array(self, key: str) -> np.ndarray:
+    def column(self, key: str) -> list[str]:
         if key not in self.frame.columns:
-            return np.full(len(self.frame), "", dtype=object)
-        return self.frame[key].to_numpy()
+            return [""] * len(self.frame)
+        return self.frame[key].to_numpy().tolist()
 
 
 # The cells a school's merge reads or writes, per tab (its memo's fingerprint covers them).

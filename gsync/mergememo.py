@@ -95,7 +95,7 @@ def to_state(memos: Mapping[str, str]) -> dict[str, str]:
 class Cells(Protocol):
     """What the digests read of a tab: its cells as text, column by column."""
 
-    def array(self, key: str) -> np.ndarray: ...
+    def column(self, key: str) -> list[str]: ...
 
 
 def context(key: str, columns: Mapping[str, Sequence[str]]) -> bytes:
@@ -133,15 +133,15 @@ class Digests:
             self.positions[school] = hashlib.blake2b(order.tobytes(), digest_size=16)
             pickers.append((school, _picker(order)))
         for key in keys:
-            column = cells.array(key).tolist()
+            column = cells.column(key)
             for school, pick in pickers:
                 self.columns[school, key] = self._hash(pick(column))
 
     def refeed(self, cells: Cells, keys: Iterable[str], school: str, rows: Sequence[int]) -> None:
         """Digest again some columns of one school's rows (the same rows, cells rewritten)."""
-        order = np.asarray(rows, dtype=np.int64)
+        pick = _picker(np.asarray(rows, dtype=np.int64))
         for key in keys:
-            self.columns[school, key] = self._hash(cells.array(key)[order].tolist())
+            self.columns[school, key] = self._hash(pick(cells.column(key)))
 
     def _hash(self, texts: Sequence[str], into: Any = None, *, more: bool = False) -> Any:
         text = _SEP.join(texts)

@@ -283,12 +283,8 @@ class _Columns:
     def __init__(self, columns: dict[str, list[str]]) -> None:
         self.columns = columns
 
-    def array(self, key: str) -> Any:
-        import numpy as np
-
-        out = np.empty(len(self.columns[key]), dtype=object)
-        out[:] = self.columns[key]
-        return out
+    def column(self, key: str) -> list[str]:
+        return self.columns[key]
 
 
 _TEXT = st.text(alphabet="ab\x1f ", max_size=3)
