@@ -108,9 +108,10 @@ class Digests:
     """Per school, a streaming digest of each of a tab's columns over the school's rows in order.
 
     The text of a column's cells joined by a separator is hashed, so rows appended after the
-    digest was taken can be fed to a copy of it: the result is the digest of all the rows
-    (`extended`). A cell holding the separator would make two columns hash alike: the digest is
-    then marked unusable (`ok` False) rather than trusted.
+    digest was taken can be fed to it (`extend`): the result is the digest of all the rows.
+    Columns whose cells were rewritten are digested again (`refeed`). A cell holding the
+    separator would make two columns hash alike: the digests are then marked unusable (`ok`
+    False) rather than trusted.
     """
 
     def __init__(self) -> None:
