@@ -16,7 +16,6 @@ import itertools
 import math
 import re
 import tomllib
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -130,26 +129,6 @@ def _keys(table: pd.DataFrame) -> list[CellKey]:
     cols = [[str(v) for v in table[c].tolist()] for c in ("school", "cohort", "entry", "group")]
     cols.append([str(v) for v in table["category"].tolist()])
     return list(zip(*cols, strict=True))
-
-
-def equations(table: pd.DataFrame) -> list[tuple[CellKey, list[CellKey]]]:
-    """Every (total, parts) relation between the table's cells: total == sum(parts)."""
-    columns = {k: [str(v) for v in table[k].tolist()] for k in KEY_COLUMNS}
-    return _equations(columns, _keys_of(columns))
-
-
-def _keys_of(columns: Mapping[str, list[str]]) -> list[CellKey]:
-    cols = ("school", "cohort", "entry", "group", "category")
-    return list(zip(*(columns[c] for c in cols), strict=True))
-
-
-def _equations(
-    columns: Mapping[str, list[str]], keys: list[CellKey]
-) -> list[tuple[CellKey, list[CellKey]]]:
-    """`equations` from the key columns as strings and the cell keys (`_keys`) of every row:
-    `_Cells(columns)`'s equations (see `_Cells.equations`), each cell by its key."""
-    cells = _Cells(columns)
-    return cells.keyed(*cells.equations())
 
 
 def _text_ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -567,7 +546,12 @@ class _System:
         return a
 
     def determined(self) -> set[int]:
-        """Hidden cells whose value follows from the published cells (see `_determined`)."""
+        """Hidden cells whose value follows from the published cells through the equations.
+
+        A hidden cell x_i is determined iff e_i lies in the row space of A, the equations
+        restricted to the hidden cells. Hidden cells that share no equation cannot inform each
+        other, so each connected component is solved on its own (they are small next to a whole
+        trust table)."""
         for root in self._dirty:
             cells = sorted(self._cells[root])
             eq_rows = sorted({e for k in cells for e in self.where(k)})
@@ -596,20 +580,6 @@ def _remembered(name: str, args: Any, compute: Callable[[], Any]) -> Any:
     return answer
 
 
-def _where_index(eqs: list[tuple[CellKey, list[CellKey]]]) -> dict[CellKey, list[int]]:
-    """Each cell's equations, once per time it appears there (ascending); remembered."""
-
-    def compute() -> dict[CellKey, list[int]]:
-        where: dict[CellKey, list[int]] = defaultdict(list)
-        for i, (t, ps) in enumerate(eqs):
-            where[t].append(i)
-            for p in ps:
-                where[p].append(i)
-        return dict(where)
-
-    return cast(dict[CellKey, list[int]], _remembered("where", list(eqs), compute))
-
-
 def _shared_cells(
     columns: Mapping[str, list[str]],
 ) -> tuple[_Cells, tuple[np.ndarray, np.ndarray]]:
@@ -621,15 +591,6 @@ def _shared_cells(
 
     args = {k: list(v) for k, v in columns.items()}
     return cast(tuple[_Cells, tuple[np.ndarray, np.ndarray]], _remembered("cells", args, compute))
-
-
-def _shared_equations(
-    columns: Mapping[str, list[str]], keys: list[CellKey]
-) -> list[tuple[CellKey, list[CellKey]]]:
-    """`_equations(columns, keys)` (`keys` is `_keys_of(columns)`), remembered."""
-    cells, eqs = _shared_cells(columns)
-    keyed = _remembered("equations", cells, lambda: cells.keyed(*eqs))
-    return cast(list[tuple[CellKey, list[CellKey]]], keyed)
 
 
 def _shared_links(keys: list[CellKey], links: list[Link]) -> list[tuple[CellKey, list[CellKey]]]:
@@ -673,33 +634,6 @@ def _joined(*systems: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.nda
         ptrs.append(ptr[1:] + offset)
         offset += len(members)
     return np.concatenate(ptrs), np.concatenate([m for _p, m in systems])
-
-
-def _universe(
-    eqs: list[tuple[CellKey, list[CellKey]]], *more: Iterable[CellKey]
-) -> tuple[list[CellKey], tuple[np.ndarray, np.ndarray]]:
-    """The cells of `eqs` and `more`, sorted, and `eqs` by their numbers there."""
-    keys = sorted({k for t, ps in eqs for k in (t, *ps)}.union(*more))
-    id_of = {k: i for i, k in enumerate(keys)}
-    ptr = np.zeros(len(eqs) + 1, dtype=np.int64)
-    np.cumsum([1 + len(ps) for _t, ps in eqs], out=ptr[1:])
-    members = np.array([id_of[k] for t, ps in eqs for k in (t, *ps)], dtype=np.int64)
-    return keys, (ptr, members)
-
-
-def _determined(eqs: list[tuple[CellKey, list[CellKey]]], hidden: set[CellKey]) -> set[CellKey]:
-    """Hidden cells whose value follows from the published cells through the equations.
-
-    A hidden cell x_i is determined iff e_i lies in the row space of A, the equations restricted
-    to the hidden cells. Hidden cells that share no equation cannot inform each other, so each
-    connected component is solved on its own (they are small next to a whole trust table).
-    """
-    keys, (ptr, members) = _universe(eqs, hidden)
-    system = _System(ptr, members, len(keys))
-    number = {k: i for i, k in enumerate(keys)}
-    for k in hidden:
-        system.hide(number[k])
-    return {keys[i] for i in system.determined()}
 
 
 # Answers of `_pinned_columns` by matrix: the nightly job checks the tables it has just suppressed,
@@ -961,24 +895,6 @@ def _published_cells_by_row(
     return count_col, pct_col
 
 
-def _published_cells(
-    keys: list[CellKey],
-    counts: dict[CellKey, int],
-    hidden: set[CellKey],
-    policy: SuppressionPolicy,
-    columns: Mapping[str, list[str]],
-) -> tuple[Any, Any] | None:
-    """`_published_columns` of the rows' `keys` (`columns`: the key columns they come from),
-    each cell's count in `counts` and the `hidden` cells (None when a count is past int64)."""
-    cells = _Cells(columns)
-    try:
-        n = np.array([counts[k] for k in cells.keys], dtype=np.int64)
-    except OverflowError:
-        return None
-    shut = np.array([k in hidden for k in cells.keys], dtype=bool)
-    return _published_columns(cells, n, shut, policy)
-
-
 def _published_columns(
     cells: _Cells, n: np.ndarray, shut: np.ndarray, policy: SuppressionPolicy
 ) -> tuple[Any, Any] | None:
@@ -1050,47 +966,6 @@ def _ranked(flags: tuple[np.ndarray, np.ndarray, np.ndarray], n: np.ndarray) -> 
     rank[order] = number
     ranks: list[int] = rank.tolist()
     return ranks
-
-
-def _secondary(
-    eqs: list[tuple[CellKey, list[CellKey]]],
-    counts: dict[CellKey, int],
-    hidden: set[CellKey],
-) -> set[CellKey]:
-    """Hide more cells until no hidden cell is solvable from the published ones (by key; see
-    `_secondary_cells`). A cell to hide must have a count (KeyError otherwise)."""
-    keys, (ptr, members) = _universe(eqs, counts, hidden)
-    known = [k for k in keys if k in counts]
-    where = {k: i for i, k in enumerate(keys)}
-    flags = tuple(
-        np.array([f(k) for k in known], dtype=bool)
-        for f in (
-            lambda k: k[0] == TRUST_SCHOOL,
-            lambda k: k[3] == ALL_GROUP,
-            lambda k: k[4] == TOTAL,
-        )
-    )
-    values = [counts[k] for k in known]
-    try:
-        n = np.array(values, dtype=np.int64)
-    except OverflowError:
-        n = np.array([*values, None], dtype=object)[:-1]
-    ranks = _ranked(cast(tuple[np.ndarray, np.ndarray, np.ndarray], flags), n)
-    rank: list[int | None] = [None] * len(keys)
-    for k, r in zip(known, ranks, strict=True):
-        rank[where[k]] = r
-
-    def cost(i: int) -> int:
-        r = rank[i]
-        if r is None:
-            raise KeyError(keys[i])
-        return r
-
-    block_of: dict[tuple[str, str], int] = {}
-    block = [block_of.setdefault(k[1:3], len(block_of)) for k in keys]
-    system = _System(ptr, members, len(keys))
-    found = _secondary_cells(system, [where[k] for k in hidden], cost, block)
-    return {keys[i] for i in found.tolist()}
 
 
 def _secondary_cells(

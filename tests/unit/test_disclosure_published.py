@@ -1,4 +1,4 @@
-"""`disclosure._published_cells` (each group's base once, percentages divided at once and each
+"""`disclosure._published_columns` (each group's base once, percentages divided at once and each
 distinct one rounded once) gives the cells the row-by-row way gives, and `apply_suppression` the
 frozen code's table (`_reference_disclosure`): hidden cells and bases, empty and missing bases,
 small percentages, every rounding, repeated keys and counts past int64 (row by row), no rows."""
@@ -63,7 +63,15 @@ def test_published_cells_are_those_row_by_row(
         for i, name in enumerate(("school", "cohort", "entry", "group", "category"))
     }
     want = disclosure._published_cells_by_row(keys, counts, hidden, policy)
-    got = disclosure._published_cells(keys, counts, hidden, policy, columns)
+    # As apply_suppression calls it: each distinct cell's count and whether it is hidden.
+    cells = disclosure._Cells(columns)
+    shut = np.array([k in hidden for k in cells.keys], dtype=bool)
+    try:
+        n = np.array([counts[k] for k in cells.keys], dtype=np.int64)
+    except OverflowError:
+        got = None  # apply_suppression's counts are then Python ints: row by row
+    else:
+        got = disclosure._published_columns(cells, n, shut, policy)
     if got is None:  # repeated keys, a count past int64 or no rows: row by row
         assert len(set(keys)) < len(keys) or huge or not keys
         return

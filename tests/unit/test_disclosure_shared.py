@@ -1,4 +1,4 @@
-"""What the suppression and the check share (the equations, their index, remembered while the
+"""What the suppression and the check share (the cells and their equations, remembered while the
 cells' keys are equal) never changes an answer: the check of other cells builds its own.
 
 `_reference_disclosure` is the frozen copy, with nothing remembered.
@@ -78,12 +78,15 @@ def test_check_after_suppression_identical(seed: int) -> None:
             assert _check(disclosure, v) == _check(ref, v)
 
 
-def _index(eqs: list[tuple[Any, list[Any]]]) -> dict[Any, list[int]]:
-    where: dict[Any, list[int]] = {}
-    for i, (t, ps) in enumerate(eqs):
-        for k in (t, *ps):
-            where.setdefault(k, []).append(i)
-    return where
+def _keys(columns: dict[str, list[str]]) -> list[Any]:
+    names = ("school", "cohort", "entry", "group", "category")
+    return list(zip(*(columns[c] for c in names), strict=True))
+
+
+def _equations(columns: dict[str, list[str]]) -> list[Any]:
+    """The remembered cells' equations (`_shared_cells`, as the suppression and check use them)."""
+    cells, eqs = disclosure._shared_cells(columns)
+    return cells.keyed(*eqs)
 
 
 def test_remembered_answers_follow_the_arguments() -> None:
@@ -92,20 +95,12 @@ def test_remembered_answers_follow_the_arguments() -> None:
     other.loc[0, "category"] = "Changed"
     for frame in (joint, other, other, joint):
         columns = {k: [str(v) for v in frame[k].tolist()] for k in disclosure.KEY_COLUMNS}
-        keys = disclosure._keys_of(columns)
-        eqs = disclosure._shared_equations(columns, keys)
-        assert eqs == ref.equations(frame)
-        assert disclosure._shared_links(keys, LINKS) == ref._link_equations(frame, LINKS)
-        assert disclosure._where_index(eqs) == _index(eqs)
+        assert _equations(columns) == ref.equations(frame)
+        assert disclosure._shared_links(_keys(columns), LINKS) == ref._link_equations(frame, LINKS)
     # Arguments changed after the call do not change what is remembered.
     columns = {k: [str(v) for v in joint[k].tolist()] for k in disclosure.KEY_COLUMNS}
     columns["category"][1] = "Other"
-    eqs = disclosure._shared_equations(columns, disclosure._keys_of(columns))  # computed
+    eqs = _equations(columns)  # computed
     columns["category"][1] = joint.loc[1, "category"]
     columns["category"][0] = "Changed"
-    keys = disclosure._keys_of(columns)
-    assert disclosure._shared_equations(columns, keys) == ref.equations(other) != eqs
-    eqs = list(eqs)
-    index = disclosure._where_index(eqs)
-    eqs.pop()
-    assert disclosure._where_index(eqs) == _index(eqs) != index
+    assert _equations(columns) == ref.equations(other) != eqs
