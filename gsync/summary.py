@@ -297,7 +297,7 @@ def summary_tables(
     Keys: "destinations" (by provider type, NEET and unknown included), "level3",
     "apprenticeship", "higher_education" (seed 000 section 5). Each is broken down by SEND,
     disadvantaged, EAL and looked-after against everyone else. Cohorts appear side by side, so
-    the same table carries the trend across cohorts (see `trend_view`).
+    the same table carries the trend across cohorts (see `_trend_rows`).
     """
     if entry not in ENTRIES:
         raise ValueError(f"unknown entry {entry!r}; expected one of {', '.join(ENTRIES)}")
@@ -444,26 +444,6 @@ def _summed(both: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.Serie
     return summed, pd.Series(base, index=summed.index)
 
 
-def trend_view(
-    table: pd.DataFrame,
-    *,
-    school: str,
-    entry: str,
-    group: str = ALL_GROUP,
-    value: str = "percent",
-) -> pd.DataFrame:
-    """Category x cohort view of one school's group (the trend across cohorts); Total left out."""
-    sel = table[
-        (table["school"] == school)
-        & (table["entry"] == entry)
-        & (table["group"] == group)
-        & (table["category"] != TOTAL)
-    ]
-    order = list(dict.fromkeys(sel["category"]))
-    view = sel.pivot(index="category", columns="cohort", values=value)
-    return view.reindex(order)[sorted(view.columns)]
-
-
 # --- Survey rounds (issue 11) --------------------------------------------------------------
 
 INTENDED_YES, INTENDED_NO = "Intended destination", "No intended destination"
@@ -490,31 +470,6 @@ class _Round(Protocol):
     def phase(self) -> str: ...
 
 
-def round_tables(
-    destinations: pd.DataFrame,
-    intentions: pd.DataFrame | None,
-    applications: pd.DataFrame | None,
-    rounds: Sequence[_Round],
-    *,
-    school: str | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Per school x cohort x round: pupils with an intended destination, with at least one
-    application, with an offer; and pupils whose plan changed on or after results day (unsuppressed).
-
-    Everything is as known by each round (that round and the phase's earlier ones in `rounds`
-    order), as gsync.risk reads it: "Not decided yet" is no intended destination; an application
-    is any Applications row with something in it, and its status is the one its latest round
-    gives it (same provider and course); offer and accepted are offers. A round appears for a
-    cohort once the cohort has an Intentions or Applications row for it; `results_change` (entry
-    `results_day`) once the cohort has any round row. Totals are the whole cohort, as in the
-    destination tables, and every table has the priority-group breakdowns.
-    """
-    frame = destinations
-    if school is not None:
-        frame = frame[_col(frame, "school") == school]
-    return _round_tables(_Pupils(frame), intentions, applications, rounds)
-
-
 def _key_texts(frame: pd.DataFrame) -> np.ndarray:
     """Each row's pupil key (stripped UPN and leaving year), each distinct pair joined once."""
     upn_codes, upns = _stripped_codes(_texts(frame, "upn"))
@@ -537,9 +492,20 @@ def _round_tables(
     applications: pd.DataFrame | None,
     rounds: Sequence[_Round],
 ) -> dict[str, pd.DataFrame]:
-    """`round_tables` on whole columns: pupils are matched by key with one hash lookup per
-    column, and each pupil's earliest round with an intended destination / application and
-    each round's offers are found with array operations."""
+    """Per school x cohort x round: pupils with an intended destination, with at least one
+    application, with an offer; and pupils whose plan changed on or after results day (unsuppressed).
+
+    Everything is as known by each round (that round and the phase's earlier ones in `rounds`
+    order), as gsync.risk reads it: "Not decided yet" is no intended destination; an application
+    is any Applications row with something in it, and its status is the one its latest round
+    gives it (same provider and course); offer and accepted are offers. A round appears for a
+    cohort once the cohort has an Intentions or Applications row for it; `results_change` (entry
+    `results_day`) once the cohort has any round row. Totals are the whole cohort, as in the
+    destination tables, and every table has the priority-group breakdowns.
+
+    On whole columns: pupils are matched by key with one hash lookup per column, and each pupil's
+    earliest round with an intended destination / application and each round's offers are found
+    with array operations."""
     from gsync.rounds import OFFER_STATUSES, UNDECIDED
 
     empty = pd.DataFrame(columns=TABLE_COLUMNS)
@@ -730,8 +696,8 @@ def _cells(values: list[Any]) -> list[str | int | float]:
 
 
 def _trend_rows(table: pd.DataFrame, entry: str) -> dict[str, list[list[str | int | float]]]:
-    """Per school, the chart block's category rows (`trend_view` of all pupils, each value as
-    `_cell`), from one pass over the table; a school with no such rows is left out. Cohorts
+    """Per school, the chart block's category rows (the category x cohort view of all pupils'
+    percentages, Total left out, each value as `_cell`), from one pass over the table; a school with no such rows is left out. Cohorts
     (the columns) are each school's sorted cohorts; a missing cell is NaN, as `pivot` gives."""
     sel = table[
         (table["entry"] == entry) & (table["group"] == ALL_GROUP) & (table["category"] != TOTAL)
@@ -774,7 +740,7 @@ def summary_tabs(
     Each tab starts with the chart block (category x cohort percentages of all pupils for the most
     advanced entry with data; see `chart_block`), then a blank row, then the long table. Given the
     Intentions / Applications frames and the rules' `rounds`, the long table also holds the round
-    tables (`round_tables`), suppressed together with the rest. Raises DisclosureError (nothing to
+    tables (`_round_tables`), suppressed together with the rest. Raises DisclosureError (nothing to
     write) if the disclosure check finds any breach. No pupils (a new trust): no tabs.
     """
     if destinations.empty:

@@ -14,14 +14,15 @@ from gsync.summary import (
     HE_YES,
     LEVEL3_NO,
     LEVEL3_YES,
+    _trend_rows,
     aggregate,
     chart_block,
     chart_spec,
     summary_tables,
     summary_tabs,
-    trend_view,
 )
 from gsync.taxonomy import load_taxonomy
+from tests.unit import _reference_summary as ref_summary
 
 TAX = load_taxonomy()
 ENTRY_COLS = ["current_intended", "intended", "actual_unvalidated", "actual_validated"]
@@ -167,11 +168,17 @@ def test_school_filter_cohorts_and_trend() -> None:
     t = summary_tables(frame, TAX, entry="intended", school="Northfield")["destinations"]
     assert set(t["school"]) == {"Northfield"}
     assert set(t["cohort"]) == {"2023 Y11", "2024 Y11"}
-    trend = trend_view(t, school="Northfield", entry="intended", value="count")
-    assert list(trend.columns) == ["2023 Y11", "2024 Y11"]
-    assert trend.loc["School sixth form"].tolist() == [3, 2]
-    assert trend.loc["Unknown / not captured"].tolist() == [0, 1]
-    assert TOTAL not in trend.index
+    # The trend the Summary tab's chart block shows (all pupils' percentages by cohort).
+    rows = _trend_rows(t, "intended")
+    assert list(rows) == ["Northfield"]
+    assert rows["Northfield"][0] == ["2023 Y11", "2024 Y11"]
+    trend = {r[0]: r[1:] for r in rows["Northfield"][1:]}
+    assert trend["School sixth form"] == [30.0, 20.0]
+    assert trend["Unknown / not captured"] == [0.0, 10.0]
+    assert TOTAL not in trend
+    # As the frozen trend view of the table, row for row.
+    view = ref_summary.trend_view(t, school="Northfield", entry="intended", value="percent")
+    assert rows["Northfield"][1:] == [[c, *view.loc[c].tolist()] for c in view.index]
 
 
 def test_aggregate_sums_schools_cell_by_cell() -> None:

@@ -22,7 +22,8 @@ from gsync.summary import (
     OFFER_YES,
     RESULTS_ENTRY,
     ROUND_TABLES,
-    round_tables,
+    _Pupils,
+    _round_tables,
     summary_tabs,
 )
 from gsync.taxonomy import load_taxonomy
@@ -162,7 +163,7 @@ def symbols(table: pd.DataFrame, entry: str, category: str, group: str = ALL_GRO
 
 
 def test_round_figures_by_hand() -> None:
-    t = round_tables(DEST, INTENTIONS, APPLICATIONS, Y11)
+    t = _round_tables(_Pupils(DEST), INTENTIONS, APPLICATIONS, Y11)
     assert set(t) == set(ROUND_TABLES)
     # Only the cohort with round rows; Y13's round has no Y13 rows.
     for table in t.values():
@@ -193,7 +194,7 @@ def test_round_figures_by_hand() -> None:
 
 
 def test_round_figures_by_priority_group() -> None:
-    t = round_tables(DEST, INTENTIONS, APPLICATIONS, Y11)
+    t = _round_tables(_Pupils(DEST), INTENTIONS, APPLICATIONS, Y11)
     # SEND is P2 alone: undecided in December, Sixth form in April.
     assert cell(t["round_intended"], "dec", INTENDED_YES, "SEND") == (0, 0.0)
     assert cell(t["round_intended"], "apr", INTENDED_YES, "SEND") == (1, 100.0)
@@ -212,8 +213,8 @@ def test_round_figures_by_priority_group() -> None:
 
 
 def test_no_round_rows_no_round_tables() -> None:
-    assert round_tables(DEST, None, None, Y11) == {}
-    assert round_tables(DEST, INTENTIONS.iloc[0:0], APPLICATIONS.iloc[0:0], Y11) == {}
+    assert _round_tables(_Pupils(DEST), None, None, Y11) == {}
+    assert _round_tables(_Pupils(DEST), INTENTIONS.iloc[0:0], APPLICATIONS.iloc[0:0], Y11) == {}
     # Without rounds the Summary tabs are exactly as before.
     big = pd.DataFrame([pupil(n) for n in range(1, 13)])
     plain = summary_tabs(big, TAX, POLICY)
@@ -303,7 +304,7 @@ def test_a_trust_of_two_schools_adds_the_round_figures_up() -> None:
 def test_a_pupil_text_in_a_round_table_is_caught() -> None:
     """The check compares tables with the round tabs' free text too (the sync refuses to write)."""
     dest, intents, apps = cohort(12)
-    t = round_tables(dest, intents, apps, RULES.rounds)
+    t = _round_tables(_Pupils(dest), intents, apps, RULES.rounds)
     leaky = t["round_applied"].copy()
     leaky.loc[0, "category"] = "Town College"  # an application's provider
     from gsync.summary import _checked_pupils
