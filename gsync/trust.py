@@ -155,7 +155,7 @@ def write_summary_tabs(
     Suppressed and disclosure-checked first: a breach raises DisclosureError and the sync writes
     nothing. Figures carry no timestamp, so an unchanged Destinations tab means no request.
     With the Intentions / Applications frames and the rules, the tabs carry the survey rounds'
-    figures too (gsync.summary.round_tables). Returns the tab titles.
+    figures too (gsync.summary._round_tables, through summary_tabs). Returns the tab titles.
     """
     taxonomy, policy = load_specs(config)
     tabs = summary_tabs(
