@@ -390,6 +390,9 @@ def plan_sync_many(
             counts[key] = counts.get(key, 0) + value
     frames = run.frames(tabs)
     memos = run.memos
+    # The memos refer to the run: let go of the run's rows when this returns, not at the next
+    # collection (the sync runs with the cyclic collector paused, gsync/batchgc.py).
+    run.memos = None
     return SyncPlan(
         tabs=frames,
         counts=counts,

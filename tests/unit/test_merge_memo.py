@@ -332,3 +332,26 @@ def test_digests_carried_over_equal_digests_taken_afresh(
         assert carried.ok
         for school in "xyz":
             assert carried.summary(school, keys) == fresh.summary(school, keys)
+
+
+def test_the_run_is_let_go_when_the_merge_returns(monkeypatch: Any) -> None:
+    """The sync pauses the cyclic collector: a cycle between the run and its memos would keep
+    every row of the run (the first night's 81k appended rows) alive until the next collection."""
+    import gc
+    import weakref
+
+    runs: list[Any] = []
+    made = merge._Run.__init__
+
+    def remember(self: Any, *args: Any) -> None:
+        made(self, *args)
+        runs.append(weakref.ref(self))
+
+    monkeypatch.setattr(merge._Run, "__init__", remember)
+    tabs, raw = _first(4)
+    gc.disable()
+    try:
+        _night(_copy(tabs), raw, LATER, {})
+        assert runs and all(r() is None for r in runs)
+    finally:
+        gc.enable()
