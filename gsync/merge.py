@@ -876,15 +876,21 @@ _SPACE = re.compile(r"\s")
 
 
 class _FrameCells:
-    """A merged frame's columns as object arrays (`mergememo.Cells`)."""
+    """A merged frame's columns as lists of cells (`mergememo.Cells`), each made once."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+        self._lists: dict[str, list[str]] = {}
 
     def column(self, key: str) -> list[str]:
-        if key not in self.frame.columns:
-            return [""] * len(self.frame)
-        return self.frame[key].to_numpy().tolist()
+        got = self._lists.get(key)
+        if got is None:
+            if key not in self.frame.columns:
+                got = [""] * len(self.frame)
+            else:
+                got = self.frame[key].to_numpy().tolist()
+            self._lists[key] = got
+        return got
 
 
 # The cells a school's merge reads or writes, per tab (its memo's fingerprint covers them).
