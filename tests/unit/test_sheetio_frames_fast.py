@@ -12,38 +12,19 @@ import math
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from gsync import sheetio as new_io
 from gsync.errors import GsyncError
 from tests.unit import _reference_sheetio as ref_io
-from tests.unit.test_sheetio_equivalence import _run_both
-
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
-
-
-@dataclass(frozen=True)
-class Col:
-    key: str
-    header: str
-    owner: str = "sync"
-
-
-@dataclass(frozen=True)
-class Tab:
-    key: str
-    title: str
-    columns: tuple[Col, ...]
-
+from tests.unit.test_sheetio_equivalence import SEEDS, SETTINGS, Col, Tab, _run_both
 
 PEOPLE = Tab(
     "people",
