@@ -30,7 +30,6 @@ from typing import Any, Protocol, overload
 import numpy as np
 import pandas as pd
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
-from pandas._libs.lib import to_object_array  # list of lists -> 2-D object array
 from pandas.api.types import infer_dtype
 
 from gsync import writebatch
@@ -39,6 +38,22 @@ from gsync.google.clients import http_status, translate
 from gsync.workspace import Workspace
 
 log = logging.getLogger("gsync.sheetio")
+
+try:  # pandas' C conversion of a list of lists to a 2-D object array (not public API)
+    from pandas._libs.lib import to_object_array as _pandas_rows
+except ImportError:  # pragma: no cover - a pandas without it: numpy's, slower, same array
+    _pandas_rows = None
+
+
+def _object_rows(rows: list[list[Any]], width: int) -> np.ndarray:
+    """`rows` (each `width` long) as a 2-D object array of the very objects."""
+    if _pandas_rows is not None:
+        return _pandas_rows(rows, width)
+    out = np.empty((len(rows), width), dtype=object)
+    for i, row in enumerate(rows):
+        out[i, :] = row
+    return out
+
 
 STATE_TAB = "_gsync_state"
 READ_FIELDS = (
@@ -246,7 +261,7 @@ def _object_block(body: Sequence[list[str]], positions: list[int]) -> np.ndarray
             r if len(r) == width else (r + [""] * (width - len(r)) if len(r) < width else r[:width])
             for r in body[lo : lo + _BLOCK_ROWS]
         ]
-        block = to_object_array(rows, width)  # (rows, width): every row is that wide
+        block = _object_rows(rows, width)  # (rows, width): every row is that wide
         out[:, lo : lo + len(rows)] = block.T if every else block[:, positions].T
     return out
 

@@ -295,3 +295,16 @@ def test_sorted_runs_are_runs() -> None:
     for _ in range(500):
         indexes = sorted(rng.sample(range(80), rng.randint(0, 40)))
         assert new_io._sorted_runs(indexes) == ref_io._runs(indexes)
+
+
+@SETTINGS
+@given(seed=SEEDS)
+def test_tab_frame_without_pandas_row_conversion_reads_the_same_frame(seed: int) -> None:
+    """The fallback for a pandas without its (private) list-of-lists conversion."""
+    grid = _grid(random.Random(seed))
+    saved = new_io._pandas_rows
+    new_io._pandas_rows = None
+    try:
+        _assert_same_frames(grid)
+    finally:
+        new_io._pandas_rows = saved
