@@ -755,7 +755,7 @@ class _Memos:
         self.stored = stored
         self.conflicts: dict[str, set[mergememo.Conflict]] = {}
         self.reused: dict[str, int] = {}
-        tables = self._tables()
+        self.tables = tables = self._tables()  # name -> (table, the cells digested)
         self.context = mergememo.context(key, {name: t.columns for name, (t, _) in tables.items()})
         # What the memo vouches for holds only while each key names one row: one pupil per
         # (upn, leaving year), also as a Sustained row's key reads it; one row per response or
@@ -802,14 +802,14 @@ class _Memos:
 
     def _fingerprint(self, school: str, digests: Mapping[str, mergememo.Digests]) -> str:
         parts = []
-        for name, (_, keys) in self._tables().items():
+        for name, (_, keys) in self.tables.items():
             parts.append(digests[name].summary("" if name == "sustained" else school, keys))
         return mergememo.fingerprint(self.context, parts)
 
     def prior(self, school: str) -> mergememo.SchoolMemo | None:
         """The school's memo, if its rows are as it says and no school before it in this run
         wrote into them; else None (merged in full)."""
-        if not self.usable or any(school in t.written for t, _ in self._tables().values()):
+        if not self.usable or any(school in t.written for t, _ in self.tables.values()):
             return None
         memo = mergememo.loads(self.stored.get(school, ""))
         if memo is None or memo.fingerprint != self.fingerprints.get(school):
@@ -823,7 +823,7 @@ class _Memos:
         out_frames = {"dest": "destinations", "log": "responses", "exc": "exceptions",
                       "sustained": SUSTAINED_TAB}  # fmt: skip
         after: dict[str, mergememo.Digests] = {}
-        for name, (table, keys) in self._tables().items():
+        for name, (table, keys) in self.tables.items():
             cells = _FrameCells(frames[out_frames[name]])
             if not self.read:  # nothing digested as read: the frames left, afresh
                 after[name] = mergememo.Digests()
