@@ -458,22 +458,68 @@ def _rows_equal(old: Sequence[Sequence[str]], new: Sequence[Sequence[Any]]) -> b
     return True
 
 
+#: The cells `_changed_rows` compares a row at a time as texts: exactly these types (not bool,
+#: which equals 1, nor subclasses, whose == or str may be their own).
+_PLAIN_CELLS = frozenset((str, int, float))
+_TEXT_CELLS = frozenset((str,))
+#: Ints shown as `str(n)`: below this, float(n) cannot overflow (and str(n) is allowed).
+_SHOWN_INT_LIMIT = 10**300
+
+
+class _Shown(dict[Any, Any]):
+    """A text or finite number -> a text `_same_cell` finds the same as it: the text itself, an
+    int's str, an integral float's as an int's (0.0 -> "0", as the sheet shows it), another
+    float's repr; a number without one (NaN, inf, a huge int) -> itself, which equals no text.
+
+    Keyed by value, so 1 and 1.0 share an entry: its text is a valid one for both (float(text)
+    is the number exactly). Only for cells of exactly str, int or float (`_PLAIN_CELLS`)."""
+
+    def __missing__(self, value: Any) -> Any:
+        shown = value
+        kind = type(value)
+        if kind is int:
+            if -_SHOWN_INT_LIMIT < value < _SHOWN_INT_LIMIT:
+                shown = str(value)
+        elif kind is float and math.isfinite(value):
+            shown = str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+        self[value] = shown
+        return shown
+
+
 def _changed_rows(old: Sequence[Sequence[str]], rows: Sequence[Sequence[Any]]) -> list[int]:
     """The rows i that `_rows_equal` finds changed: `[i for i in range(max(len(old), len(rows)))
     if not _rows_equal(old[i : i + 1] or [[]], rows[i : i + 1] or [[]])]`.
 
-    A row of text only that equals the row read (one list comparison) is unchanged; other rows
-    are compared cell by cell as `_rows_equal` does (`_row_same`), with the verdicts of
-    `_same_cell` on a text read and an int or float kept by (type, text, number), as a tab's
-    numbers repeat (issue 7: a 100k trust's 21 Summary tabs of 2,391 rows, 100k cells of numbers
-    with 1,425 distinct pairs).
+    When every cell of `rows` is exactly a str, int or float (a derived tab) and every cell of
+    `old` text (a read), a row is unchanged if it equals the row read as one list comparison,
+    its numbers replaced by a text `_same_cell` accepts for them (`_Shown`: "12" for 12, "0" for
+    0.0) and any cells beyond the row read "". Other rows (and every row of a tab with other
+    cells, unless it is text only and equal) are compared cell by cell as `_rows_equal` does
+    (`_row_same`), with the verdicts of `_same_cell` on a text read and an int or float kept by
+    (type, text, number), as a tab's numbers repeat (issue 7: a 100k trust's 21 Summary tabs of
+    2,391 rows, 100k cells of numbers with 1,425 distinct pairs; its Risk tab of 33k rows, each
+    a cell "" longer than the row read).
     """
+    kinds = set(map(type, chain.from_iterable(rows)))
+    plain = kinds <= _PLAIN_CELLS
+    show: Callable[[Any], Any] | None = None
+    if plain and not kinds <= _TEXT_CELLS:  # numbers: compared as `_Shown` texts, to a read
+        show = _Shown().__getitem__
+        plain = set(map(type, chain.from_iterable(old))) <= _TEXT_CELLS
     verdicts: dict[tuple[type, str, Any], bool] = {}
     changed: list[int] = []
     for i, (o, n) in enumerate(zip(old, rows, strict=False)):
-        if len(o) == len(n):
+        if plain:
+            shown = n if show is None else [*map(show, n)]
+            width = len(o)
+            if width == len(shown):
+                if o == shown:
+                    continue
+            elif width < len(shown) and o == shown[:width] and not any(shown[width:]):
+                continue
+        elif len(o) == len(n):
             try:
-                if o == n and set(map(type, n)) <= {str}:
+                if o == n and set(map(type, n)) <= _TEXT_CELLS:
                     continue
             except Exception:  # a cell that is no text and refuses ==: compared below
                 pass
