@@ -658,36 +658,77 @@ def _pinned_remembered(a: np.ndarray) -> list[int]:
 def _pinned_columns(a: np.ndarray) -> list[int]:
     """Columns i with e_i in the row space of `a`: the unknowns A x = b fixes uniquely.
 
-    Gauss-Jordan elimination with partial pivoting, in elementwise numpy (no threaded BLAS call:
-    the nightly job shares small machines). In the reduced form, a pivot column is pinned when its
-    row has no entry left in any free column.
+    Gauss-Jordan elimination with partial pivoting (no threaded BLAS call: the nightly job
+    shares small machines). In the reduced form, a pivot column is pinned when its row has no
+    entry left in any free column.
+
+    The matrix is sparse, so each row is kept as a dict of its non-zero entries and each column
+    as the set of rows holding one: the same float operations as on the dense matrix (a pivot
+    row divided by its pivot, x - t * y at each of the pivot row's non-zero columns of each row
+    with |t| > 1e-12), in the same order, on the entries that are not zero (elsewhere x - t * 0
+    is x). A row's position is tracked for the swaps, so the pivot is the first row (in the
+    dense matrix's order) holding the column's largest magnitude, as `np.argmax` finds it.
     """
-    m = a.astype(float).copy()
-    rows, cols = m.shape
+    n_rows, n_cols = a.shape
+    rows: list[dict[int, float]] = [{} for _ in range(n_rows)]
+    in_col: list[set[int]] = [set() for _ in range(n_cols)]
+    nz_rows, nz_cols = np.nonzero(a)
+    values = np.asarray(a, dtype=float)[nz_rows, nz_cols].tolist()
+    for i, j, v in zip(nz_rows.tolist(), nz_cols.tolist(), values, strict=True):
+        rows[i][j] = v
+        in_col[j].add(i)
+    pos = list(range(n_rows))  # each row's place in the dense matrix
+    at = list(range(n_rows))  # the row at each place
     pivots: list[tuple[int, int]] = []
     r = 0
-    for c in range(cols):
-        if r >= rows:
+    for c in range(n_cols):
+        if r >= n_rows:
             break
-        p = r + int(np.argmax(np.abs(m[r:, c])))
-        if abs(m[p, c]) < 1e-9:
+        best, best_v, best_pos = -1, 0.0, n_rows
+        for i in in_col[c]:
+            p = pos[i]
+            if p >= r:
+                v = abs(rows[i][c])
+                if v > best_v or (v == best_v and p < best_pos):
+                    best, best_v, best_pos = i, v, p
+        if best_v < 1e-9:  # (also when no row at or below r holds the column)
             continue
-        m[[r, p]] = m[[p, r]]
-        m[r] /= m[r, c]
-        # The matrix is sparse: only rows with an entry in this column need updating.
-        touched = np.nonzero(np.abs(m[:, c]) > 1e-12)[0]
-        touched = touched[touched != r]
-        if touched.size:
-            # Only the pivot row's non-zero columns change (elsewhere x - t * 0 is x).
-            nz = np.flatnonzero(m[r])
-            m[np.ix_(touched, nz)] -= np.outer(m[touched, c], m[r, nz])
-        pivots.append((r, c))
+        other = at[r]
+        at[r], at[best_pos] = best, other
+        pos[best], pos[other] = r, best_pos
+        row = rows[best]
+        pivot = row[c]
+        for j in list(row):
+            x = row[j] / pivot
+            if x == 0.0:
+                del row[j]
+                in_col[j].discard(best)
+            else:
+                row[j] = x
+        entries = list(row.items())
+        for t in [t for t in in_col[c] if t != best and abs(rows[t][c]) > 1e-12]:
+            target = rows[t]
+            factor = target[c]
+            for j, v in entries:
+                x = target.get(j, 0.0) - factor * v
+                if x == 0.0:
+                    if j in target:
+                        del target[j]
+                        in_col[j].discard(t)
+                else:
+                    if j not in target:
+                        in_col[j].add(t)
+                    target[j] = x
+        pivots.append((best, c))
         r += 1
     pivot_cols = {c for _, c in pivots}
-    free = [c for c in range(cols) if c not in pivot_cols]
-    if not free:
+    if len(pivot_cols) == n_cols:
         return sorted(pivot_cols)
-    return [c for row, c in pivots if np.abs(m[row, free]).max() < 1e-7]
+    return [
+        c
+        for i, c in pivots
+        if all(abs(v) < 1e-7 for j, v in rows[i].items() if j not in pivot_cols)
+    ]
 
 
 # --- suppression ---------------------------------------------------------------------------
