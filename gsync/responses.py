@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from gsync.roster import parse_date
 
@@ -93,11 +94,48 @@ def normalise_phone(text: str) -> tuple[str, bool]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
 
 
+# The usual shape of an address, which `plain_email` judges without `email-validator`: an ASCII
+# dot-atom local part of at most 64 characters, then LDH labels of at most 63 characters each
+# (none holding "--", so no Punycode and no R-LDH label), the last one ending with a letter.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_PLAIN_EMAIL = re.compile(
+    rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"((?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]))"
+)
+# The last labels of email-validator's special-use names (which it rejects with their subdomains).
+_SPECIAL_TLDS = frozenset(d.rpartition(".")[2].lower() for d in SPECIAL_USE_DOMAIN_NAMES)
+_CASELESS_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+
+
+def plain_email(value: str) -> str | None:
+    """`validate_email(value, check_deliverability=False).normalized` for an address of the usual
+    shape (see `_PLAIN_EMAIL`) that is not special-use; None for anything else, which is left to
+    `email-validator`. The domain is lower-cased (as UTS-46 maps ASCII), and so is an RFC 2142
+    mailbox name ("Info" -> "info")."""
+    if len(value) > 254:
+        return None
+    got = _PLAIN_EMAIL.fullmatch(value)
+    if got is None:
+        return None
+    local, domain, tld = got.groups()
+    if len(local) > 64 or len(domain) > 253 or "--" in domain:
+        return None
+    if tld.lower() in _SPECIAL_TLDS:
+        return None
+    if local.lower() in _CASELESS_MAILBOXES:
+        local = local.lower()
+    return f"{local}@{domain.lower()}"
+
+
 def normalise_email(text: str) -> tuple[str, bool]:
     """(normalised address, True) if it is a syntactically valid address; else (text, False)."""
     value = str(text).strip()
     if not value:
         return "", True
+    plain = plain_email(value)
+    if plain is not None:
+        return plain, True
     try:
         return validate_email(value, check_deliverability=False).normalized, True
     except EmailNotValidError:
@@ -233,80 +271,137 @@ def normalise_response(
     memo: Memo | None = None,
 ) -> dict[str, str]:
     """One FormResponse -> one normalised row (see the module docstring)."""
-    items = [(key, qid) for key, qid in question_map.items() if key in FORM_KEYS]
-    return _normalise(response, items, destination_options, memo or Memo())
+    return _normalise(response, _slots(question_map), destination_options, memo or Memo())
+
+
+_SLOT = {key: i for i, key in enumerate(FORM_KEYS)}
+_TRUNCATED = tuple(f"truncated_{key}" for key in FORM_KEYS)
+
+
+def _slots(question_map: Mapping[str, str]) -> list[tuple[int, str]]:
+    """The form's Form A questions in `question_map`'s order: (position in FORM_KEYS, question id)."""
+    return [(_SLOT[key], qid) for key, qid in question_map.items() if key in _SLOT]
 
 
 def _normalise(
     response: Mapping[str, Any],
-    items: list[tuple[str, str]],
+    slots: list[tuple[int, str]],
     destination_options: Collection[str],
     memo: Memo,
     last_submitted: str | None = None,
 ) -> dict[str, str]:
-    """`last_submitted`: `timestamp` of the response's last-submitted (else creation) time, when
-    the caller has it."""
+    """`slots`: `_slots(question_map)`. `last_submitted`: `timestamp` of the response's
+    last-submitted (else creation) time, when the caller has it."""
     issues: list[str] = []
     answers = response.get("answers") or {}
-    raw: dict[str, str] = {}
-    for key, qid in items:
+    # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each cut
+    # to a cell's size (a "truncated_" issue, in the map's order).
+    texts = ["", "", "", "", "", "", "", "", "", "", "", ""]
+    for slot, qid in slots:
         answer = answers.get(qid)
         # `_answer_text`'s first case inline (one text answer, the usual shape).
         if type(answer) is dict:
-            texts = answer.get("textAnswers")
-            if type(texts) is dict:
-                values = texts.get("answers")
+            got = answer.get("textAnswers")
+            if type(got) is dict:
+                values = got.get("answers")
                 if type(values) is list and len(values) == 1 and type(values[0]) is dict:
-                    raw[key] = str(values[0].get("value", ""))
-                    continue
-        raw[key] = _answer_text(answer)
-    for key, value in list(raw.items()):
-        if len(value) > MAX_CHARS:
-            raw[key] = value[:MAX_CHARS]
-            issues.append(f"truncated_{key}")
-    row: dict[str, str] = dict.fromkeys(RESPONSE_COLUMNS, "")
-    row["response_id"] = str(response.get("responseId", ""))
-    created = response.get("createTime", "")
-    row["created"] = timestamp(created)
+                    text = values[0].get("value", "")
+                    if type(text) is not str:
+                        text = str(text)
+                else:
+                    text = _answer_text(answer)
+            else:
+                text = _answer_text(answer)
+        else:
+            text = _answer_text(answer)
+        if len(text) > MAX_CHARS:
+            text = text[:MAX_CHARS]
+            issues.append(_TRUNCATED[slot])
+        texts[slot] = text
+    (
+        full_name,
+        date_of_birth,
+        leaving_year,
+        personal_email,
+        telephone,
+        destination,
+        course,
+        level,
+        provider,
+        start_date,
+        duration,
+        consent,
+    ) = texts
+    created = timestamp(response.get("createTime", ""))
     if last_submitted is None:
         last = response.get("lastSubmittedTime")
-        last_submitted = timestamp(last) if last else row["created"]
-    row["last_submitted"] = last_submitted
-    row["respondent_email"] = str(response.get("respondentEmail", "") or "").strip()
-    for key in ("course", "level", "provider", "duration"):
-        row[key] = str(raw.get(key, "")).strip()
-    row["full_name"] = collapse(raw.get("full_name", ""))
-    if not row["full_name"]:
+        last_submitted = timestamp(last) if last else created
+    full_name = " ".join(full_name.split())  # `collapse`
+    if not full_name:
         issues.append("missing_name")
-    for key in ("date_of_birth", "start_date"):
-        row[key], ok = memo.date(raw.get(key, ""))
-        if not ok:
-            issues.append(f"bad_{key}")
-    if not row["date_of_birth"]:
+    got = memo.dates.get(date_of_birth)
+    if got is None:
+        got = memo.date(date_of_birth)
+    date_of_birth, dob_ok = got
+    if not dob_ok:
+        issues.append("bad_date_of_birth")
+    got = memo.dates.get(start_date)
+    if got is None:
+        got = memo.date(start_date)
+    start_date, ok = got
+    if not ok:
+        issues.append("bad_start_date")
+    if not date_of_birth:
         issues.append("missing_date_of_birth")
-    elif "bad_date_of_birth" not in issues and row["date_of_birth"] > (
-        row["last_submitted"][:10] or row["date_of_birth"]
-    ):
+    elif dob_ok and date_of_birth > (last_submitted[:10] or date_of_birth):
         issues.append("future_date_of_birth")  # born after submitting: a typo staff must check
-    row["leaving_year"], ok = memo.year(raw.get("leaving_year", ""))
+    got = memo.years.get(leaving_year)
+    if got is None:
+        got = memo.year(leaving_year)
+    leaving_year, ok = got
     if not ok:
         issues.append("bad_leaving_year")
-    row["telephone"], ok = memo.phone(raw.get("telephone", ""))
+    got = memo.phones.get(telephone)
+    if got is None:
+        got = memo.phone(telephone)
+    telephone, ok = got
     if not ok:
         issues.append("bad_telephone")
-    row["personal_email"], ok = memo.email(raw.get("personal_email", ""))
+    got = memo.emails.get(personal_email)
+    if got is None:
+        got = memo.email(personal_email)
+    personal_email, ok = got
     if not ok:
         issues.append("bad_personal_email")
-    destination = str(raw.get("destination", "")).strip()
+    destination = destination.strip()
+    other = ""
     if destination and destination not in destination_options:
-        row["destination"], row["destination_other"] = OTHER, destination
-    else:
-        row["destination"] = destination
-    row["consent"] = memo.consent(raw.get("consent", ""))
-    if not row["consent"]:
+        destination, other = OTHER, destination
+    verdict = memo.consents.get(consent)
+    if verdict is None:
+        verdict = memo.consent(consent)
+    if not verdict:
         issues.append("missing_consent")
-    row["issues"] = " ".join(issues)
-    return row
+    return {
+        "response_id": str(response.get("responseId", "")),
+        "created": created,
+        "last_submitted": last_submitted,
+        "respondent_email": str(response.get("respondentEmail", "") or "").strip(),
+        "full_name": full_name,
+        "date_of_birth": date_of_birth,
+        "leaving_year": leaving_year,
+        "personal_email": personal_email,
+        "telephone": telephone,
+        "destination": destination,
+        "destination_other": other,
+        "course": course.strip(),
+        "level": level.strip(),
+        "provider": provider.strip(),
+        "start_date": start_date,
+        "duration": duration.strip(),
+        "consent": verdict,
+        "issues": " ".join(issues),
+    }
 
 
 def normalise_rows(
@@ -326,11 +421,12 @@ def normalise_rows(
         held = latest.get(rid)
         if held is None or when >= held[0]:
             latest[rid] = (when, response)
-    items = [(key, qid) for key, qid in question_map.items() if key in FORM_KEYS]
+    # Each row's (last_submitted, response_id) is its (when, rid), distinct by rid: ordering the
+    # responses first orders the rows as sorting them would.
+    ordered = sorted(latest.items(), key=lambda item: (item[1][0], item[0]))
+    slots = _slots(question_map)
     memo = memo or Memo()
-    rows = [_normalise(r, items, destination_options, memo, when) for when, r in latest.values()]
-    rows.sort(key=lambda r: (r["last_submitted"], r["response_id"]))
-    return rows
+    return [_normalise(r, slots, destination_options, memo, when) for _, (when, r) in ordered]
 
 
 def normalise_responses(
