@@ -599,6 +599,27 @@ def _shared_links(keys: list[CellKey], links: list[Link]) -> list[tuple[CellKey,
     return cast(list[tuple[CellKey, list[CellKey]]], eqs)
 
 
+def _settle(
+    cells: _Cells, eqs: tuple[np.ndarray, np.ndarray], link_ids: Any, hidden: np.ndarray
+) -> None:
+    """Remember that with the equations `eqs` and `link_ids` (and no other) over `cells`, no
+    cell is determined when the cells `hidden` (ascending numbers) are: the secondary
+    suppression stops only there (`_System.determined` found none)."""
+    _LAST["settled"] = ((cells, eqs, link_ids), hidden.copy())
+
+
+def _settled(
+    cells: _Cells, eqs: tuple[np.ndarray, np.ndarray], link_ids: Any, hidden: np.ndarray
+) -> bool:
+    """Whether the last suppression settled these very equations (the remembered objects
+    themselves) with exactly these cells hidden (ascending numbers): then none is determined."""
+    last = _LAST.get("settled")
+    if last is None:
+        return False
+    (c, e, links), done = last
+    return c is cells and e is eqs and links is link_ids and np.array_equal(done, hidden)
+
+
 def _numbered(
     cells: _Cells, eqs: list[tuple[CellKey, list[CellKey]]]
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[CellKey]]:
@@ -845,9 +866,8 @@ def apply_suppression(
         ranks = _cost_ranks(cells, n)
         block: list[int] = cells.block.tolist()
         extra, outside = _numbered(cells, _extra or [])
-        system = _System(
-            *_joined(eqs, _shared_link_ids(cells, _links), extra), cells.m + len(outside)
-        )
+        link_ids = _shared_link_ids(cells, _links)
+        system = _System(*_joined(eqs, link_ids, extra), cells.m + len(outside))
         cost: list[int] | Callable[[int], int] = ranks
         if outside:  # cells no row holds: hiding one needs its count (KeyError, as by key)
 
@@ -858,6 +878,8 @@ def apply_suppression(
 
             block += [-1] * len(outside)
         hidden = _secondary_cells(system, hidden.tolist(), cost, block)
+        if not len(extra[1]) and not outside:
+            _settle(cells, eqs, link_ids, hidden)
     shut = np.zeros(cells.m, dtype=bool)
     shut[hidden] = True
     fast = _published_columns(cells, n, shut, policy)
@@ -1268,10 +1290,16 @@ def check_disclosure(
         )
     if joint is not None:
         shut = np.array([isinstance(n, str) for n in joint["count"].tolist()], dtype=bool)
-        system = _System(*_joined(eqs, _shared_link_ids(table_cells, links)), table_cells.m)
-        for i in np.unique(table_cells.cell[shut]).tolist():
-            system.hide(i)
-        for i in sorted(system.determined()):
+        link_ids = _shared_link_ids(table_cells, links)
+        hidden = np.unique(table_cells.cell[shut])
+        found: set[int] = set()
+        # The tables as the suppression left them: it stopped where no hidden cell is determined.
+        if not _settled(table_cells, eqs, link_ids, hidden):
+            system = _System(*_joined(eqs, link_ids), table_cells.m)
+            for i in hidden.tolist():
+                system.hide(i)
+            found = system.determined()
+        for i in sorted(found):
             k = table_cells.keys[i]
             name, _, entry = k[2].partition(_SEP)
             breaches.append(
