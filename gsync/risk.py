@@ -167,7 +167,12 @@ def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     """`_text` of every cell of a column (or of the cells at positions `rows`), each distinct
     value converted once (text columns, blanks as NaN / None allowed); other columns cell by cell
     (1 and 1.0 must not be merged). The way is chosen on the whole column, so a cell's text does
-    not depend on which rows are read."""
+    not depend on which rows are read (rows whose cells are all text: stripped, the same texts
+    either way, `_text_cells`)."""
+    if rows is not None:
+        picked = _text_cells(series, rows)
+        if picked is not None:
+            return [v.strip() for v in picked.tolist()]
     values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
@@ -190,9 +195,32 @@ def _kind(series: pd.Series) -> tuple[np.ndarray, str, bool]:
     return values, kind, cell_by_cell
 
 
+def _text_cells(series: pd.Series, rows: np.ndarray) -> np.ndarray | None:
+    """The column's cells at `rows` if every one is text (`infer_dtype` "string"), else None.
+
+    Their texts are then their stripped selves whichever way `_texts` would read the whole
+    column (each stripped; `_text` of each; each distinct value's `str` stripped, equal values
+    merged), so the other cells need not be looked at (issue 7: `_kind` of a 100k column for
+    the 33k pupils listed). A subclass of str whose strip, str or == is its own is no text a
+    frame read from the sheet holds."""
+    values = series.to_numpy(dtype=object)[rows]
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    return None
+
+
 def _code(series: pd.Series, rows: np.ndarray | None = None) -> _Coded:
     """`_texts(series, rows)` as codes and distinct texts: a text column's distinct values are
-    each stripped once (values that strip to the same text merged); others cell by cell."""
+    each stripped once (values that strip to the same text merged); others cell by cell.
+
+    At `rows` that are all text (`_text_cells`), as for a text column: the same codes and texts
+    as the whole column's way, but for a "" last among the texts that no cell may have (a column
+    read cell by cell lists only the texts found), which is never looked up."""
+    if rows is not None:
+        picked = _text_cells(series, rows)
+        if picked is not None:
+            codes, uniques = pd.factorize(picked)
+            return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
     values, _kind_name, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
@@ -358,7 +386,7 @@ def _assess(
     blank: _Coded = (np.zeros(n, dtype=np.intp), [""])
     year_codes, year_texts = coded("leaving_year") or blank
     if table is not None and "upn" in table.names:
-        keep = np.array(table.column("upn"), dtype=object) != ""
+        keep = np.fromiter(map(bool, table.column("upn")), dtype=bool, count=n)  # text != ""
     else:
         upn_codes, upn_texts = coded("upn") or blank
         keep = np.array([u != "" for u in upn_texts], dtype=bool)[upn_codes]
