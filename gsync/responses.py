@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,116 +292,140 @@ def _normalise(
 ) -> dict[str, str]:
     """`slots`: `_slots(question_map)`. `last_submitted`: `timestamp` of the response's
     last-submitted (else creation) time, when the caller has it."""
-    issues: list[str] = []
-    answers = response.get("answers") or {}
-    # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each cut
-    # to a cell's size (a "truncated_" issue, in the map's order).
-    texts = ["", "", "", "", "", "", "", "", "", "", "", ""]
-    for slot, qid in slots:
-        answer = answers.get(qid)
-        # `_answer_text`'s first case inline (one text answer, the usual shape).
-        if type(answer) is dict:
-            got = answer.get("textAnswers")
-            if type(got) is dict:
-                values = got.get("answers")
-                if type(values) is list and len(values) == 1 and type(values[0]) is dict:
-                    text = values[0].get("value", "")
-                    if type(text) is not str:
-                        text = str(text)
+    return _normalise_all([(last_submitted, response)], slots, destination_options, memo)[0]
+
+
+def _normalise_all(
+    responses: Iterable[tuple[str | None, Mapping[str, Any]]],
+    slots: list[tuple[int, str]],
+    destination_options: Collection[str],
+    memo: Memo,
+) -> list[dict[str, str]]:
+    """`_normalise` of each (last_submitted, response), in order, in one loop."""
+    dates, years, phones, emails, consents = (
+        memo.dates,
+        memo.years,
+        memo.phones,
+        memo.emails,
+        memo.consents,
+    )
+    answer_text, truncated, stamp = _answer_text, _TRUNCATED, timestamp
+    rows: list[dict[str, str]] = []
+    append = rows.append
+    for last_submitted, response in responses:
+        issues: list[str] = []
+        answers = response.get("answers") or {}
+        # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each
+        # cut to a cell's size (a "truncated_" issue, in the map's order).
+        texts = ["", "", "", "", "", "", "", "", "", "", "", ""]
+        for slot, qid in slots:
+            answer = answers.get(qid)
+            # `_answer_text`'s first case inline (one text answer, the usual shape).
+            if type(answer) is dict:
+                got = answer.get("textAnswers")
+                if type(got) is dict:
+                    values = got.get("answers")
+                    if type(values) is list and len(values) == 1 and type(values[0]) is dict:
+                        text = values[0].get("value", "")
+                        if type(text) is not str:
+                            text = str(text)
+                    else:
+                        text = answer_text(answer)
                 else:
-                    text = _answer_text(answer)
+                    text = answer_text(answer)
             else:
-                text = _answer_text(answer)
-        else:
-            text = _answer_text(answer)
-        if len(text) > MAX_CHARS:
-            text = text[:MAX_CHARS]
-            issues.append(_TRUNCATED[slot])
-        texts[slot] = text
-    (
-        full_name,
-        date_of_birth,
-        leaving_year,
-        personal_email,
-        telephone,
-        destination,
-        course,
-        level,
-        provider,
-        start_date,
-        duration,
-        consent,
-    ) = texts
-    created = timestamp(response.get("createTime", ""))
-    if last_submitted is None:
-        last = response.get("lastSubmittedTime")
-        last_submitted = timestamp(last) if last else created
-    full_name = " ".join(full_name.split())  # `collapse`
-    if not full_name:
-        issues.append("missing_name")
-    got = memo.dates.get(date_of_birth)
-    if got is None:
-        got = memo.date(date_of_birth)
-    date_of_birth, dob_ok = got
-    if not dob_ok:
-        issues.append("bad_date_of_birth")
-    got = memo.dates.get(start_date)
-    if got is None:
-        got = memo.date(start_date)
-    start_date, ok = got
-    if not ok:
-        issues.append("bad_start_date")
-    if not date_of_birth:
-        issues.append("missing_date_of_birth")
-    elif dob_ok and date_of_birth > (last_submitted[:10] or date_of_birth):
-        issues.append("future_date_of_birth")  # born after submitting: a typo staff must check
-    got = memo.years.get(leaving_year)
-    if got is None:
-        got = memo.year(leaving_year)
-    leaving_year, ok = got
-    if not ok:
-        issues.append("bad_leaving_year")
-    got = memo.phones.get(telephone)
-    if got is None:
-        got = memo.phone(telephone)
-    telephone, ok = got
-    if not ok:
-        issues.append("bad_telephone")
-    got = memo.emails.get(personal_email)
-    if got is None:
-        got = memo.email(personal_email)
-    personal_email, ok = got
-    if not ok:
-        issues.append("bad_personal_email")
-    destination = destination.strip()
-    other = ""
-    if destination and destination not in destination_options:
-        destination, other = OTHER, destination
-    verdict = memo.consents.get(consent)
-    if verdict is None:
-        verdict = memo.consent(consent)
-    if not verdict:
-        issues.append("missing_consent")
-    return {
-        "response_id": str(response.get("responseId", "")),
-        "created": created,
-        "last_submitted": last_submitted,
-        "respondent_email": str(response.get("respondentEmail", "") or "").strip(),
-        "full_name": full_name,
-        "date_of_birth": date_of_birth,
-        "leaving_year": leaving_year,
-        "personal_email": personal_email,
-        "telephone": telephone,
-        "destination": destination,
-        "destination_other": other,
-        "course": course.strip(),
-        "level": level.strip(),
-        "provider": provider.strip(),
-        "start_date": start_date,
-        "duration": duration.strip(),
-        "consent": verdict,
-        "issues": " ".join(issues),
-    }
+                text = answer_text(answer)
+            if len(text) > MAX_CHARS:
+                text = text[:MAX_CHARS]
+                issues.append(truncated[slot])
+            texts[slot] = text
+        (
+            full_name,
+            date_of_birth,
+            leaving_year,
+            personal_email,
+            telephone,
+            destination,
+            course,
+            level,
+            provider,
+            start_date,
+            duration,
+            consent,
+        ) = texts
+        created = stamp(response.get("createTime", ""))
+        if last_submitted is None:
+            last = response.get("lastSubmittedTime")
+            last_submitted = stamp(last) if last else created
+        full_name = " ".join(full_name.split())  # `collapse`
+        if not full_name:
+            issues.append("missing_name")
+        got = dates.get(date_of_birth)
+        if got is None:
+            got = memo.date(date_of_birth)
+        date_of_birth, dob_ok = got
+        if not dob_ok:
+            issues.append("bad_date_of_birth")
+        got = dates.get(start_date)
+        if got is None:
+            got = memo.date(start_date)
+        start_date, ok = got
+        if not ok:
+            issues.append("bad_start_date")
+        if not date_of_birth:
+            issues.append("missing_date_of_birth")
+        elif dob_ok and date_of_birth > (last_submitted[:10] or date_of_birth):
+            issues.append("future_date_of_birth")  # born after submitting: a typo to check
+        got = years.get(leaving_year)
+        if got is None:
+            got = memo.year(leaving_year)
+        leaving_year, ok = got
+        if not ok:
+            issues.append("bad_leaving_year")
+        got = phones.get(telephone)
+        if got is None:
+            got = memo.phone(telephone)
+        telephone, ok = got
+        if not ok:
+            issues.append("bad_telephone")
+        got = emails.get(personal_email)
+        if got is None:
+            got = memo.email(personal_email)
+        personal_email, ok = got
+        if not ok:
+            issues.append("bad_personal_email")
+        destination = destination.strip()
+        other = ""
+        if destination and destination not in destination_options:
+            destination, other = OTHER, destination
+        verdict = consents.get(consent)
+        if verdict is None:
+            verdict = memo.consent(consent)
+        if not verdict:
+            issues.append("missing_consent")
+        append(
+            {
+                "response_id": str(response.get("responseId", "")),
+                "created": created,
+                "last_submitted": last_submitted,
+                "respondent_email": str(response.get("respondentEmail", "") or "").strip(),
+                "full_name": full_name,
+                "date_of_birth": date_of_birth,
+                "leaving_year": leaving_year,
+                "personal_email": personal_email,
+                "telephone": telephone,
+                "destination": destination,
+                "destination_other": other,
+                "course": course.strip(),
+                "level": level.strip(),
+                "provider": provider.strip(),
+                "start_date": start_date,
+                "duration": duration.strip(),
+                "consent": verdict,
+                "issues": " ".join(issues),
+            }
+        )
+    return rows
 
 
 def normalise_rows(
@@ -424,9 +448,9 @@ def normalise_rows(
     # Each row's (last_submitted, response_id) is its (when, rid), distinct by rid: ordering the
     # responses first orders the rows as sorting them would.
     ordered = sorted(latest.items(), key=lambda item: (item[1][0], item[0]))
-    slots = _slots(question_map)
-    memo = memo or Memo()
-    return [_normalise(r, slots, destination_options, memo, when) for _, (when, r) in ordered]
+    return _normalise_all(
+        [held for _, held in ordered], _slots(question_map), destination_options, memo or Memo()
+    )
 
 
 def normalise_responses(
