@@ -279,7 +279,7 @@ def values_hash(values: tuple[str, ...] | list[str]) -> str:
 def parse_sync_hash(text: str) -> dict[str, str]:
     """`sync_hash` cell text -> {group: "hash" or "hash.source"}; anything unparsable is ignored."""
     out: dict[str, str] = {}
-    for part in str(text or "").split():
+    for part in (text if type(text) is str else str(text or "")).split():
         group, sep, value = part.partition("=")
         if sep and group in HASH_GROUPS:
             out[group] = value
@@ -287,7 +287,7 @@ def parse_sync_hash(text: str) -> dict[str, str]:
 
 
 def format_sync_hash(hashes: dict[str, str]) -> str:
-    return " ".join(f"{g}={hashes[g]}" for g in HASH_GROUPS if g in hashes)
+    return " ".join([f"{g}={hashes[g]}" for g in HASH_GROUPS if g in hashes])
 
 
 def group_hash(row: dict[str, str], group: str) -> str:
