@@ -80,11 +80,33 @@ def collapse(text: str) -> str:
     return " ".join(str(text).split())
 
 
+# A UK number as people usually type it: "0" or "+44" then ten digits, the first not 0, spaced
+# anyhow. `phonenumbers.parse(value, "GB")` reads it as country code 44 and those ten digits (a
+# "0" is GB's national prefix; "+44" the country code); `plain_phone` skips the parse.
+_UK_PHONE = re.compile(r"(?:0|\+44 ?)([1-9](?: ?[0-9]){9})")
+
+
+def plain_phone(value: str) -> tuple[str, bool] | None:
+    """`normalise_phone(value)` for a collapsed `value` of the `_UK_PHONE` shape, judged by
+    `phonenumbers.is_valid_number` without parsing; None for any other shape."""
+    got = _UK_PHONE.fullmatch(value)
+    if got is None:
+        return None
+    digits = got[1].replace(" ", "")
+    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(digits))
+    if phonenumbers.is_valid_number(number):
+        return f"+44{digits}", True  # format_number(number, E164)
+    return value, False
+
+
 def normalise_phone(text: str) -> tuple[str, bool]:
     """(E.164, True) for a valid number (UK numbers without +44 read as GB); else (text, False)."""
     value = collapse(text)
     if not value:
         return "", True
+    plain = plain_phone(value)
+    if plain is not None:
+        return plain
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:

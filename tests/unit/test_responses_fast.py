@@ -17,7 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gsync import responses
-from gsync.responses import FORM_KEYS, Memo, normalise_email, normalise_rows, plain_email
+from gsync.responses import (
+    FORM_KEYS,
+    Memo,
+    normalise_email,
+    normalise_phone,
+    normalise_rows,
+    plain_email,
+    plain_phone,
+)
 from tests.unit import _reference_responses as ref
 
 
@@ -135,6 +143,68 @@ def test_special_use_names_are_single_labels() -> None:
         assert name.rpartition(".")[2] in responses._SPECIAL_TLDS
         assert plain_email(f"a@b.{name}") is None
         assert validator(f"a@b.{name}") is None
+
+
+# --- UK phone numbers against phonenumbers (through the frozen normalise_phone) ------------------
+
+
+def spaced(rng: random.Random, text: str) -> str:
+    """`text` with spaces put between some of its characters (and sometimes around it)."""
+    out = "".join(c + (" " * rng.choice((0, 0, 0, 1, 2))) for c in text)
+    return rng.choice(("", " ", "\t")) + out + rng.choice(("", " "))
+
+
+def phone_agrees(value: str) -> bool:
+    """`normalise_phone` gives the old answer; True if the fast path judged it."""
+    assert normalise_phone(value) == ref.normalise_phone(value), value
+    return plain_phone(" ".join(value.split())) is not None
+
+
+def test_plain_phone_agrees_with_phonenumbers_over_every_prefix() -> None:
+    """Every first three of the ten digits (0-999: those starting 0 are not the fast shape), a
+    dozen random rests each, in the three fast forms and a few others, spaced at random."""
+    rng = random.Random(44)
+    judged = valid = 0
+    for prefix in range(1000):
+        for _ in range(12):
+            digits = f"{prefix:03d}{rng.randrange(10**7):07d}"
+            if rng.random() < 0.8:
+                form = rng.choice(("0", "+44", "+44 "))
+            else:
+                form = rng.choice(("+44 0", "0044", "44", "", "(0)", "0 ", "+ 44"))
+            value = form + (spaced(rng, digits) if rng.random() < 0.7 else digits)
+            if rng.random() < 0.1:
+                value = spaced(rng, value)
+            if phone_agrees(value):
+                judged += 1
+                valid += normalise_phone(value)[1]
+    assert judged > 6_000 and 1_000 < valid < judged  # valid and invalid numbers both judged
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(("0", "+44", "+44 ", "+440", "0", "+4", "00", "")),
+    st.text(alphabet="0123456789", min_size=8, max_size=12),
+    st.randoms(use_true_random=False),
+)
+def test_plain_phone_agrees_on_near_numbers(form: str, digits: str, rng: random.Random) -> None:
+    phone_agrees(form + digits)
+    phone_agrees(spaced(rng, form + digits))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 +4-()x#\t7"), max_size=20))
+def test_plain_phone_agrees_on_text(text: str) -> None:
+    phone_agrees(text)
+
+
+def test_plain_phone_shapes() -> None:
+    assert plain_phone("0113 496 0018") == ("+441134960018", True)
+    assert plain_phone("+44 161 496 0810") == ("+441614960810", True)
+    assert plain_phone("+441614960810") == ("+441614960810", True)
+    assert plain_phone("07700 900123") == ref.normalise_phone("07700 900123")
+    for other in ("0770 090", "+44 0161 496 0810", "00441614960810", "(0113) 496 0018"):
+        assert plain_phone(other) is None
 
 
 # --- normalise_rows against the frozen copy ------------------------------------------------------
