@@ -249,14 +249,26 @@ class _Table:
     def by_school(self) -> dict[str, list[int]]:
         """School cell -> positions of its rows, in order (kept up to date with appends)."""
         if self._by_school is None:
-            index: dict[str, list[int]] = {}
-            add, edits = index.setdefault, self.edits
-            for i, school in enumerate(self.column("school")):  # `get` of the frame's rows
-                add(school if i not in edits else self.get(i, "school"), []).append(i)
+            if not self.edits:  # the frame's rows as read
+                index = self.index("school")
+            else:
+                index = {}
+                add, edits = index.setdefault, self.edits
+                for i, school in enumerate(self.column("school")):  # `get` of the frame's rows
+                    add(school if i not in edits else self.get(i, "school"), []).append(i)
+            add = index.setdefault
             for i in range(self.n, len(self)):
                 add(self.get(i, "school"), []).append(i)
             self._by_school = index
         return self._by_school
+
+    def index(self, key: str) -> dict[str, list[int]]:
+        """Cell -> the positions of the frame's rows holding it, in order, as read (not the
+        cells written since, nor the rows appended); a new dict of new lists."""
+        array = self._arrays.get(key)
+        if array is None:
+            return {"": list(range(self.n))} if self.n else {}
+        return _runs_index(array, self.column(key))
 
     def frame(self) -> pd.DataFrame:
         """The rows as they now are: every cell text, object dtype, a fresh range index."""
@@ -276,6 +288,24 @@ class _Table:
                 if at is not None:
                     out[at, i] = v
         return pd.DataFrame(out.T, columns=self.columns, dtype=object, copy=False)
+
+
+def _runs_index(array: np.ndarray, cells: list[str]) -> dict[str, list[int]]:
+    """Cell -> the positions holding it, in order, keys in order of first appearance (a dict
+    of lists built over the cells in order), found run by run of equal neighbours (`array`:
+    the cells `cells` as an object array)."""
+    n = len(cells)
+    if not n:
+        return {}
+    cut = (np.flatnonzero(array[1:] != array[:-1]) + 1).tolist()
+    index: dict[str, list[int]] = {}
+    for start, end in zip([0, *cut], [*cut, n], strict=True):
+        got = index.get(cells[start])
+        if got is None:
+            index[cells[start]] = list(range(start, end))
+        else:
+            got.extend(range(start, end))
+    return index
 
 
 def _text_array(column: pd.Series) -> np.ndarray:
@@ -426,10 +456,12 @@ class _Run:
         self.exc = _Table(tabs.get("exceptions"), template.tab("exceptions"))
         # Destinations rows are never appended by the merge: pupil -> row, school -> rows.
         upns, years = self.dest.column("upn"), self.dest.column("leaving_year")
-        self.pupil_at = {(u, y): i for i, (u, y) in enumerate(zip(upns, years, strict=True)) if u}
-        self.school_rows: dict[str, list[int]] = {}
-        for i, sch in enumerate(self.dest.column("school")):
-            self.school_rows.setdefault(sch, []).append(i)
+        self.pupil_at = (  # a dict over the rows in order: later rows win
+            dict(zip(zip(upns, years, strict=True), range(len(upns)), strict=True))
+            if "" not in upns
+            else {(u, y): i for i, (u, y) in enumerate(zip(upns, years, strict=True)) if u}
+        )
+        self.school_rows = self.dest.index("school")
         self.pupils: dict[str, PupilIndex] = {}
         self._name_parts: dict[str, str | None] = {}  # `PupilIndex.from_columns`'s, all schools
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
@@ -439,8 +471,8 @@ class _Run:
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
-        self.log_at = {r: i for i, r in enumerate(self.log.column("response_id")) if r}
-        self.exc_at = {e: i for i, e in enumerate(self.exc.column("exception_id")) if e}
+        self.log_at = _at(self.log.column("response_id"))
+        self.exc_at = _at(self.exc.column("exception_id"))
         # The first Sustained row per (upn, leaving_year, check), as a scan from the top finds it.
         self.check_at: dict[tuple[str, str, str], int] = {}
         if self.sustained is not None:
@@ -645,9 +677,10 @@ class _Run:
         new response is logged in another school's rows (merged in full instead)."""
         log = self.log
         ids = {r["response_id"] for r in fresh}
-        mine = set(logged)
-        if any(self.log_at.get(rid, -1) not in mine for rid in ids if rid in self.log_at):
-            return None
+        if ids:
+            mine = set(logged)
+            if any(self.log_at.get(rid, -1) not in mine for rid in ids if rid in self.log_at):
+                return None
         touched: set[tuple[str, str]] = set()
         for r in fresh:  # where each new or edited response goes now
             upn, year, *_ = match_one(
@@ -657,25 +690,27 @@ class _Run:
             if upn:
                 touched.add((upn, year))
         rids, upns, years = (log.column(c) for c in ("response_id", "upn", "leaving_year"))
-        for i in logged:  # and where the edited ones went before
-            if rids[i] in ids and upns[i]:
+        # The logged rows of these ids: one each, at `log_at` (a memo is used only while every
+        # response id names one row), all in `logged` (checked above).
+        edited = [self.log_at[rid] for rid in ids if rid in self.log_at]
+        for i in edited:  # and where the edited ones went before
+            if upns[i]:
                 touched.add((upns[i], years[i]))
-        again: list[int] = []
-        kept: list[int] = []
-        for i in logged:
-            (again if rids[i] in ids or (upns[i], years[i]) in touched else kept).append(i)
-        statuses, issues = log.column("match_status"), log.column("issues")
-        counts["unchanged"] += len(kept)
-        for i in kept:
-            status = statuses[i]
-            if status == "unmatched" or status == "ambiguous":
-                counts[status] += 1
-            if issues[i]:
-                counts["invalid"] += 1
+        # The rows merged again, in `logged` order: their positions in `logged` (`_again`).
+        pick = _picker(logged)
+        picked_upns = pick(upns)
+        at = _again(logged, ids, edited, touched, pick(rids), picked_upns, pick(years))
+        again = [logged[j] for j in at]
+        statuses, issues = pick(log.column("match_status")), pick(log.column("issues"))
+        kept = len(logged) - len(again)
+        counts["unchanged"] += kept
+        for status in ("unmatched", "ambiguous"):
+            counts[status] += statuses.count(status) - sum(1 for j in at if statuses[j] == status)
+        counts["invalid"] += len(issues) - issues.count("") - sum(1 for j in at if issues[j])
         carried = {k for k in prior.conflicts if (k[0], k[1]) not in touched}
         counts["conflicts"] += len(carried)
         assert self.memos is not None
-        self.memos.reused[school] = len(kept)
+        self.memos.reused[school] = kept
         return again, carried
 
     def _write_dest(self, i: int, group: str, winner: dict[str, str], token: str) -> str:
@@ -762,12 +797,12 @@ class _Memos:
         # exception id; one column per name.
         dest, log, exc = run.dest, run.log, run.exc
         upns = dest.column("upn")
-        keyed = sum(1 for u in upns if u)
+        keyed = _nonblank(upns)
         self.usable = (
             len(run.pupil_at) == keyed
             and _checks_distinct(run.pupil_at, keyed, upns, dest.column("leaving_year"))
-            and len(run.log_at) == sum(1 for r in log.column("response_id") if r)
-            and len(run.exc_at) == sum(1 for e in exc.column("exception_id") if e)
+            and len(run.log_at) == _nonblank(log.column("response_id"))
+            and len(run.exc_at) == _nonblank(exc.column("exception_id"))
             and all(len(set(t.columns)) == len(t.columns) for t, _ in tables.values())
         )
         self.read: dict[str, mergememo.Digests] = {}
@@ -858,6 +893,63 @@ class _Memos:
             else ""
             for s in self.schools
         }
+
+
+def _picker(positions: list[int]) -> Callable[[list[str]], Sequence[str]]:
+    """A function giving a column's cells at `positions`, in order (a tuple or a list)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    return lambda column: [column[i] for i in positions]
+
+
+# Up to this many ids and pupils, `_again` finds their rows by scanning the cells in C.
+_SCAN_AT_MOST = 16
+
+
+def _again(
+    logged: list[int],
+    ids: set[str],
+    edited: list[int],
+    touched: set[tuple[str, str]],
+    rids: Sequence[str],
+    upns: Sequence[str],
+    years: Sequence[str],
+) -> list[int]:
+    """The positions j in `logged` (ascending) whose response id is in `ids` or whose pupil
+    (upn, leaving year) is `touched` (`rids`, `upns`, `years`: the cells at `logged`;
+    `edited`: the rows holding an id of `ids`, one per id, all in `logged`)."""
+    pupils = {u for u, _ in touched}
+    if len(ids) + len(pupils) > _SCAN_AT_MOST:
+        return [
+            j
+            for j, (r, u, y) in enumerate(zip(rids, upns, years, strict=True))
+            if r in ids or (u in pupils and (u, y) in touched)
+        ]
+    found: set[int] = set()
+    found.update(logged.index(i) for i in edited)
+    for u in pupils:
+        j = -1
+        while True:
+            try:
+                j = upns.index(u, j + 1)
+            except ValueError:
+                break
+            if (u, years[j]) in touched:
+                found.add(j)
+    return sorted(found)
+
+
+def _at(keys: list[str]) -> dict[str, int]:
+    """Key -> the last position holding it, blanks left out (`{k: i for i, k in
+    enumerate(keys) if k}`)."""
+    at = dict(zip(keys, range(len(keys)), strict=True))
+    at.pop("", None)
+    return at
+
+
+def _nonblank(cells: list[str]) -> int:
+    """How many cells are not blank (text: "" is the one blank)."""
+    return len(cells) - cells.count("")
 
 
 def _checks_distinct(

@@ -9,18 +9,21 @@ listings that break the shortcut's assumptions one by one.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import re
 from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gsync import merge
 from gsync.template import load_template
+from tests.unit import test_merge_memo
 from tests.unit._reference_merge2 import responses as ref_responses
+from tests.unit.test_merge_steady import DEST, LATER, LOG, RAW, _first
 
 _REGEX = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 BASE = "2026-06-01T10:00:00.123Z"
@@ -168,3 +171,109 @@ def test_not_yet_logged_takes_the_one_lookup_path(monkeypatch: pytest.MonkeyPatc
     raw[7] = {**raw[7], "lastSubmittedTime": _stamp(rng)}
     assert merge._not_yet_logged(raw, log, mine) == [raw[7]]
     assert len(calls) == 1
+
+
+_CELL = st.sampled_from(["", "A", "B", "b", "A ", "Ä", "\x1f"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    schools=st.lists(_CELL, max_size=30),
+    upns=st.lists(_CELL, max_size=30),
+    more=st.lists(_CELL, max_size=3),
+)
+def test_indexes_built_on_whole_columns_equal_the_loops(
+    schools: list[str], upns: list[str], more: list[str]
+) -> None:
+    """`_Table.index` / `by_school` (runs of equal neighbours), `_at` and the run's pupil index
+    (a dict over zipped columns) give what the loops over the rows give, keys in the same
+    order; blanks, runs broken and resumed, rows appended."""
+    n = min(len(schools), len(upns))
+    frame = pd.DataFrame(
+        {"school": schools[:n], "upn": upns[:n], "leaving_year": [str(i % 3) for i in range(n)]}
+    )
+    table = merge._Table(frame, load_template().tab("destinations"))
+    loop: dict[str, list[int]] = {}
+    for i, school in enumerate(schools[:n]):
+        loop.setdefault(school, []).append(i)
+    got = table.index("school")
+    assert got == loop and list(got) == list(loop)
+    for school in more:
+        table.append({"school": school})
+        loop.setdefault(school, []).append(len(table) - 1)
+    got = table.by_school()
+    assert got == loop and list(got) == list(loop)
+    want_at = {k: i for i, k in enumerate(upns[:n]) if k}
+    assert list(merge._at(upns[:n]).items()) == list(want_at.items())
+    run = merge._Run({"destinations": frame}, load_template())
+    years = [str(i % 3) for i in range(n)]
+    want = {(u, y): i for i, (u, y) in enumerate(zip(upns[:n], years, strict=True)) if u}
+    assert list(run.pupil_at.items()) == list(want.items())
+    assert run.school_rows == table.index("school")
+
+
+def test_an_index_of_a_column_the_tab_lacks() -> None:
+    table = merge._Table(pd.DataFrame({"upn": ["a", "b"]}), load_template().tab("destinations"))
+    assert table.index("school") == {"": [0, 1]} == table.by_school()
+    empty = merge._Table(pd.DataFrame({"upn": []}), load_template().tab("destinations"))
+    assert empty.index("school") == {} == empty.by_school()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    scan=st.sampled_from((0, 16, 10**6)),
+)
+def test_rows_merged_again_equal_the_loop(seed: int, scan: int) -> None:
+    """`_again` (cells scanned in C for a few ids and pupils, else one pass) gives the
+    positions a loop over the school's logged rows gives."""
+    rng = random.Random(seed)
+    n = rng.randint(0, 40)
+    logged = sorted(rng.sample(range(100), n))
+    rids = [f"r{j}" for j in range(n)]  # one row per id
+    upns = [rng.choice(("", "U1", "U2", "U3", "U4")) for _ in range(n)]
+    years = [rng.choice(("2025", "2026")) for _ in range(n)]
+    ids = {f"r{rng.randrange(60)}" for _ in range(rng.randint(0, 6))}
+    edited = [logged[j] for j in range(n) if rids[j] in ids]
+    touched = {(rng.choice(("U1", "U2", "U5")), rng.choice(("2025", "2026"))) for _ in range(3)}
+    touched = set(rng.sample(sorted(touched), rng.randint(0, len(touched))))
+    want = [
+        j for j in range(n) if rids[j] in ids or (upns[j], years[j]) in touched
+    ]  # fmt: skip
+    old = merge._SCAN_AT_MOST
+    try:
+        merge._SCAN_AT_MOST = scan
+        got = merge._again(logged, ids, edited, touched, tuple(rids), tuple(upns), tuple(years))
+    finally:
+        merge._SCAN_AT_MOST = old
+    assert got == want
+
+
+_CHANGES = st.lists(
+    st.tuples(st.sampled_from(DEST + LOG + RAW + test_merge_memo.MORE), st.integers(0, 2**32)),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from((3, 4, 11)), before=_CHANGES, between=_CHANGES)
+def test_nights_merged_from_memos_with_rows_found_by_one_pass(
+    seed: int, before: list[tuple[str, int]], between: list[tuple[str, int]]
+) -> None:
+    """test_merge_memo's two-night equivalence with `_again` always taking its one-pass branch
+    (the small test nights otherwise take the scan)."""
+    old = merge._SCAN_AT_MOST
+    try:
+        merge._SCAN_AT_MOST = 0
+        tabs, raw = _first(seed)
+        tabs = test_merge_memo._copy(tabs)
+        raw = test_merge_memo._changed(tabs, raw, before)
+        one = test_merge_memo._night(tabs, raw, LATER, {})
+        tabs = test_merge_memo._copy(one.tabs)
+        raw = test_merge_memo._changed(tabs, raw, between)
+        two = test_merge_memo._night(tabs, raw, LATER + dt.timedelta(days=1), one.memo)
+        test_merge_memo._night(
+            test_merge_memo._copy(two.tabs), raw, LATER + dt.timedelta(days=2), two.memo
+        )
+    finally:
+        merge._SCAN_AT_MOST = old
