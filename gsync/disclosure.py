@@ -1156,27 +1156,51 @@ _MOSTLY_DISTINCT = 900
 def _column_norms(column: pd.Series) -> Collection[str]:
     """`_normalised` of the distinct texts of `column.dropna().astype(str)`, as a set; or, for
     a column of texts only that is mostly distinct, of every cell (the same texts, repeated)."""
-    if column.dtype == object and len(column) > 2 * _SAMPLE:
-        cells = column.tolist()
-        if len(set(cells[:_SAMPLE])) > _MOSTLY_DISTINCT:
-            try:
-                return _normalised(cells)
-            except TypeError:  # not texts only (a missing cell, a number): as below
-                pass
-    return set(_normalised(list(_distinct_texts(column))))
-
-
-def _distinct_texts(column: pd.Series) -> set[str]:
-    """The distinct texts of `column.dropna().astype(str)`."""
-    if column.dtype == object:
+    if column.dtype != object:
+        return set(_normalised(list(_distinct_texts(column))))
+    cells = column.tolist()  # (once for both ways)
+    if len(cells) > 2 * _SAMPLE and len(set(cells[:_SAMPLE])) > _MOSTLY_DISTINCT:
         try:
-            distinct = set(column.tolist())
+            return _normalised(cells)
+        except TypeError:  # not texts only (a missing cell, a number): as below
+            pass
+    return set(_normalised(list(_distinct_texts(column, cells))))
+
+
+def _distinct_texts(column: pd.Series, cells: list[Any] | None = None) -> set[str]:
+    """The distinct texts of `column.dropna().astype(str)` (`cells`: `column.tolist()` if
+    already made)."""
+    if column.dtype == object:
+        if cells is None:
+            cells = column.tolist()
+        one = _one_text(cells)
+        if one is not None:
+            return {one}
+        try:
+            distinct = set(cells)
         except TypeError:  # unhashable cells
             pass
         else:
             if set(map(type, distinct)) <= {str}:  # texts only (no missing cells)
                 return distinct
     return set(column.dropna().astype(str).tolist())
+
+
+def _one_text(cells: list[Any]) -> str | None:
+    """The text of a column whose every cell is one and the same `str` (many of the later
+    checks' columns are blank throughout), found without hashing each cell: the first cell,
+    a `str`, with every cell equal to it (`list.count`, each cell it or `==` it); else None.
+    (A set of the cells would hold that first cell alone too, `str` equal to it hashing alike.)
+    """
+    if not cells or type(cells[0]) is not str:
+        return None
+    first = cells[0]
+    try:
+        if any(c != first for c in cells[:: max(1, len(cells) // 64)]):
+            return None  # (a few cells looked at first: most columns differ at once)
+        return first if cells.count(first) == len(cells) else None
+    except (TypeError, ValueError):  # a cell `==` cannot judge (pd.NA, an array): as before
+        return None
 
 
 def _cell_texts(table: pd.DataFrame) -> list[tuple[Any, list[str]]]:
