@@ -144,14 +144,16 @@ class _Columns:
     def cells(self, name: str, rows: np.ndarray) -> list[str]:
         """`column(name)` at positions `rows` only (the others are not converted)."""
         if name in self.cache:
-            return [self.cache[name][i] for i in rows.tolist()]
+            return list(map(self.cache[name].__getitem__, rows.tolist()))
         return _texts(self.frame[self.names[name]], rows)
 
     def coded(self, name: str, rows: np.ndarray | None = None) -> _Coded:
         """`column(name)` at positions `rows` (all if None) as codes and distinct texts."""
         if name in self.cache:
             texts = self.cache[name]
-            return _code_texts(texts if rows is None else [texts[i] for i in rows.tolist()])
+            return _code_texts(
+                texts if rows is None else list(map(texts.__getitem__, rows.tolist()))
+            )
         return _code(self.frame[self.names[name]], rows)
 
 
@@ -533,7 +535,7 @@ class _Listed:
                 made[key] = [""] * n
         if not columns:
             return [[] for _ in range(n)]
-        return [list(row) for row in zip(*(made[c] for c in columns), strict=True)]
+        return list(map(list, zip(*(made[c] for c in columns), strict=True)))
 
 
 def _picked(values: Sequence[Any], at: np.ndarray) -> list[Any]:
