@@ -41,6 +41,8 @@ VERSION = "1"
 #: A memo longer than this is not kept (a Sheets cell holds 50,000 characters).
 LIMIT = 40_000
 _SEP = "\x1f"
+_SEP_BYTES = _SEP.encode()
+_SEP_BYTE = ord(_SEP)
 
 Conflict = tuple[str, str, str]  # (upn, leaving_year, group) of a group left in conflict
 
@@ -145,14 +147,17 @@ class Digests:
             self.columns[school, key] = self._hash(pick(cells.column(key)))
 
     def _hash(self, texts: Sequence[str], into: Any = None, *, more: bool = False) -> Any:
-        text = _SEP.join(texts)
-        if texts and text.count(_SEP) != len(texts) - 1:
+        data = _SEP.join(texts).encode("utf-8", "surrogatepass")
+        # The separators counted in the UTF-8 bytes (0x1F encodes U+001F alone), in numpy.
+        if (
+            texts
+            and np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == _SEP_BYTE) != len(texts) - 1
+        ):
             self.ok = False
-        if more and texts:
-            text = _SEP + text
-        data = text.encode("utf-8", "surrogatepass")
         if into is None:
-            return hashlib.blake2b(data, digest_size=16)
+            into = hashlib.blake2b(digest_size=16)
+        if more and texts:
+            into.update(_SEP_BYTES)
         into.update(data)
         return into
 

@@ -10,6 +10,7 @@ listings that break the shortcut's assumptions one by one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import re
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gsync import merge
+from gsync import merge, mergememo
 from gsync.template import load_template
 from tests.unit import test_merge_memo
 from tests.unit._reference_merge2 import responses as ref_responses
@@ -277,3 +278,33 @@ def test_nights_merged_from_memos_with_rows_found_by_one_pass(
         )
     finally:
         merge._SCAN_AT_MOST = old
+
+
+_ANY_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "é", "\x1f", "\ud800", "字", " ", "0"]), max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(_ANY_TEXT, max_size=8),
+    more=st.lists(_ANY_TEXT, max_size=3),
+    rows=st.lists(st.integers(0, 7), max_size=8),
+)
+def test_a_digest_is_the_hash_of_the_cells_joined(
+    cells: list[str], more: list[str], rows: list[int]
+) -> None:
+    """mergememo.VERSION "1"'s digest of a column: blake2b (16 bytes) of its cells joined by
+    the separator, UTF-8 (surrogates passed); rows appended add the separator and theirs; a
+    cell holding the separator marks the digests unusable."""
+    rows = [i for i in rows if i < len(cells)]
+    picked = [cells[i] for i in rows]
+    digests = mergememo.Digests()
+    digests.feed(test_merge_memo._Columns({"c": cells}), ["c"], {"s": rows})
+    want = hashlib.blake2b("\x1f".join(picked).encode("utf-8", "surrogatepass"), digest_size=16)
+    assert digests.columns["s", "c"].digest() == want.digest()
+    assert digests.ok == (not any("\x1f" in c for c in picked))
+    digests.extend("s", ["c"], list(range(100, 100 + len(more))), {"c": more})
+    whole = "\x1f".join(picked + more).encode("utf-8", "surrogatepass")
+    assert digests.columns["s", "c"].digest() == hashlib.blake2b(whole, digest_size=16).digest()
+    assert digests.ok == (not any("\x1f" in c for c in picked + more))
