@@ -138,9 +138,12 @@ def _text_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]
     if name not in frame.columns:
         return pd.factorize(np.full(len(frame), "", dtype=object))
     values = frame[name].to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return pd.factorize(_col(frame, name).to_numpy(dtype=object))
     codes, uniques = pd.factorize(values)
+    # Distinct cells all `str` and none missing: every cell is a text (infer_dtype's "string");
+    # only otherwise is the column's kind looked up cell by cell.
+    plain = not (codes < 0).any() and all(type(u) is str for u in uniques)
+    if not plain and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return pd.factorize(_col(frame, name).to_numpy(dtype=object))
     texts = [str(u) for u in uniques]
     missing = np.flatnonzero(codes < 0)
     if not missing.size:

@@ -4,6 +4,7 @@ codes, the same texts in the same order (the frozen `_reference_summary._col` gi
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,10 @@ def test_text_codes_edge_columns() -> None:
             "blank_late": ["a", None, "b", ""],
             "all_missing": [None, np.nan, None, None],
             "numbers": [1, 2, 1, None],
+            # Missing to factorize, not skipped by infer_dtype: not a text column.
+            "nat": ["a", pd.NaT, "b", "a"],
+            "decimal_nan": ["a", "b", Decimal("NaN"), ""],
+            "all_text": ["b", "a", "b", " "],
         },
         dtype=object,
     )
