@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -868,19 +869,23 @@ class _Memos:
             # The columns written per school (a row's school before and after), the whole
             # Sustained tab as one.
             edited: dict[str, set[str]] = {}
+            edited_rows: dict[str, list[int]] = {}  # and the rows written in them
             for i, cells_written in table.edits.items():
                 for school in {table.column("school")[i], table.get(i, "school")}:
                     key = "" if name == "sustained" else school
                     edited.setdefault(key, set()).update(cells_written)
+                    edited_rows.setdefault(key, []).append(i)
             now = self._rows(name, table)
             for school, positions in now.items():
-                grown = [i for i in positions if i >= table.n]
-                kept = positions[: len(positions) - len(grown)]
+                # Rows appended come after the frame's rows (each school's positions ascend).
+                split = bisect_left(positions, table.n)
+                grown, kept = positions[split:], positions[:split]
                 if kept != rows[school]:  # rows moved school: digested again
                     read.feed(cells, keys, {school: positions})
                     continue
-                written = edited.get(school, set())
-                read.refeed(cells, [k for k in keys if k in written], school, kept)
+                for key in (k for k in keys if k in edited.get(school, ())):
+                    got = _cells_now(table, kept, key, edited_rows.get(school, []))
+                    read.rehash(school, key, got)
                 appended = {k: [table.get(i, k) for i in grown] for k in keys}
                 read.extend(school, keys, grown, appended)
             after[name] = read
@@ -893,6 +898,26 @@ class _Memos:
             else ""
             for s in self.schools
         }
+
+
+def _cells_now(table: _Table, rows: list[int], key: str, written: list[int]) -> Sequence[str]:
+    """One column's cells at the frame's rows `rows` (ascending) as they now are (`get` of
+    each: the cells as read, those written in the rows `written` put in)."""
+    if not rows:
+        return []
+    column = table.column(key)
+    first, last = rows[0], rows[-1]
+    got = column[first : last + 1] if last - first == len(rows) - 1 else _picker(rows)(column)
+    if not isinstance(got, list):
+        got = list(got)
+    edits = table.edits
+    for i in written:
+        cells = edits[i]
+        if key in cells:
+            j = bisect_left(rows, i)
+            if j < len(rows) and rows[j] == i:
+                got[j] = cells[key]
+    return got
 
 
 def _picker(positions: list[int]) -> Callable[[list[str]], Sequence[str]]:

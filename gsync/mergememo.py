@@ -146,6 +146,11 @@ class Digests:
         for key in keys:
             self.columns[school, key] = self._hash(pick(cells.column(key)))
 
+    def rehash(self, school: str, key: str, texts: Sequence[str]) -> None:
+        """Digest one column of one school's rows again from its cells (the same rows, cells
+        rewritten; `texts`: the cells in the rows' order)."""
+        self.columns[school, key] = self._hash(texts)
+
     def _hash(self, texts: Sequence[str], into: Any = None, *, more: bool = False) -> Any:
         data = _SEP.join(texts).encode("utf-8", "surrogatepass")
         # The separators counted in the UTF-8 bytes (0x1F encodes U+001F alone), in numpy.

@@ -308,3 +308,34 @@ def test_a_digest_is_the_hash_of_the_cells_joined(
     whole = "\x1f".join(picked + more).encode("utf-8", "surrogatepass")
     assert digests.columns["s", "c"].digest() == hashlib.blake2b(whole, digest_size=16).digest()
     assert digests.ok == (not any("\x1f" in c for c in picked + more))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(0, 12),
+    picked=st.lists(st.integers(0, 11), max_size=12, unique=True),
+    writes=st.lists(st.tuples(st.integers(0, 13), st.sampled_from(("upn", "school"))), max_size=5),
+    whole=st.lists(st.integers(0, 11), max_size=2),
+)
+def test_cells_now_equal_get(
+    n: int, picked: list[int], writes: list[tuple[int, str]], whole: list[int]
+) -> None:
+    """`_cells_now` (the rows' cells as read, the written ones put in) gives `_Table.get` of
+    each row, contiguous rows or not, cells written in the rows or elsewhere, whole rows."""
+    frame = pd.DataFrame({"school": ["s"] * n, "upn": [f"u{i}" for i in range(n)]})
+    table = merge._Table(frame, load_template().tab("destinations"))
+    table.append({"school": "s", "upn": "new"})
+    for i, key in writes:
+        if i <= n:
+            table.update(i, {key: f"w{i}"})
+    for i in whole:
+        if i < n:
+            table.row(i)["upn"] = "whole"
+    rows = sorted(i for i in picked if i < n)
+    written = sorted(table.edits)
+    for key in ("upn", "school", "leaving_year"):
+        want = [table.get(i, key) for i in rows]
+        assert list(merge._cells_now(table, rows, key, written)) == want
+    contiguous = list(range(n // 3, n))
+    want = [table.get(i, "upn") for i in contiguous]
+    assert list(merge._cells_now(table, contiguous, "upn", written)) == want
