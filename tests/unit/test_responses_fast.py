@@ -308,3 +308,9 @@ def test_normalise_rows_as_before(first: Any, second: Any) -> None:
         assert list(responses.normalise_response(response, question_map).items()) == list(
             ref.normalise_response(response, question_map).items()
         )
+
+
+def test_plain_email_is_on_and_checked() -> None:
+    """The installed email-validator passes the import-time check, so the fast path is used."""
+    assert responses._PLAIN_EMAIL_ON and responses._plain_email_checked()
+    assert {"info", "postmaster"} <= responses._CASELESS_MAILBOXES
