@@ -73,8 +73,25 @@ class Trust:
         return CliRunner().invoke(main, ["--config", str(self.config_path), *args])
 
 
+#: The session's first build: the files it left in its folder, its samples and the emulator's
+#: store. test_status, test_contacts, test_export_xlsx and test_report all start from this trust.
+_FIRST_BUILD: list[tuple[dict[str, bytes], dict[str, Sample], dict[str, Any]]] = []
+
+
 def build_two_school_trust(tmp: Path) -> Trust:
-    """Sheet, both forms, both rosters, every sample response, one sync at NOW."""
+    """Sheet, both forms, both rosters, every sample response, one sync at NOW: built once per
+    session, then copied (its files into `tmp`, its store into a new emulator) for the next
+    module instead of being built and synced again."""
+    if _FIRST_BUILD:
+        files, built, saved = _FIRST_BUILD[0]
+        for name, body in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(body)
+        server = EmulatorServer().start()
+        server.store._data.update(copy.deepcopy(saved))  # type: ignore[attr-defined]
+        client = EmulatorClient(server.url)
+        ws = workspace_for_endpoint(server.url)
+        return Trust(server, client, ws, tmp / "gsync.toml", dict(built), copy.deepcopy(saved))
     server = EmulatorServer().start()
     client = EmulatorClient(server.url)
     ws = workspace_for_endpoint(server.url)
@@ -100,7 +117,10 @@ def build_two_school_trust(tmp: Path) -> Trust:
         submit_sample(client, str(school.form_id), dict(school.form_questions), sample)
         samples[name] = sample
     run_sync(ws, load_config(config_path), now=NOW)
-    return Trust(server, client, ws, config_path, samples, copy.deepcopy(server.store._data))
+    trust = Trust(server, client, ws, config_path, samples, copy.deepcopy(server.store._data))
+    files = {str(p.relative_to(tmp)): p.read_bytes() for p in tmp.rglob("*") if p.is_file()}
+    _FIRST_BUILD.append((files, dict(samples), copy.deepcopy(trust.saved)))
+    return trust
 
 
 @pytest.fixture(scope="module")
