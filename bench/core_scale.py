@@ -326,7 +326,7 @@ def run_night(
         applications=tabs.get("applications"),
     )
     lap("deadlines + summary + disclosure")
-    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
+    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of, entries=False)
     lap("risk")
     return tabs, plan, stages
 

@@ -961,8 +961,11 @@ def write_risk_tab(
     term_dates: Mapping[str, TermDates],
     tabs: Mapping[str, pd.DataFrame],
     as_of: dt.date,
+    *,
+    entries: bool = True,
 ) -> list[RiskEntry]:
-    """Recompute the Risk tab whole into `plan` (a sheetio.WritePlan); the list, for reports."""
+    """Recompute the Risk tab whole into `plan` (a sheetio.WritePlan); the list, for reports
+    (`entries=False`: an empty list, for a caller that only writes the tab)."""
     tab = template.tab("risk")
     listed = _assess(
         tabs["destinations"],
@@ -975,4 +978,4 @@ def write_risk_tab(
     header = [c.header for c in tab.columns]
     body = listed.cells(tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
     plan.replace_tab(tab.title, [header, *body])
-    return listed.entries()
+    return listed.entries() if entries else []

@@ -432,7 +432,7 @@ def run_sync(
         intentions=tabs["intentions"],
         applications=tabs["applications"],
     )
-    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of)
+    risk_mod.write_risk_tab(plan, template, rules, config.term_dates, tabs, as_of, entries=False)
     if any(s.spreadsheet_id for s in config.schools):
         # Schools that keep their own spreadsheet: one read each, aggregated into this same write.
         from gsync.trust import AggregateReport, plan_aggregate

@@ -115,7 +115,13 @@ def test_write_risk_tab_equals_p4(
         "applications": _frame(apps, APPLICATION_COLUMNS) if apps else None,
     }
     old = {k: None if v is None else na_as_blank(v) for k, v in tabs.items()}
-    assert _written(risk, tabs, keys, day) == _written(ref_risk, old, keys, day)
+    written = _written(risk, tabs, keys, day)
+    assert written == _written(ref_risk, old, keys, day)
+    # The sync's call (entries=False) writes the same tab and builds no list.
+    plan = _Plan()
+    template = _Template(_Tab("Risk", [_Column(k, f"H {k}") for k in keys]))
+    assert risk.write_risk_tab(plan, template, RULES, {}, tabs, day, entries=False) == []
+    assert plan.calls == written[0]
 
 
 def test_entries_are_the_dataclass_instances() -> None:
