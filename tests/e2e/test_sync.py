@@ -62,7 +62,24 @@ class Trust:
         return {t.key: tab_frame(snap, t).frame for t in template.tabs if t.key != "gsync_state"}
 
 
+#: Each trust built this session, by (pupils, responses, seed): the files it left in its folder,
+#: its sample and the emulator's store (test_sync and test_write_size start from the same one).
+_BUILT: dict[tuple[int, int, int], tuple[dict[str, bytes], Sample, dict[str, Any]]] = {}
+
+
 def build_trust(tmp: Path, pupils: int, responses: int, seed: int = 7) -> Trust:
+    """Sheet, Form A, roster and responses for Northfield: built once per session for each
+    size and seed, then copied (its files into `tmp`, its store into a new emulator)."""
+    if (pupils, responses, seed) in _BUILT:
+        files, built, saved = _BUILT[pupils, responses, seed]
+        for name, body in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(body)
+        server = EmulatorServer().start()
+        server.store._data.update(copy.deepcopy(saved))  # type: ignore[attr-defined]
+        client = EmulatorClient(server.url)
+        ws = workspace_for_endpoint(server.url)
+        return Trust(server, client, ws, tmp / "gsync.toml", built, copy.deepcopy(saved))
     server = EmulatorServer().start()
     client = EmulatorClient(server.url)
     ws = workspace_for_endpoint(server.url)
@@ -79,6 +96,8 @@ def build_trust(tmp: Path, pupils: int, responses: int, seed: int = 7) -> Trust:
     school = load_config(config_path).school("Northfield")
     submit_sample(client, str(school.form_id), dict(school.form_questions), sample)
     saved = copy.deepcopy(server.store._data)
+    files = {str(p.relative_to(tmp)): p.read_bytes() for p in tmp.rglob("*") if p.is_file()}
+    _BUILT[pupils, responses, seed] = (files, sample, copy.deepcopy(saved))
     return Trust(server, client, ws, config_path, sample, saved)
 
 
