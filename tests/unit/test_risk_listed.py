@@ -81,7 +81,7 @@ def _written(module: Any, tabs: dict[str, Any], keys: list[str], day: dt.date) -
     return plan.calls, _typed([e.__dict__ for e in entries])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pupils=st.lists(pupil(), max_size=40),
     copies=st.lists(st.integers(0, 39), max_size=4),

@@ -31,7 +31,7 @@ from gsync.errors import GsyncError
 from tests.unit import _reference_sheetio as ref_io
 from tests.unit import _reference_writebatch as ref_wb
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
 
