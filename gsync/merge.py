@@ -123,6 +123,7 @@ class _Table:
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
         self.written: set[str] = set()  # the school cells of the rows written (before and after)
+        self.recent: set[str] = set()  # the same, since `_Memos.merged` last cleared it
 
     def __len__(self) -> int:
         return self.n + len(self.added)
@@ -226,9 +227,11 @@ class _Table:
         """Write cells of a row (a row's dict `update`)."""
         school = self.get(i, "school")
         self.written.add(school)
+        self.recent.add(school)
         moved = "school" in values and values["school"] != school
         if moved:
             self.written.add(values["school"])
+            self.recent.add(values["school"])
         if moved and self._by_school is not None:
             self._by_school = None  # a row moved school: index again when next asked
         if i >= self.n:
@@ -242,6 +245,7 @@ class _Table:
         row = {c: get(c, "") for c in self.columns}
         self.added.append(row)
         self.written.add(row["school"])
+        self.recent.add(row["school"])
         i = len(self) - 1
         if self._by_school is not None:
             self._by_school.setdefault(row["school"], []).append(i)
@@ -416,6 +420,8 @@ def plan_sync_many(
     by_school: dict[str, dict[str, int]] = {}
     for sch in schools:
         got = run.merge(sch, entry_for, now, changes)
+        if run.memos is not None:
+            run.memos.merged(sch.school)
         by_school[sch.school] = got
         for key, value in got.items():
             counts[key] = counts.get(key, 0) + value
@@ -791,6 +797,11 @@ class _Memos:
         self.stored = stored
         self.conflicts: dict[str, set[mergememo.Conflict]] = {}
         self.reused: dict[str, int] = {}
+        self.done: set[str] = set()  # the schools merged so far in this run
+        # Schools whose rows a later school's merge wrote into (a response stolen from their
+        # log): their merge read rows that then changed, so the rows it left are not a fixed
+        # point of their merge, and no memo is left for them (merged in full next time).
+        self.stale: set[str] = set()
         self.tables = tables = self._tables()  # name -> (table, the cells digested)
         self.context = mergememo.context(key, {name: t.columns for name, (t, _) in tables.items()})
         # What the memo vouches for holds only while each key names one row: one pupil per
@@ -841,6 +852,14 @@ class _Memos:
         for name, (_, keys) in self.tables.items():
             parts.append(digests[name].summary("" if name == "sustained" else school, keys))
         return mergememo.fingerprint(self.context, parts)
+
+    def merged(self, school: str) -> None:
+        """Note that `school`'s merge has run: the schools merged before it whose rows it wrote
+        into are stale."""
+        for table, _ in self.tables.values():
+            self.stale.update(s for s in table.recent if s in self.done and s != school)
+            table.recent.clear()
+        self.done.add(school)
 
     def prior(self, school: str) -> mergememo.SchoolMemo | None:
         """The school's memo, if its rows are as it says and no school before it in this run
@@ -894,7 +913,7 @@ class _Memos:
             s: mergememo.SchoolMemo(
                 self._fingerprint(s, after), frozenset(self.conflicts.get(s, ()))
             ).dumps()
-            if ok
+            if ok and s not in self.stale
             else ""
             for s in self.schools
         }

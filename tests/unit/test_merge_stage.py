@@ -339,3 +339,23 @@ def test_cells_now_equal_get(
     contiguous = list(range(n // 3, n))
     want = [table.get(i, "upn") for i in contiguous]
     assert list(merge._cells_now(table, contiguous, "upn", written)) == want
+
+
+def test_a_school_whose_log_row_a_later_school_takes_leaves_no_memo() -> None:
+    """A response listed by a later school (later time) moves its log row out of the school
+    that logged it, after that school's merge read it: that school's rows as left are not a
+    fixed point of its merge (its pupil's contact details come from its other response the
+    next night), so it leaves no memo and is merged in full next time, as the full merge is
+    (found by test_merge_memo's hypothesis test: seed 11, a response stolen then a new one)."""
+    tabs, raw = _first(11)
+    one = test_merge_memo._night(test_merge_memo._copy(tabs), raw, LATER, {})
+    tabs = test_merge_memo._copy(one.tabs)
+    raw = test_merge_memo._changed(tabs, raw, [("resp_steal", 300336), ("resp_new", 300336)])
+    two = test_merge_memo._night(tabs, raw, LATER + dt.timedelta(days=1), one.memo)
+    assert two.memo["School 11-0"] == ""  # its log row was taken by School 11-1
+    assert all(two.memo[s] for s in two.memo if s != "School 11-0")
+    three = test_merge_memo._night(
+        test_merge_memo._copy(two.tabs), raw, LATER + dt.timedelta(days=2), two.memo
+    )
+    assert "School 11-0" not in three.reused
+    assert "School 11-0: Destinations row 30: contact details from the form" in three.changes
