@@ -662,13 +662,9 @@ class _Run:
         if self._folded is None:
             self._folded = [e.casefold() for e in self.dest.column("school_email")]
         folded, born = self._folded, self.dest.column("date_of_birth")
-        mine = self.school_rows.get(school, [])
-        if len(dobs) + len(emails) > _SCAN_AT_MOST or len(mine) < 2:
-            rows = [i for i in mine if born[i] in dobs or folded[i] in emails]
-        else:  # a few keys: the school's cells scanned for each in C
-            pick = itemgetter(*mine)
-            found = _scan(pick(born), dobs) | _scan(pick(folded), emails)
-            rows = [mine[j] for j in sorted(found)]
+        rows = [
+            i for i in self.school_rows.get(school, []) if born[i] in dobs or folded[i] in emails
+        ]
         columns = {c: self.dest.column(c) for c in PupilIndex.COLUMNS}
         return PupilIndex.from_columns(columns, rows, school, self._name_parts)
 
@@ -975,23 +971,16 @@ def _again(
         ]
     found: set[int] = set()
     found.update(logged.index(i) for i in edited)
-    found.update(j for j in _scan(upns, pupils) if (upns[j], years[j]) in touched)
-    return sorted(found)
-
-
-def _scan(cells: Sequence[str], wanted: set[str]) -> set[int]:
-    """The positions of the cells equal to one of `wanted`, found by `index` (a scan in C)
-    for each."""
-    found: set[int] = set()
-    for value in wanted:
+    for u in pupils:
         j = -1
         while True:
             try:
-                j = cells.index(value, j + 1)
+                j = upns.index(u, j + 1)
             except ValueError:
                 break
-            found.add(j)
-    return found
+            if (u, years[j]) in touched:
+                found.add(j)
+    return sorted(found)
 
 
 def _at(keys: list[str]) -> dict[str, int]:
