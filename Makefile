@@ -20,7 +20,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q -m "not soak"
+	$(BIN)/pytest -q -m "not soak" -n auto
 
 soak: $(BIN)/.installed
 	$(BIN)/pytest -q -m soak
