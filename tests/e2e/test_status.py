@@ -35,6 +35,7 @@ from gsync.sheetio import read_snapshot, tab_frame
 from gsync.sync import load_template, run_sync
 from gsync.workspace import Workspace, workspace_for_endpoint
 from tests.conftest import SAMPLE_CONFIG
+from tests.e2e._copies import restored
 
 NOW = dt.datetime(2026, 7, 10, 2, 30, tzinfo=dt.UTC)
 AS_OF = NOW.date()
@@ -84,13 +85,7 @@ def build_two_school_trust(tmp: Path) -> Trust:
     module instead of being built and synced again."""
     if _FIRST_BUILD:
         files, built, saved = _FIRST_BUILD[0]
-        for name, body in files.items():
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / name).write_bytes(body)
-        server = EmulatorServer().start()
-        server.store._data.update(copy.deepcopy(saved))  # type: ignore[attr-defined]
-        client = EmulatorClient(server.url)
-        ws = workspace_for_endpoint(server.url)
+        server, client, ws = restored(tmp, files, saved)
         return Trust(server, client, ws, tmp / "gsync.toml", dict(built), copy.deepcopy(saved))
     server = EmulatorServer().start()
     client = EmulatorClient(server.url)

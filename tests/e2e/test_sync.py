@@ -33,6 +33,7 @@ from gsync.sheetio import read_snapshot, tab_frame
 from gsync.sync import load_template, run_sync
 from gsync.workspace import Workspace, workspace_for_endpoint
 from tests.conftest import SAMPLE_CONFIG
+from tests.e2e._copies import restored
 
 NOW = dt.datetime(2026, 7, 10, 2, 30, tzinfo=dt.UTC)
 
@@ -72,13 +73,7 @@ def build_trust(tmp: Path, pupils: int, responses: int, seed: int = 7) -> Trust:
     size and seed, then copied (its files into `tmp`, its store into a new emulator)."""
     if (pupils, responses, seed) in _BUILT:
         files, built, saved = _BUILT[pupils, responses, seed]
-        for name, body in files.items():
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / name).write_bytes(body)
-        server = EmulatorServer().start()
-        server.store._data.update(copy.deepcopy(saved))  # type: ignore[attr-defined]
-        client = EmulatorClient(server.url)
-        ws = workspace_for_endpoint(server.url)
+        server, client, ws = restored(tmp, files, saved)
         return Trust(server, client, ws, tmp / "gsync.toml", built, copy.deepcopy(saved))
     server = EmulatorServer().start()
     client = EmulatorClient(server.url)
