@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from gsync import sheetio as new_io
 from tests.unit import _reference_sheetio as ref_io
 from tests.unit.test_sheetio_equivalence import SETTINGS
+from tests.unit.test_sheetio_frames_fast import _outcome
 
 TEXTS = ["", "a", "c", "~", "0", "1", "-1", "1,234", "1234", "TRUE", "nan", "inf", "12.5"]
 NUMBERS: list[Any] = [0, 1, -1, 12, -12, 1234, 2**53 + 1, 10**20, 10**299, 10**301, -(10**400), 0.0, -0.0, 1.0, -1.0, 12.5, -12.5, 0.1, 1e-10, 1e15, 1e16, 1e20, -1e20, 1e300, 1234.0000000001, math.nan, math.inf, -math.inf]  # fmt: skip
@@ -65,13 +66,6 @@ def tabs(draw: st.DrawFn, cells: st.SearchStrategy[Any]) -> tuple[list[list[str]
         rows = rows * 2  # the same (text, number) pairs meet again
         grid = grid * 2
     return grid, rows
-
-
-def _outcome(call: Any) -> Any:
-    try:
-        return ("ok", call())
-    except Exception as exc:
-        return (type(exc), str(exc))
 
 
 def _assert_same(grid: list[list[str]], rows: list[Any]) -> None:
