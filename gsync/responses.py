@@ -352,7 +352,7 @@ def _normalise_all(
         memo.emails,
         memo.consents,
     )
-    answer_text, truncated, stamp = _answer_text, _TRUNCATED, timestamp
+    answer_text, truncated, stamp, n_keys = _answer_text, _TRUNCATED, timestamp, len(FORM_KEYS)
     rows: list[dict[str, str]] = []
     append = rows.append
     for last_submitted, response in responses:
@@ -360,7 +360,7 @@ def _normalise_all(
         answers = response.get("answers") or {}
         # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each
         # cut to a cell's size (a "truncated_" issue, in the map's order).
-        texts = ["", "", "", "", "", "", "", "", "", "", "", ""]
+        texts = [""] * n_keys
         for slot, qid in slots:
             answer = answers.get(qid)
             # `_answer_text`'s first case inline (one text answer, the usual shape).

@@ -314,3 +314,16 @@ def test_plain_email_is_on_and_checked() -> None:
     """The installed email-validator passes the import-time check, so the fast path is used."""
     assert responses._PLAIN_EMAIL_ON and responses._plain_email_checked()
     assert {"info", "postmaster"} <= responses._CASELESS_MAILBOXES
+
+
+def test_rows_hold_the_response_columns_in_order() -> None:
+    """The row literal and the unpacking of the answers follow RESPONSE_COLUMNS and FORM_KEYS."""
+    qmap = {key: f"q{i}" for i, key in enumerate(FORM_KEYS)}
+    answers = {
+        f"q{i}": {"textAnswers": {"answers": [{"value": f"v{key}"}]}}
+        for i, key in enumerate(FORM_KEYS)
+    }
+    row = responses.normalise_response({"responseId": "r1", "answers": answers}, qmap)
+    assert list(row) == list(responses.RESPONSE_COLUMNS)
+    for key in ("course", "level", "provider", "duration"):
+        assert row[key] == f"v{key}"
