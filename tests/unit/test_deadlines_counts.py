@@ -106,7 +106,7 @@ def _status(module: Any, dest: pd.DataFrame, as_of: dt.date, **kw: Any) -> Any:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     dest=frame(),
     as_of=st.sampled_from([dt.date(2026, 6, 1), dt.date(2026, 9, 10), dt.date(2025, 12, 1)]),

@@ -93,7 +93,7 @@ def _same_tables(got: Any, want: Any) -> None:
         assert _typed(a[c]) == _typed(b[c]), c
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows_st(), repeat=st.integers(0, 4))
 def test_equations_identical(rows: list[tuple[Any, ...]], repeat: int) -> None:
     table = _frame(rows + rows[:repeat])
@@ -111,7 +111,7 @@ def test_equations_identical(rows: list[tuple[Any, ...]], repeat: int) -> None:
     assert disclosure._link_equations(table, links) == ref._link_equations(table, links)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=rows_st(),
     repeat=st.integers(0, 3),
@@ -183,7 +183,7 @@ def test_suppress_and_check_identical(seed: int) -> None:
             assert [astuple(b) for b in mine] == [astuple(b) for b in theirs]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     seed=st.integers(0, 2**32),
     rows=st.integers(1, 40),

@@ -38,7 +38,7 @@ keys_st = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     keys=keys_st,
     values=st.lists(st.integers(-2, 400), min_size=30, max_size=30),

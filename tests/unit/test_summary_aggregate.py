@@ -58,7 +58,7 @@ def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
         assert [x != x for x in a] == [x != x for x in b], c
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     seed=st.integers(0, 2**32),
     kind=st.sampled_from(["text", "plain", "mixed", "missing", "objects"]),

@@ -20,7 +20,7 @@ TAX = load_taxonomy()
 CELLS: list[Any] = ["", " ", None, np.nan, "College", " college ", "Nope", "NEET", 3, "Other"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     size=st.integers(1, 6),
     columns=st.lists(st.sampled_from(summary.ENTRIES), unique=True),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gsync import summary
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     values=st.lists(st.integers(-3, 40), max_size=60),
     bound=st.sampled_from([1, 5, 41, 100, 10**6]),
@@ -41,7 +41,7 @@ def test_combine_numbers_combinations_in_sorted_order() -> None:
 POOL: list[Any] = ["2026", " 2026", "2026 ", "", " ", None, np.nan, "Y11", pd.NA, np.str_("Y13"), 7]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     values=st.lists(st.sampled_from(POOL), max_size=14),
     as_str=st.booleans(),
