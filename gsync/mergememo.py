@@ -111,7 +111,7 @@ class Digests:
 
     The text of a column's cells joined by a separator is hashed, so rows appended after the
     digest was taken can be fed to it (`extend`): the result is the digest of all the rows.
-    Columns whose cells were rewritten are digested again (`refeed`). A cell holding the
+    Columns whose cells were rewritten are digested again (`rehash`). A cell holding the
     separator would make two columns hash alike: the digests are then marked unusable (`ok`
     False) rather than trusted.
     """
@@ -139,12 +139,6 @@ class Digests:
             column = cells.column(key)
             for school, pick in pickers:
                 self.columns[school, key] = self._hash(pick(column))
-
-    def refeed(self, cells: Cells, keys: Iterable[str], school: str, rows: Sequence[int]) -> None:
-        """Digest again some columns of one school's rows (the same rows, cells rewritten)."""
-        pick = _picker(np.asarray(rows, dtype=np.int64))
-        for key in keys:
-            self.columns[school, key] = self._hash(pick(cells.column(key)))
 
     def rehash(self, school: str, key: str, texts: Sequence[str]) -> None:
         """Digest one column of one school's rows again from its cells (the same rows, cells

@@ -301,7 +301,7 @@ def test_digests_carried_over_equal_digests_taken_afresh(
     more: list[tuple[str, str, str]],
     rewrite: list[tuple[int, str]],
 ) -> None:
-    """`Digests.refeed` and `extend` give what a fresh `feed` of the rows as they end gives, a
+    """`Digests.rehash` and `extend` give what a fresh `feed` of the rows as they end gives, a
     school with no rows included; a cell holding the separator marks the digests unusable."""
     keys = ("a", "b")
     rows = [list(c) for c in cells]
@@ -317,7 +317,7 @@ def test_digests_carried_over_equal_digests_taken_afresh(
     after = {"a": [r[0] for r in rows], "b": [r[1] for r in rows]}
     for school in "xyz":
         kept = mine[school]
-        carried.refeed(_Columns(after), ["b"], school, kept)
+        carried.rehash(school, "b", [after["b"][i] for i in kept])
         grown = [i for i in range(n, len(rows)) if rows[i][2] == school]
         carried.extend(school, keys, grown, {k: [after[k][i] for i in grown] for k in keys})
     fresh = mergememo.Digests()
