@@ -651,7 +651,7 @@ def _object_values(series: pd.Series) -> np.ndarray | None:
 
 def _changed_cells(
     before_frame: pd.DataFrame, new: pd.DataFrame, columns: list[str], n_old: int
-) -> tuple[np.ndarray, Callable[[int], Sequence[Any]]]:
+) -> tuple[np.ndarray, Callable[[int], Sequence[Any] | np.ndarray]]:
     """For frames with unique column names: the mask `update_frame` builds, `_texts_of(before,
     columns)[j] != _texts(new.iloc[:n_old][columns])[j]` for every column j, and column j's values
     as `_column_values` reads them from `new.iloc[:n_old][columns]`, without that copy.
@@ -682,10 +682,10 @@ def _changed_cells(
                 pd.Series(old_values[differ], dtype=object)
             ) != _text_column(pd.Series(new_values[differ], dtype=object))
 
-    def values_of(j: int) -> Sequence[Any]:
+    def values_of(j: int) -> Sequence[Any] | np.ndarray:
         values = _object_values(afters[j])
         if values is not None:
-            return list(values.tolist())
+            return values  # its very objects, as `iat` gives them
         return _CellsOf(new, int(new.columns.get_loc(columns[j])))
 
     return mask, values_of
@@ -871,7 +871,7 @@ class WritePlan:
         self,
         title: str,
         mask: Any,
-        values_of: Callable[[int], Sequence[Any]],
+        values_of: Callable[[int], Sequence[Any] | np.ndarray],
         positions: list[int],
     ) -> int:
         """Write the changed cells of existing rows (`mask`: rows x columns; `values_of(j)`:
@@ -912,7 +912,7 @@ class WritePlan:
         follows = np.zeros(n, dtype=bool)
         follows[1:] = np.diff(rows_changed) == 1
         pattern = pattern.reshape(-1)
-        columns: dict[int, Sequence[Any]] = {}
+        columns: dict[int, Sequence[Any] | np.ndarray] = {}
         ends: list[np.ndarray] = []  # per span, its blocks' ends, starts and left columns
         starts: list[np.ndarray] = []
         lefts: list[np.ndarray] = []
@@ -928,22 +928,26 @@ class WritePlan:
             for j in cols:
                 if j not in columns:
                     columns[j] = values_of(j)
-            sheet_rows = rows_changed[at].tolist()
-            if len(sheet_rows) == 1:
-                picked = [[columns[j][sheet_rows[0]]] for j in cols]
-            else:
-                pick = itemgetter(*sheet_rows)
-                picked = [pick(columns[j]) for j in cols]
+            sheet_rows = rows_changed[at]
+            pick = itemgetter(*sheet_rows.tolist()) if len(at) > 1 else None
+            picked = [
+                column[sheet_rows].tolist()
+                if isinstance(column := columns[j], np.ndarray)
+                else pick(column)
+                if pick is not None
+                else [column[int(sheet_rows[0])]]
+                for j in cols
+            ]
             values = list(map(list, zip(*picked, strict=True)))
             width = span[1] - span[0]
             written += width * len(at)
             ends.append(at[last] + 1)  # the pass ends the block at the row after its last
             starts.append(at[first])
             lefts.append(np.full(len(first), span[0]))
-            block_rows.extend(
+            block_rows += [
                 (span, values[a : b + 1])
                 for a, b in zip(first.tolist(), last.tolist(), strict=True)
-            )
+            ]
         order = np.lexsort(
             (np.concatenate(lefts), np.concatenate(starts), np.concatenate(ends))
         ).tolist()
@@ -951,6 +955,12 @@ class WritePlan:
         sheet_id = self._ids[title]
         have_rows, have_cols = self._sizes[title]
         items = self.items
+        if int(rows_changed[-1]) + 2 <= have_rows and max(r for _, r in spans) <= have_cols:
+            items += [  # every block fits the sheet as it is (`ensure_size` would do nothing)
+                CellBlock(sheet_id, begins[k] + 1, block_rows[k][0][0], rows=block_rows[k][1])
+                for k in order
+            ]
+            return written
         for k in order:
             (left, right), rows = block_rows[k]
             row0 = begins[k] + 1
@@ -964,7 +974,7 @@ class WritePlan:
         self,
         title: str,
         mask: Any,
-        values_of: Callable[[int], Sequence[Any]],
+        values_of: Callable[[int], Sequence[Any] | np.ndarray],
         positions: list[int],
     ) -> int:
         """`_write_changed` row by row: each changed row's pattern of changed columns (computed
@@ -978,7 +988,7 @@ class WritePlan:
         # pattern -> its spans [((start, end), column index of each cell)] and the set of spans
         shapes: dict[bytes, tuple[list[tuple[tuple[int, int], list[int]]], set[tuple[int, int]]]]
         shapes = {}
-        columns: dict[int, Sequence[Any]] = {}
+        columns: dict[int, Sequence[Any] | np.ndarray] = {}
         blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # span -> (row0, rows)
         written = 0
         for i, r in enumerate(rows_changed.tolist()):
