@@ -1016,6 +1016,31 @@ def _pupil_key(upn: object, year: object) -> tuple[str, int] | None:
     return upn_text, int(year_text)
 
 
+# The ASCII characters `str.strip()` strips.
+_ASCII_SPACES = "".join(c for c in map(chr, range(128)) if c.isspace())
+
+
+def _plain_upns_at(column: pd.Series, upns: list[Any], wanted: set[str]) -> list[int] | None:
+    """The positions of the cells in `wanted`, when every cell of the column (`upns`: its cells)
+    is a `str` that is its own `_upn_text` (ASCII, no whitespace, upper case: each a property of
+    every character, so found on the cells joined, in a few calls); else None (then each cell's
+    `_upn_text` is looked at).
+
+    Such a cell's `_upn_text` is itself, so it is in `wanted` exactly when the cell is (one
+    `isin` over the column instead of a `strip().upper()` per row: issue 7).
+    """
+    if set(map(type, upns)) != {str}:
+        return None if upns else []
+    joined = "".join(upns)
+    if (
+        not joined.isascii()
+        or joined.upper() != joined
+        or any(space in joined for space in _ASCII_SPACES)
+    ):
+        return None
+    return list(np.flatnonzero(column.isin(wanted).to_numpy(dtype=bool)).tolist())
+
+
 def _rows_of_pupils(
     frame: pd.DataFrame, pupils: set[tuple[str, int]]
 ) -> dict[tuple[str, int], list[int]]:
@@ -1037,11 +1062,15 @@ def _rows_of_pupils(
     else:
         upns, years = frame["upn"].tolist(), frame["leaving_year"].tolist()
         wanted = {u for u, _ in pupils}
-        found = (
-            (pos, _pupil_key(u, years[pos]))
-            for pos, u in enumerate(upns)
-            if (u.strip().upper() if type(u) is str else _upn_text(u)) in wanted
-        )
+        at = _plain_upns_at(frame["upn"], upns, wanted)
+        if at is not None:
+            found = ((pos, _pupil_key(upns[pos], years[pos])) for pos in at)
+        else:
+            found = (
+                (pos, _pupil_key(u, years[pos]))
+                for pos, u in enumerate(upns)
+                if (u.strip().upper() if type(u) is str else _upn_text(u)) in wanted
+            )
     for pos, key in found:
         if key in pupils:
             rows.setdefault(key, []).append(pos)
@@ -1077,19 +1106,26 @@ def with_sustained(
         if held is None or rank >= (bool(held["destination"]), held["recorded"]):
             best[ident] = row
     rows_of = _rows_of_pupils(result, {(u, y) for u, y, _ in best})
-    # One block of blanks (a row per new column), then each logged check's cells set at the rows
-    # of its pupil (issue 7: a dict per pupil per check, then a column per field taken by
-    # position, were slow at 100k rows).
+    # A column of blanks per new column, then each logged check's cells set at the rows of its
+    # pupil (issue 7: a dict per pupil per check, then a column per field taken by position,
+    # were slow at 100k rows). An array per column, not one block of them all: the block (50 MB
+    # at 100k rows and 7 checks) was fresh memory, each page of it faulted in (0.1 s a night).
     names = [f"{check}_{f}" for check in checks for f in SUSTAINED_FIELDS]
-    block = np.empty((len(names), len(result)), dtype=object)
-    block.fill("")
+    n = len(result)
+    columns = [np.full(n, "", dtype=object) for _ in names]
     first = {check: i * len(SUSTAINED_FIELDS) for i, check in enumerate(checks)}
     for (upn_text, year, check), row in best.items():
         at = rows_of.get((upn_text, year))
         if at is not None:
             for k, f in enumerate(SUSTAINED_FIELDS):
-                block[first[check] + k, at] = row[f]
-    extra = pd.DataFrame(block.T, index=result.index, columns=names, dtype=object, copy=False)
+                columns[first[check] + k][at] = row[f]
+    if len(set(names)) == len(names):
+        extra = pd.DataFrame(
+            dict(zip(names, columns, strict=True)), index=result.index, dtype=object, copy=False
+        )
+    else:  # (a name twice: as one block, which keeps both)
+        block = np.array(columns, dtype=object).reshape(len(names), n)
+        extra = pd.DataFrame(block.T, index=result.index, columns=names, dtype=object, copy=False)
     out = pd.concat([result, extra], axis=1)
     out.attrs = dict(result.attrs)
     return out
