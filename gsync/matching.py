@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import pandas as pd
 
@@ -49,14 +49,20 @@ def _cell(value: object) -> str:
 
 
 Pupil = tuple[str, str]  # (upn, leaving_year): one pupil in one cohort
+Match = tuple[str, str, str, str, str]  # upn, leaving_year, match_method, match_status, reason
+#: What a key holds: its one pupil-in-cohort's match (the usual case), or its distinct
+#: pupils-in-cohorts in the order their rows come (a dict used as an ordered set).
+Held = Match | dict[Pupil, None]
 
 
 @dataclass
 class PupilIndex:
     """A school's pupils by verified school email and by (name key, date of birth).
 
-    Each key holds its distinct pupils-in-cohorts in the order their rows come (a dict used as an
-    ordered set), which is all `match_responses` ever read of the rows it collected per key.
+    Each key holds its distinct pupils-in-cohorts in the order their rows come, which is all
+    `match_responses` ever read of the rows it collected per key: a key of one pupil-in-cohort
+    holds that pupil's match itself (issue 7: 100k keys, each its own dict of one before, and a
+    match made per response), a key of several a dict used as an ordered set (`Held`).
     """
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
@@ -70,8 +76,8 @@ class PupilIndex:
         "legal_surname",
         "preferred_surname",
     )
-    by_email: dict[str, dict[Pupil, None]] = field(default_factory=dict)
-    by_name_dob: dict[tuple[str, str], dict[Pupil, None]] = field(default_factory=dict)
+    by_email: dict[str, Held] = field(default_factory=dict)
+    by_name_dob: dict[tuple[str, str], Held] = field(default_factory=dict)
 
     @classmethod
     def from_columns(
@@ -107,15 +113,21 @@ class PupilIndex:
                 got = known[text] = name_key(text) if text.isascii() else None
             return got
 
-        by_email, by_name_dob = index.by_email.setdefault, index.by_name_dob.setdefault
+        by_email, by_name_dob = index.by_email, index.by_name_dob
+        email_get, name_get = by_email.get, by_name_dob.get
         for i in positions:
             upn = upns[i]
             if not upn or schools[i] != school:
                 continue
-            pupil = (upn, years[i])
+            year = years[i]
             email = emails[i]
             if email:
-                by_email(email.casefold(), {})[pupil] = None
+                key = email.casefold()
+                held = email_get(key)
+                if held is None:
+                    by_email[key] = (upn, year, "email", "matched", "")
+                else:
+                    _add(by_email, key, held, (upn, year))
             dob = dobs[i]
             if dob:
                 fore, pref, sur, pref_sur = legal_f[i], pref_f[i], legal_s[i], pref_s[i]
@@ -126,12 +138,17 @@ class PupilIndex:
                             f_key = part_key(fore)
                         if s_key == "":
                             s_key = part_key(sur)
-                        name = (
+                        name_dob = (
                             f_key + s_key
                             if f_key is not None and s_key is not None
-                            else name_key(fore + sur)
+                            else name_key(fore + sur),
+                            dob,
                         )
-                        by_name_dob((name, dob), {})[pupil] = None
+                        held = name_get(name_dob)
+                        if held is None:
+                            by_name_dob[name_dob] = (upn, year, "name_dob", "matched", "")
+                        else:
+                            _add(by_name_dob, name_dob, held, (upn, year))
                     continue
                 forenames = {fore, pref}
                 surnames = {sur, pref_sur}
@@ -141,13 +158,29 @@ class PupilIndex:
                         for s in surnames:
                             if s:
                                 s_key = part_key(s) if f_key is not None else None
-                                name = (
+                                name_dob = (
                                     f_key + s_key
                                     if f_key is not None and s_key is not None
-                                    else name_key(f + s)
+                                    else name_key(f + s),
+                                    dob,
                                 )
-                                by_name_dob((name, dob), {})[pupil] = None
+                                held = name_get(name_dob)
+                                if held is None:
+                                    by_name_dob[name_dob] = (upn, year, "name_dob", "matched", "")
+                                else:
+                                    _add(by_name_dob, name_dob, held, (upn, year))
         return index
+
+
+_K = TypeVar("_K", str, tuple[str, str])
+
+
+def _add(index: dict[_K, Held], key: _K, held: Held, pupil: Pupil) -> None:
+    """Another row's pupil-in-cohort for a key that holds `held` already."""
+    if isinstance(held, dict):
+        held[pupil] = None
+    elif (held[0], held[1]) != pupil:  # a second pupil-in-cohort: the key holds them in order
+        index[key] = {(held[0], held[1]): None, pupil: None}
 
 
 class _Blank(Sequence[str]):
@@ -160,19 +193,15 @@ class _Blank(Sequence[str]):
         return 0
 
 
-def _pick(candidates: dict[Pupil, None] | None, stated_year: str) -> list[Pupil]:
-    """Distinct pupils-in-cohorts; the stated leaving year narrows several down where it can."""
-    if not candidates:
-        return []
+def _pick(candidates: dict[Pupil, None], stated_year: str) -> list[Pupil]:
+    """Distinct pupils-in-cohorts (several); the stated leaving year narrows them down where
+    it can."""
     rows = list(candidates)
-    if len(rows) > 1 and stated_year:
+    if stated_year:
         narrowed = [r for r in rows if r[1] == stated_year]
         if narrowed:
             rows = narrowed
     return rows
-
-
-Match = tuple[str, str, str, str, str]  # upn, leaving_year, match_method, match_status, reason
 
 
 def match_responses(
@@ -227,13 +256,12 @@ def match_one(
     email = respondent_email.casefold()
     if email:
         held = index.by_email.get(email)
-        if held is not None and len(held) == 1:  # `_pick` of one pupil: that pupil
-            for upn, year in held:
-                return (upn, year, "email", "matched", "")
-        found = _pick(held, stated_year)
-        if len(found) == 1:
-            return (found[0][0], found[0][1], "email", "matched", "")
-        if len(found) > 1:
+        if held is not None:
+            if not isinstance(held, dict):  # one pupil: its match
+                return held
+            found = _pick(held, stated_year)
+            if len(found) == 1:
+                return (found[0][0], found[0][1], "email", "matched", "")
             return ("", "", "email", "ambiguous", f"{len(found)} pupils share this school email")
     name = name_key(full_name)
     if not name:
@@ -241,13 +269,12 @@ def match_one(
     if not date_of_birth or (issues and "bad_date_of_birth" in issues.split()):
         return ("", "", "", "unmatched", "no school email match and no valid date of birth")
     held = index.by_name_dob.get((name, date_of_birth))
-    if held is not None and len(held) == 1:
-        for upn, year in held:
-            return (upn, year, "name_dob", "matched", "")
-    found = _pick(held, stated_year)
-    if len(found) == 1:
-        return (found[0][0], found[0][1], "name_dob", "matched", "")
-    if len(found) > 1:
+    if held is not None:
+        if not isinstance(held, dict):  # one pupil: its match
+            return held
+        found = _pick(held, stated_year)
+        if len(found) == 1:
+            return (found[0][0], found[0][1], "name_dob", "matched", "")
         return (
             "",
             "",
