@@ -1153,18 +1153,32 @@ _SAMPLE = 1000
 _MOSTLY_DISTINCT = 900
 
 
-def _column_norms(column: pd.Series) -> Collection[str]:
+# A mostly distinct column kept to the texts looked for is normalised this many cells at a time.
+_CHUNK = 4096
+
+
+def _column_norms(column: pd.Series, keep: set[str] | None = None) -> Collection[str]:
     """`_normalised` of the distinct texts of `column.dropna().astype(str)`, as a set; or, for
-    a column of texts only that is mostly distinct, of every cell (the same texts, repeated)."""
+    a column of texts only that is mostly distinct, of every cell (the same texts, repeated).
+    With `keep`, only those of its texts (a set): a mostly distinct column is then normalised
+    `_CHUNK` cells at a time, each chunk's texts dropped once looked up (issue 7: 100k new texts
+    at once were fresh memory, each page of it faulted in)."""
     if column.dtype != object:
-        return set(_normalised(list(_distinct_texts(column))))
+        found = set(_normalised(list(_distinct_texts(column))))
+        return found if keep is None else found & keep
     cells = column.tolist()  # (once for both ways)
     if len(cells) > 2 * _SAMPLE and len(set(cells[:_SAMPLE])) > _MOSTLY_DISTINCT:
         try:
-            return _normalised(cells)
+            if keep is None:
+                return _normalised(cells)
+            kept: set[str] = set()
+            for start in range(0, len(cells), _CHUNK):
+                kept |= keep.intersection(_normalised(cells[start : start + _CHUNK]))
+            return kept
         except TypeError:  # not texts only (a missing cell, a number): as below
             pass
-    return set(_normalised(list(_distinct_texts(column, cells))))
+    found = set(_normalised(list(_distinct_texts(column, cells))))
+    return found if keep is None else found & keep
 
 
 def _distinct_texts(column: pd.Series, cells: list[Any] | None = None) -> set[str]:
@@ -1222,6 +1236,17 @@ def _cell_texts(table: pd.DataFrame) -> list[tuple[Any, list[str]]]:
 _INSIDE_LIMIT = 200_000
 
 
+def _substrings(cells: set[str], lengths: set[int]) -> set[str]:
+    """Every substring of the cells of one of `lengths` (at least 2 long)."""
+    return {
+        cell[i : i + n]
+        for cell in cells
+        for n in lengths
+        if 2 <= n <= len(cell)
+        for i in range(len(cell) - n + 1)
+    }
+
+
 def _pupil_values(
     pupil_frame: pd.DataFrame, vocab: set[str], cells: set[str]
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -1232,26 +1257,25 @@ def _pupil_values(
     (strong values, full names), and only ever reports the first column that holds it; so the
     values in no cell and the order of values within a column change nothing and are left out.
     """
-    per_column = [
-        (col, kind, _column_norms(pupil_frame[col]))
-        for col, kind in _identifying_columns(pupil_frame).items()
-    ]
-    if sum(len(cell) * (len(cell) - 1) // 2 for cell in cells) <= _INSIDE_LIMIT:
-        lengths = set(range(2, max(map(len, cells), default=0) + 1))
+    kinds = _identifying_columns(pupil_frame)
+    every_length = sum(len(cell) * (len(cell) - 1) // 2 for cell in cells) <= _INSIDE_LIMIT
+    if every_length:
+        # Every substring is listed first, so each column need only keep the texts found among
+        # them or the cells (what the lookups below intersect it with).
+        inside = _substrings(cells, set(range(2, max(map(len, cells), default=0) + 1)))
+        keep = inside | cells
+        per_column = [
+            (col, kind, _column_norms(pupil_frame[col], keep)) for col, kind in kinds.items()
+        ]
     else:  # only the lengths of the values looked for inside cells
-        lengths = set()
+        per_column = [(col, kind, _column_norms(pupil_frame[col])) for col, kind in kinds.items()]
+        lengths: set[int] = set()
         for _col, kind, texts in per_column:
             if kind == "strong":
                 lengths |= set(map(len, texts))
             elif kind == "name":
                 lengths |= {len(v) for v in texts if " " in v}
-    inside = {
-        cell[i : i + n]
-        for cell in cells
-        for n in lengths
-        if 2 <= n <= len(cell)
-        for i in range(len(cell) - n + 1)
-    }
+        inside = _substrings(cells, lengths)
     strong: dict[str, str] = {}
     names: dict[str, str] = {}
     free: dict[str, str] = {}
