@@ -726,20 +726,26 @@ def _pinned_columns(a: np.ndarray) -> list[int]:
                 in_col[j].discard(best)
             else:
                 row[j] = x
-        entries = list(row.items())
+        # Each target's entry in column c becomes x - x * 1.0, exactly 0.0, and goes; nothing
+        # reads the column's rows (`in_col[c]`) after this step. The others as above.
+        entries = [(j, v) for j, v in row.items() if j != c]
         for t in [t for t in in_col[c] if t != best and abs(rows[t][c]) > 1e-12]:
             target = rows[t]
-            factor = target[c]
+            factor = target.pop(c)
             for j, v in entries:
-                x = target.get(j, 0.0) - factor * v
-                if x == 0.0:
-                    if j in target:
+                held = target.get(j)
+                if held is None:
+                    x = 0.0 - factor * v
+                    if x != 0.0:
+                        target[j] = x
+                        in_col[j].add(t)
+                else:
+                    x = held - factor * v
+                    if x == 0.0:
                         del target[j]
                         in_col[j].discard(t)
-                else:
-                    if j not in target:
-                        in_col[j].add(t)
-                    target[j] = x
+                    else:
+                        target[j] = x
         pivots.append((best, c))
         r += 1
     pivot_cols = {c for _, c in pivots}
