@@ -111,6 +111,8 @@ class _Table:
             if key not in self.columns:
                 self.columns.append(key)
         self.at = {c: j for j, c in enumerate(self.columns)}
+        self._names = frozenset(self.columns)
+        self._blank = dict.fromkeys(self.columns, "")  # an appended row before its cells
         present = set(frame.columns)
         self.n = len(frame)
         self._arrays: dict[str, np.ndarray] = {
@@ -239,10 +241,28 @@ class _Table:
         else:
             self.edits.setdefault(i, {}).update(values)
 
+    def write(self, i: int, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
+        """`update` of row i with the cells `keys` (not the school's) set to `values`."""
+        school = self.get(i, "school")
+        self.written.add(school)
+        self.recent.add(school)
+        if i >= self.n:
+            self.added[i - self.n].update(zip(keys, values, strict=True))
+            return
+        edited = self.edits.get(i)
+        if edited is None:
+            self.edits[i] = dict(zip(keys, values, strict=True))
+        else:
+            edited.update(zip(keys, values, strict=True))
+
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
-        get = values.get
-        row = {c: get(c, "") for c in self.columns}
+        if values.keys() <= self._names:  # the same dict, in the columns' order
+            row = self._blank.copy()
+            row.update(values)
+        else:
+            get = values.get
+            row = {c: get(c, "") for c in self.columns}
         self.added.append(row)
         self.written.add(row["school"])
         self.recent.add(row["school"])
@@ -282,17 +302,44 @@ class _Table:
             return pd.DataFrame([], columns=self.columns, dtype=object)
         # Column-major, so the frame's one block is this array (no copy).
         out = np.empty((len(self.columns), total), dtype=object)
+        n, added = self.n, self.added
         for j, c in enumerate(self.columns):
             array = self._arrays.get(c)
-            out[j, : self.n] = array if array is not None else ""
-            if self.added:
-                out[j, self.n :] = [row[c] for row in self.added]
+            out[j, :n] = array if array is not None else ""
+        if added:  # the appended rows' cells, column by column
+            for j, cells in enumerate(_transposed(added, self.columns)):
+                out[j, n:] = _objects(cells, len(added))
+        # The cells written, for the rows written in the same cells at once (each cell of the
+        # frame is written at most once: the rows are distinct, and so are a row's keys).
+        shapes: dict[tuple[str, ...], list[int]] = {}
         for i, edited in self.edits.items():
-            for c, v in edited.items():
-                at = self.at.get(c)
-                if at is not None:
-                    out[at, i] = v
+            shape = tuple(edited)
+            rows = shapes.get(shape)
+            if rows is None:
+                shapes[shape] = [i]
+            else:
+                rows.append(i)
+        edits, at = self.edits, self.at
+        for shape, rows in shapes.items():
+            if not shape:
+                continue
+            for c, cells in zip(shape, _transposed([edits[i] for i in rows], shape), strict=True):
+                place = at.get(c)
+                if place is not None:
+                    out[place, rows] = _objects(cells, len(rows))
         return pd.DataFrame(out.T, columns=self.columns, dtype=object, copy=False)
+
+
+def _transposed(rows: list[dict[str, str]], keys: Sequence[str]) -> list[Sequence[str]]:
+    """The cells `keys` of each row dict, key by key (one sequence of the rows' cells per key)."""
+    if len(keys) == 1:
+        return [[row[keys[0]] for row in rows]]
+    return list(zip(*map(itemgetter(*keys), rows), strict=True))
+
+
+def _objects(cells: Sequence[object], n: int) -> np.ndarray:
+    """The cells as an object array, each cell one element (a cell that is a sequence too)."""
+    return np.fromiter(cells, dtype=object, count=n)
 
 
 def _runs_index(array: np.ndarray, cells: list[str]) -> dict[str, list[int]]:
@@ -734,38 +781,60 @@ class _Run:
         if rows is None:  # a few rows (a night merged from memos): cell by cell
             now = tuple([dest.get(i, k) for k in keys])
         else:
-            now = rows[i] if i not in dest.edits else dest.cell_tuple(i, keys)
+            now = rows[i]
+            edited = dest.edits.get(i)
+            if edited is not None:  # cells written this run: another group's, as a rule
+                if edited.keys().isdisjoint(_GROUP_SETS[group]):
+                    now = (*now[:-1], edited.get("sync_hash", now[-1]))
+                else:
+                    now = dest.cell_tuple(i, keys)
         cur, text = now[:-1], now[-1]
         wanted: tuple[str, ...]
         if group == CONTACT:
             wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
         else:
             wanted = _entry_tuple(winner)
-        if text != self._hash_text:  # a pupil's groups come one after another
-            self._hash_text, self._hashes = text, parse_sync_hash(text)
-        held = self._hashes.get(group, "")
-        if cur == wanted:
-            # `_group_outcome`'s 'unchanged' with nothing to record, decided first (a steady
-            # night's every group): the cells show this submission, its token is recorded, and
-            # the recorded hash is the cells' (state 'synced': they are not all blank).
-            recorded, _, source = held.partition(".")
-            if source == token and recorded == values_hash(cur) and any(cur):
-                return "unchanged"
-        outcome, record = _group_outcome(cur, wanted, held, token)
-        if record:
+        if not any(cur) and any(wanted):
+            # `_group_outcome` of blank cells (state 'empty', a first night's every group):
+            # 'written', and the hash recorded, whatever `sync_hash` held for the group.
+            outcome, shown = "written", wanted
+        else:
+            if text != self._hash_text:  # a pupil's groups come one after another
+                self._hash_text, self._hashes = text, parse_sync_hash(text)
+            held = self._hashes.get(group, "")
+            if cur == wanted:
+                # `_group_outcome`'s 'unchanged' with nothing to record, decided first (a steady
+                # night's every group): the cells show this submission, its token is recorded,
+                # and the recorded hash is the cells' (state 'synced': they are not all blank).
+                recorded, _, source = held.partition(".")
+                if source == token and recorded == values_hash(cur) and any(cur):
+                    return "unchanged"
+            outcome, record = _group_outcome(cur, wanted, held, token)
+            if not record:
+                return outcome
             shown = wanted if outcome == "written" else cur
-            new = self._hashed(text, group, shown, token)
-            if outcome == "written" or new != text:
-                self.dest.update(i, dict(zip(keys, (*shown, new), strict=True)))
+        new = self._hashed(text, group, shown, token)
+        if outcome == "written" or new != text:
+            dest.write(i, keys, (*shown, new))
         return outcome
 
     def _hashed(self, text: str, group: str, values: tuple[str, ...], source: str) -> str:
-        """`sync_hash` text `text` after `set_group_hash` of a group holding `values`
-        (`self._hashes` holds the parse of `text`)."""
-        hashes = dict(self._hashes)
+        """`sync_hash` text `text` after `set_group_hash` of a group holding `values`, from
+        `source` (a `_source_token`: hex digits). The parse of the text returned is kept as
+        the last parse (`parse_sync_hash` of it is that dict: every value in it is free of
+        whitespace and every group one of `HASH_GROUPS`), for the pupil's next group."""
         value = values_hash(values)
-        hashes[group] = f"{value}.{source}" if source else value
-        return format_sync_hash(hashes)
+        entry = f"{value}.{source}" if source else value
+        if not text:  # nothing parsed from a blank cell: the one group's text
+            hashes, new = {group: entry}, f"{group}={entry}"
+        else:
+            if text != self._hash_text:
+                self._hash_text, self._hashes = text, parse_sync_hash(text)
+            hashes = dict(self._hashes)
+            hashes[group] = entry
+            new = format_sync_hash(hashes)
+        self._hash_text, self._hashes = new, hashes
+        return new
 
     def _write_sustained(self, pupil: int, winner: dict[str, str], school: str) -> str:
         """Write a response into the pupil's Sustained row for its check (appended if none)."""
@@ -1049,6 +1118,7 @@ _MEMO_SUSTAINED = ("school", "upn", "leaving_year", "check", *HASH_GROUPS[SUSTAI
 _GROUP_CELLS: dict[str, tuple[str, ...]] = {
     g: (*cells, "sync_hash") for g, cells in HASH_GROUPS.items()
 }
+_GROUP_SETS: dict[str, frozenset[str]] = {g: frozenset(c) for g, c in HASH_GROUPS.items()}
 
 
 def _write_cells(
