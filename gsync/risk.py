@@ -170,16 +170,17 @@ def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     value converted once (text columns, blanks as NaN / None allowed); other columns cell by cell
     (1 and 1.0 must not be merged). The way is chosen on the whole column, so a cell's text does
     not depend on which rows are read (rows whose cells are all text: stripped, the same texts
-    either way, `_text_cells`)."""
+    either way, `_text_cells`). Text cells are stripped by `str.strip` mapped over them (in C:
+    a third of the time of a call per cell; `v.strip()` itself for a str or np.str_)."""
     if rows is not None:
         picked = _text_cells(series, rows)
         if picked is not None:
-            return [v.strip() for v in picked.tolist()]
+            return list(map(str.strip, picked.tolist()))
     values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
     if kind == "string":  # no blank cell: stripping each is cheaper than finding distinct ones
-        return [v.strip() for v in values.tolist()]
+        return list(map(str.strip, values.tolist()))
     if cell_by_cell:
         return [_text(v) for v in values.tolist()]
     codes, uniques = pd.factorize(values)
