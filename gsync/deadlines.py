@@ -1112,7 +1112,8 @@ def with_sustained(
     # at 100k rows and 7 checks) was fresh memory, each page of it faulted in (0.1 s a night).
     names = [f"{check}_{f}" for check in checks for f in SUSTAINED_FIELDS]
     n = len(result)
-    columns = [np.full(n, "", dtype=object) for _ in names]
+    blank = np.full(n, "", dtype=object)
+    columns = [blank.copy() for _ in names]  # (a copy: one pass, `np.full` makes two)
     first = {check: i * len(SUSTAINED_FIELDS) for i, check in enumerate(checks)}
     for (upn_text, year, check), row in best.items():
         at = rows_of.get((upn_text, year))
