@@ -90,8 +90,9 @@ class PupilIndex:
         """The index of the rows at `positions` that are the school's and have a UPN.
 
         `columns` holds the Destinations cells as text (`_cell`), column key -> cells; a missing
-        column reads as blank. `parts`: name part -> its `name_key` if ASCII, else None, as
-        worked out so far (a caller indexing several schools passes one dict to them all).
+        column reads as blank. `parts`: name part -> its `name_key` (None: keyed within the
+        whole name), as worked out so far (a caller indexing several schools passes one dict to
+        them all).
         """
         index = cls()
         blank: Sequence[str] = _Blank()
@@ -103,14 +104,16 @@ class PupilIndex:
             col[k]
             for k in ("legal_forename", "preferred_forename", "legal_surname", "preferred_surname")
         )
-        # name_key of each ASCII name part: for ASCII text name_key works character by
-        # character, so name_key(f + s) == name_key(f) + name_key(s) (names repeat a lot).
+        # name_key of each name part: name_key(f + s) == name_key(f) + name_key(s) (names
+        # repeat a lot). ASCII text is keyed character by character; other text too once NFKD's
+        # combining marks are dropped, the only characters its canonical reordering moves
+        # (and only among themselves), so where f ends and s begins changes nothing.
         known: dict[str, str | None] = parts if parts is not None else {}
 
         def part_key(text: str) -> str | None:
             got = known.get(text, "")
             if got == "":
-                got = known[text] = name_key(text) if text.isascii() else None
+                got = known[text] = name_key(text)
             return got
 
         by_email, by_name_dob = index.by_email, index.by_name_dob
