@@ -519,9 +519,9 @@ class _Run:
         self.pupils: dict[str, PupilIndex] = {}
         self._name_parts: dict[str, str | None] = {}  # `PupilIndex.from_columns`'s, all schools
         self.memo = Memo()  # phone and email verdicts, shared by the run's schools
-        self._hash_text, self._hashes = "", parse_sync_hash("")  # `_write_dest`'s last parse
-        self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_write_dest`'s cells as read
-        self._group_asked: dict[str, int] = {}  # `_write_dest`'s calls per group
+        self._hash_text, self._hashes = "", parse_sync_hash("")  # `_parsed`'s last parse
+        self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_group_cells`' as read
+        self._group_asked: dict[str, int] = {}  # `_group_cells`' calls per group
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
@@ -581,10 +581,10 @@ class _Run:
         responses, read_from = _pool(normalised, log, logged)
         has_sustained = sustained is not None
         wanted: list[dict[str, str]] = []  # exceptions this run would raise
-        # Per (upn, leaving_year, group): the latest submission (ties broken by response id).
-        # `responses` come in `_pool`'s order, (last submitted, response id) ascending with
+        # Per (upn, leaving_year), per group: the latest submission (ties broken by response
+        # id). `responses` come in `_pool`'s order, (last submitted, response id) ascending with
         # distinct ids, so each response is later than every one before it: the last one wins.
-        best: dict[tuple[str, str, str], dict[str, str]] = {}
+        best: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
         entry_group, parse_time = ENTRY_GROUP.get, _parse_time
         for r in responses:
             stated = r["leaving_year"]
@@ -609,18 +609,22 @@ class _Run:
                     got = entry_for(submitted, int(year))
                     entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 r["entry"] = entry
-                if r["consent"]:
-                    best[upn, year, CONTACT] = r
-                if r["destination"]:
-                    if entry:
+                consent, destination = r["consent"], r["destination"]
+                if consent or (destination and entry):
+                    wins = best.get((upn, year))
+                    if wins is None:
+                        wins = best[upn, year] = {}
+                    if consent:
+                        wins[CONTACT] = r
+                    if destination and entry:
                         group = entry_group(entry)
-                        best[upn, year, group if group is not None else f"s:{entry}"] = r
-                    else:
-                        if issues:
-                            counts["invalid"] += 1
-                            wanted.append(_exception(school, "invalid", r, "problems: " + issues))
-                        wanted.append(_exception(school, "no_entry", r, _NO_ENTRY))
-                        continue
+                        wins[group if group is not None else f"s:{entry}"] = r
+                if destination and not entry:
+                    if issues:
+                        counts["invalid"] += 1
+                        wanted.append(_exception(school, "invalid", r, "problems: " + issues))
+                    wanted.append(_exception(school, "no_entry", r, _NO_ENTRY))
+                    continue
             else:
                 r["entry"] = ""
                 if status in ("unmatched", "ambiguous"):
@@ -638,14 +642,52 @@ class _Run:
             )
 
         tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
-        for key in sorted(best):  # the keys are distinct: the order of sorting the items
-            upn, year, group = key
-            winner = best[key]
-            row_no = self.pupil_at.get((upn, year))
+        pupil_at = self.pupil_at
+        # In the order of sorting the (upn, leaving_year, group) keys, which are distinct: the
+        # pupils in order, each pupil's groups in order (its Destinations groups before its
+        # Sustained checks, `_SUSTAINED_AFTER`).
+        for pupil in sorted(best):
+            row_no = pupil_at.get(pupil)
             if row_no is None:
                 continue
-            if group.startswith("s:"):
-                assert sustained is not None
+            wins = best[pupil]
+            groups = sorted(wins) if len(wins) > 1 else list(wins)
+            upn, year = pupil
+            wants = []
+            for group in groups:
+                if group.startswith("s:"):
+                    break
+                winner = wins[group]
+                token = tokens.get(id(winner))
+                if token is None:
+                    token = tokens[id(winner)] = _source_token(winner)
+                wants.append((group, winner, token))
+            outcomes = self._write_pupil(row_no, wants) if wants else []
+            for (group, winner, _), outcome in zip(wants, outcomes, strict=True):
+                if outcome == "unchanged":
+                    continue
+                label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
+                if outcome == "written":
+                    counts["applied"] += 1
+                    changes.append(
+                        f"{school}: Destinations row {row_no + 2}: {label} from the form"
+                    )
+                elif outcome == "conflict":
+                    counts["conflicts"] += 1
+                    conflicts.add((upn, year, group))
+                    wanted.append(
+                        _exception(
+                            school,
+                            "conflict",
+                            winner,
+                            f"staff edited the {label}; the form's newer answer was not written",
+                            entry=winner["entry"] if group != CONTACT else "contact",
+                            extra=(group, winner["last_submitted"]),
+                        )
+                    )
+            for group in groups[len(wants) :]:
+                assert sustained is not None and group.startswith("s:")
+                winner = wins[group]
                 outcome = self._write_sustained(row_no, winner, school)
                 check = winner["entry"]
                 if outcome == "written":
@@ -655,7 +697,7 @@ class _Run:
                     )
                 elif outcome == "conflict":
                     counts["conflicts"] += 1
-                    conflicts.add(key)
+                    conflicts.add((upn, year, group))
                     wanted.append(
                         _exception(
                             school,
@@ -665,30 +707,6 @@ class _Run:
                             extra=(group, winner["last_submitted"]),
                         )
                     )
-                continue
-            token = tokens.get(id(winner))
-            if token is None:
-                token = tokens[id(winner)] = _source_token(winner)
-            outcome = self._write_dest(row_no, group, winner, token)
-            if outcome == "unchanged":
-                continue
-            label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-            if outcome == "written":
-                counts["applied"] += 1
-                changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
-            elif outcome == "conflict":
-                counts["conflicts"] += 1
-                conflicts.add(key)
-                wanted.append(
-                    _exception(
-                        school,
-                        "conflict",
-                        winner,
-                        f"staff edited the {label}; the form's newer answer was not written",
-                        entry=winner["entry"] if group != CONTACT else "contact",
-                        extra=(group, winner["last_submitted"]),
-                    )
-                )
 
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         if memos is not None:
@@ -767,10 +785,73 @@ class _Run:
         self.memos.reused[school] = kept
         return again, carried
 
-    def _write_dest(self, i: int, group: str, winner: dict[str, str], token: str) -> str:
-        """`_write_cells` of a submission's group into Destinations row i, on tuples of the
-        group's cells (no row dicts; `sync_hash` parsed once per text): the same outcome and the
-        same cells written. `token`: the submission's `_source_token`."""
+    def _write_pupil(self, i: int, wants: list[tuple[str, dict[str, str], str]]) -> list[str]:
+        """`_write_cells` of each (group, submission, its `_source_token`) into Destinations
+        row i, one after another, in one write: the same outcomes and the same cells written,
+        on tuples of the groups' cells (no row dicts; `sync_hash` parsed once per text).
+
+        The groups' cells are disjoint, so each reads its cells as the row had them, and
+        the hash recorded for it in the row's text P = `parse_sync_hash(text)`; after the
+        groups recorded so far, R, the row's text is `format_sync_hash(P | R)`. The one
+        write: the cells of the groups that record a hash (each such group writes), and
+        `sync_hash` the text after them all, `format_sync_hash(P | R)`."""
+        dest = self.dest
+        edited = dest.edits.get(i)
+        outcomes: list[str] = []
+        recorded: dict[str, str] = {}  # R: group -> its entry in `sync_hash`
+        keys: list[str] = []  # the cells written, and their values
+        values: list[str] = []
+        text = ""
+        for group, winner, token in wants:
+            now = self._group_cells(i, group, edited)
+            cur, text = now[:-1], now[-1]
+            wanted: tuple[str, ...]
+            if group == CONTACT:
+                wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
+            else:
+                wanted = _entry_tuple(winner)
+            if not any(cur) and any(wanted):
+                # `_group_outcome` of blank cells (state 'empty', a first night's every group):
+                # 'written', and the hash recorded, whatever `sync_hash` held for the group.
+                outcome, shown = "written", wanted
+            else:
+                held = self._parsed(text).get(group, "")
+                if cur == wanted:
+                    # `_group_outcome`'s 'unchanged' with nothing to record, decided first (a
+                    # steady night's every group): the cells show this submission, its token is
+                    # recorded, and the recorded hash is the cells' (state 'synced': not blank).
+                    digest, _, source = held.partition(".")
+                    if source == token and digest == values_hash(cur) and any(cur):
+                        outcomes.append("unchanged")
+                        continue
+                outcome, record = _group_outcome(cur, wanted, held, token)
+                if not record:
+                    outcomes.append(outcome)
+                    continue
+                shown = wanted if outcome == "written" else cur
+            digest = values_hash(shown)
+            entry = f"{digest}.{token}" if token else digest
+            outcomes.append(outcome)
+            # A group recording its hash writes: 'written', or else the text changes, since
+            # P[group] == entry would mean cells synced from this token (nothing to record),
+            # cells never all blank here (the submission's cells never are, and they equal).
+            recorded[group] = entry
+            keys.extend(_GROUP_CELLS[group][:-1])
+            values.extend(shown)
+        if keys:
+            hashes = {**self._parsed(text), **recorded}
+            new = format_sync_hash(hashes)
+            keys.append("sync_hash")
+            values.append(new)
+            dest.write(i, tuple(keys), tuple(values))
+            # `parse_sync_hash(new)` is `hashes`: its values are free of whitespace (parsed,
+            # or hex digits) and its groups all `HASH_GROUPS` (the pupil's next school, if any).
+            self._hash_text, self._hashes = new, hashes
+        return outcomes
+
+    def _group_cells(self, i: int, group: str, edited: dict[str, str] | None) -> tuple[str, ...]:
+        """Destinations row i's cells of `group` and its `sync_hash`, as they now are
+        (`edited`: the row's cells written this run, if any)."""
         keys = _GROUP_CELLS[group]
         dest = self.dest
         rows = self._group_rows.get(group)
@@ -779,62 +860,19 @@ class _Run:
             if asked > 256:
                 rows = self._group_rows[group] = dest.tuples(keys)
         if rows is None:  # a few rows (a night merged from memos): cell by cell
-            now = tuple([dest.get(i, k) for k in keys])
-        else:
-            now = rows[i]
-            edited = dest.edits.get(i)
-            if edited is not None:  # cells written this run: another group's, as a rule
-                if edited.keys().isdisjoint(_GROUP_SETS[group]):
-                    now = (*now[:-1], edited.get("sync_hash", now[-1]))
-                else:
-                    now = dest.cell_tuple(i, keys)
-        cur, text = now[:-1], now[-1]
-        wanted: tuple[str, ...]
-        if group == CONTACT:
-            wanted = _contact_values(winner, now[_CONTACT_EMAIL], now[_CONTACT_PHONE])
-        else:
-            wanted = _entry_tuple(winner)
-        if not any(cur) and any(wanted):
-            # `_group_outcome` of blank cells (state 'empty', a first night's every group):
-            # 'written', and the hash recorded, whatever `sync_hash` held for the group.
-            outcome, shown = "written", wanted
-        else:
-            if text != self._hash_text:  # a pupil's groups come one after another
-                self._hash_text, self._hashes = text, parse_sync_hash(text)
-            held = self._hashes.get(group, "")
-            if cur == wanted:
-                # `_group_outcome`'s 'unchanged' with nothing to record, decided first (a steady
-                # night's every group): the cells show this submission, its token is recorded,
-                # and the recorded hash is the cells' (state 'synced': they are not all blank).
-                recorded, _, source = held.partition(".")
-                if source == token and recorded == values_hash(cur) and any(cur):
-                    return "unchanged"
-            outcome, record = _group_outcome(cur, wanted, held, token)
-            if not record:
-                return outcome
-            shown = wanted if outcome == "written" else cur
-        new = self._hashed(text, group, shown, token)
-        if outcome == "written" or new != text:
-            dest.write(i, keys, (*shown, new))
-        return outcome
+            return tuple([dest.get(i, k) for k in keys])
+        now = rows[i]
+        if edited is None:
+            return now
+        if edited.keys().isdisjoint(_GROUP_SETS[group]):  # another group's cells written
+            return (*now[:-1], edited.get("sync_hash", now[-1]))
+        return dest.cell_tuple(i, keys)
 
-    def _hashed(self, text: str, group: str, values: tuple[str, ...], source: str) -> str:
-        """`sync_hash` text `text` after `set_group_hash` of a group holding `values`, from
-        `source` (a `_source_token`: hex digits). The parse of the text returned is kept as
-        the last parse (`parse_sync_hash` of it is that dict: every value in it is free of
-        whitespace and every group one of `HASH_GROUPS`), for the pupil's next group."""
-        value = values_hash(values)
-        entry = f"{value}.{source}" if source else value
-        if not text:  # nothing parsed from a blank cell: the one group's text
-            hashes, new = {group: entry}, f"{group}={entry}"
-        else:
-            if text != self._hash_text:
-                self._hash_text, self._hashes = text, parse_sync_hash(text)
-            hashes = dict(self._hashes)
-            hashes[group] = entry
-            new = format_sync_hash(hashes)
-        self._hash_text, self._hashes = new, hashes
-        return new
+    def _parsed(self, text: str) -> dict[str, str]:
+        """`parse_sync_hash(text)` (the last text's parse kept: a pupil's groups share it)."""
+        if text != self._hash_text:
+            self._hash_text, self._hashes = text, parse_sync_hash(text)
+        return self._hashes
 
     def _write_sustained(self, pupil: int, winner: dict[str, str], school: str) -> str:
         """Write a response into the pupil's Sustained row for its check (appended if none)."""
@@ -1119,6 +1157,11 @@ _GROUP_CELLS: dict[str, tuple[str, ...]] = {
     g: (*cells, "sync_hash") for g, cells in HASH_GROUPS.items()
 }
 _GROUP_SETS: dict[str, frozenset[str]] = {g: frozenset(c) for g, c in HASH_GROUPS.items()}
+# `_Run.merge` writes a pupil's Destinations groups before its Sustained checks ("s:<check>"),
+# as sorting the groups orders them.
+_SUSTAINED_AFTER = all(g < "s:" for g in (CONTACT, *ENTRY_GROUP.values()))
+if not _SUSTAINED_AFTER:
+    raise RuntimeError("a Destinations hash group sorts after 's:': update merge._Run.merge")
 
 
 def _write_cells(
@@ -1378,7 +1421,7 @@ def _entry_values(r: dict[str, str]) -> dict[str, str]:
 
 
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
-# `_Run._write_dest` reads the contact group's cells as a tuple in HASH_GROUPS order.
+# `_Run._write_pupil` reads the contact group's cells as a tuple in HASH_GROUPS order.
 if HASH_GROUPS[CONTACT] != _CONTACT_KEYS:
     raise RuntimeError("template.HASH_GROUPS[CONTACT] changed order: update merge._contact_values")
 _CONTACT_EMAIL, _CONTACT_PHONE = (

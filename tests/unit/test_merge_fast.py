@@ -1,7 +1,7 @@
 """Brief Q1's steady-night fast paths in `merge.plan_sync_many` give the frozen merge's output.
 
 A night that repeats the last one takes the fast paths: each Destinations group is written, or
-found unchanged, on tuples of its cells (`_Run._write_dest`, no row dicts), logged responses whose submission has not
+found unchanged, on tuples of its cells (`_Run._write_pupil`, no row dicts), logged responses whose submission has not
 changed are compared on the few cells a response can change without a new submission
 (`_log_responses`), and logged submission times in `timestamp`'s form are not parsed again
 (`_not_yet_logged`). Each test below changes what those shortcuts assume (sync hashes, log
@@ -47,16 +47,16 @@ def _copy(tabs: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record `_Run._write_dest`'s outcomes (so a test can tell which cases ran)."""
+    """Record `_Run._write_pupil`'s outcomes (so a test can tell which cases ran)."""
     seen: list[str] = []
-    real = merge._Run._write_dest
+    real = merge._Run._write_pupil
 
-    def write(self: Any, *args: Any) -> str:
+    def write(self: Any, *args: Any) -> list[str]:
         got = real(self, *args)
-        seen.append(got)
+        seen.extend(got)
         return got
 
-    monkeypatch.setattr(merge._Run, "_write_dest", write)
+    monkeypatch.setattr(merge._Run, "_write_pupil", write)
     return seen
 
 

@@ -1,7 +1,7 @@
 """Brief T2's first-night fast paths in `merge.plan_sync_many` give the frozen merge's output.
 
 A first night writes every Destinations group of the pupils who answered: a group whose cells
-are all blank is written without `_group_outcome` (`_Run._write_dest`), the pupil's groups are
+are all blank is written without `_group_outcome` (`_Run._write_pupil`), the pupil's groups are
 hashed into one `sync_hash` text, appended log rows are built from a copy of a blank row, and
 `_Table.frame` puts the written cells in column by column. Each hypothesis example starts from
 a trust before its first night and applies random changes: group cells staff typed before any

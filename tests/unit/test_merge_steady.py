@@ -2,7 +2,7 @@
 under random mixes of what a night between two runs can bring.
 
 The shortcuts: a Destinations group showing its winner with its hash and token recorded is
-found unchanged before `_group_outcome` (`_Run._write_dest`); winners and exceptions are
+found unchanged before `_group_outcome` (`_Run._write_pupil`); winners and exceptions are
 collected in the matching loop and the entry worked out there for matched responses only; a
 logged response's derived cells are read once in `_pool` and compared there; `match_one` takes
 a key's one pupil at once; the schools' `PupilIndex`es share one name-part cache; and
