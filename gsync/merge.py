@@ -263,13 +263,24 @@ class _Table:
         else:
             get = values.get
             row = {c: get(c, "") for c in self.columns}
-        self.added.append(row)
-        self.written.add(row["school"])
-        self.recent.add(row["school"])
-        i = len(self) - 1
+        return self.add_row(row)
+
+    def add_row(self, row: dict[str, str]) -> int:
+        """Append `row`, a dict of every column's cell in the columns' order (kept as the
+        row); its position."""
+        added = self.added
+        added.append(row)
+        school = row["school"]
+        self.written.add(school)
+        self.recent.add(school)
+        i = self.n + len(added) - 1
         if self._by_school is not None:
-            self._by_school.setdefault(row["school"], []).append(i)
+            self._by_school.setdefault(school, []).append(i)
         return i
+
+    def blank_row(self) -> dict[str, str]:
+        """A new dict of every column's cell, blank, in the columns' order."""
+        return self._blank.copy()
 
     def by_school(self) -> dict[str, list[int]]:
         """School cell -> positions of its rows, in order (kept up to date with appends)."""
@@ -1310,6 +1321,10 @@ def _pool(
 _NO_ENTRY = "the submission time falls in no entry's window"
 
 
+# The cells `_log_row` sets besides the response's.
+_LOGGED_SET = frozenset(("school", "personal_email", "telephone"))
+
+
 def _log_row(response: dict[str, str], school: str) -> dict[str, str]:
     row = dict(response)
     row["school"] = school
@@ -1334,6 +1349,9 @@ def _log_responses(
     # A response read from the row it is logged in differs from it at most in the `_DERIVED`
     # cells: compared on those alone (when the tab has them all, as the template's does).
     quick = all(c in keys for c in _DERIVED)
+    # A new response's row built in place from a blank row (`append` of `_log_row`), when its
+    # cells and those `_log_row` sets are all columns of the tab.
+    names, fuse = log._names, log._names >= _LOGGED_SET
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
@@ -1356,9 +1374,18 @@ def _log_responses(
             if now == read[1]:
                 counts["unchanged"] += 1
                 continue
+        if i is None and fuse and response.keys() <= names:
+            row = log.blank_row()
+            row.update(response)
+            row["school"] = school
+            if response.get("consent") != "Y":  # as `_log_row`
+                row["personal_email"] = row["telephone"] = ""
+            pending[rid] = log.add_row(row)
+            counts["new"] += 1
+            continue
         wanted = _log_row(response, school)
         if i is None:
-            pending[response["response_id"]] = log.append(wanted)
+            pending[rid] = log.append(wanted)
             counts["new"] += 1
             continue
         cells = {c: wanted.get(c, "") for c in keys}

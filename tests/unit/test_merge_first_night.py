@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gsync import merge
+from gsync.sample import DEFAULT_QUESTION_MAP
 from gsync.template import HASH_GROUPS, values_hash
 from tests.unit.test_core_equivalence import NOW, TEMPLATE, _make_trust
 from tests.unit.test_merge_equivalence import _both
@@ -172,3 +173,34 @@ def test_frame_of_written_and_appended_cells() -> None:
     assert got.loc[1, "reason"] == "r1" and got.loc[3, "status"] == "s3"
     assert got.loc[4, "reason"] == "r4" and got.loc[5, "status"] == "s5"
     assert got.loc[4, "kind"] == "" and got["extra"].tolist()[:4] == ["1", "2", "3", "4"]
+
+
+def test_log_tabs_with_columns_missing_or_extra() -> None:
+    """New responses' log rows built from a blank row (the tab has every cell `_log_row`
+    sets) or the long way (a tab without the telephone column, or with extra columns)."""
+    trust = _make_trust(4)
+    consent = DEFAULT_QUESTION_MAP["consent"]
+    raw = [  # every third response without its consent answer (contact details not kept)
+        (s.school, [_unanswered(r, consent) if n % 3 == 0 else r for n, r in enumerate(rs)])
+        for s, rs in ((s, s.form_responses()) for s in trust.samples)
+    ]
+    for drop, extra in ((None, True), ("telephone", False), ("personal_email", True)):
+        tabs = {k: v.copy() for k, v in trust.tabs.items()}
+        log = tabs["responses"]
+        if drop is not None:
+            log = log.drop(columns=[drop])
+        if extra:
+            log.insert(1, "comments", pd.Series([], dtype=object))
+        tabs["responses"] = log
+        plan = _both(tabs, raw)
+        assert plan.counts["new"] > 0
+        out = plan.tabs["responses"]
+        if drop is not None:  # the template's column appended again, blank without consent
+            assert out.columns[-1] == drop
+            assert (out.loc[out["consent"] != "Y", drop] == "").all()
+    assert (out["consent"] == "").any() and (out["consent"] == "N").any()
+
+
+def _unanswered(response: dict[str, Any], question: str) -> dict[str, Any]:
+    answers = {q: a for q, a in (response.get("answers") or {}).items() if q != question}
+    return {**response, "answers": answers}
