@@ -243,17 +243,19 @@ class _Table:
 
     def write(self, i: int, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
         """`update` of row i with the cells `keys` (not the school's) set to `values`."""
-        school = self.get(i, "school")
-        self.written.add(school)
-        self.recent.add(school)
-        if i >= self.n:
-            self.added[i - self.n].update(zip(keys, values, strict=True))
-            return
-        edited = self.edits.get(i)
-        if edited is None:
+        edited = self.edits.get(i) if i < self.n else None
+        if edited is None and i < self.n:  # the row as read: its school cell as read
+            school = self.column("school")[i]
             self.edits[i] = dict(zip(keys, values, strict=True))
         else:
-            edited.update(zip(keys, values, strict=True))
+            school = self.get(i, "school")
+            if i >= self.n:
+                self.added[i - self.n].update(zip(keys, values, strict=True))
+            else:
+                assert edited is not None
+                edited.update(zip(keys, values, strict=True))
+        self.written.add(school)
+        self.recent.add(school)
 
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
@@ -813,8 +815,10 @@ class _Run:
         keys: list[str] = []  # the cells written, and their values
         values: list[str] = []
         text = ""
+        group_rows = self._group_rows
         for group, winner, token in wants:
-            now = self._group_cells(i, group, edited)
+            rows = group_rows.get(group) if edited is None else None
+            now = rows[i] if rows is not None else self._group_cells(i, group, edited)
             cur, text = now[:-1], now[-1]
             wanted: tuple[str, ...]
             if group == CONTACT:

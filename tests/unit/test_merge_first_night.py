@@ -204,3 +204,25 @@ def test_log_tabs_with_columns_missing_or_extra() -> None:
 def _unanswered(response: dict[str, Any], question: str) -> dict[str, Any]:
     answers = {q: a for q, a in (response.get("answers") or {}).items() if q != question}
     return {**response, "answers": answers}
+
+
+def test_write_is_update() -> None:
+    """`_Table.write` leaves the cells, and the schools noted as written (which decide the
+    merge memos' use), that `update` with the same cells leaves: on rows as read, rows written
+    before (their school too), and rows appended."""
+    tab = TEMPLATE.tab("destinations")
+    frame = pd.DataFrame({"upn": ["a", "b", "c"], "school": ["S", "T", "U"]})
+    tables = [merge._Table(frame, tab) for _ in range(2)]
+    for table in tables:
+        table.update(2, {"school": "V"})
+        table.append({"upn": "d", "school": "W"})
+        table.written.clear()
+    keys, values = ("consent", "sync_hash"), ("Y", "ct=1")
+    by_write, by_update = tables
+    for i in range(4):
+        by_write.write(i, keys, values)
+        by_update.update(i, dict(zip(keys, values, strict=True)))
+        assert by_write.written == by_update.written
+    assert by_write.written == {"S", "T", "V", "W"}
+    assert by_write.frame().equals(by_update.frame())
+    assert by_write.edits == by_update.edits
