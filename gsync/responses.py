@@ -11,6 +11,7 @@ stores every cell as a string value, never a formula.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,10 +99,16 @@ def plain_phone(value: str) -> tuple[str, bool] | None:
     if got is None:
         return None
     digits = got[1].replace(" ", "")
-    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(digits))
-    if phonenumbers.is_valid_number(number):
+    if _uk_valid(digits):
         return f"+44{digits}", True  # format_number(number, E164)
     return value, False
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _uk_valid(digits: str) -> bool:
+    """`phonenumbers.is_valid_number` of +44 `digits` (~16 us; one number is typed many ways)."""
+    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(digits))
+    return bool(phonenumbers.is_valid_number(number))
 
 
 def normalise_phone(text: str) -> tuple[str, bool]:
