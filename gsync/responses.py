@@ -505,6 +505,9 @@ def normalise_rows(
 
 
 _STR_TYPES = (str,) * len(FORM_KEYS)
+# What `_usual_rows` reads for a question missing from a response's answers: the text ""
+# (`_answer_text(None)`, as the general path reads it).
+_UNANSWERED: Mapping[str, Any] = {"textAnswers": {"answers": ({"value": ""},)}}
 
 
 class _Unusual(Exception):
@@ -519,8 +522,9 @@ def _usual_rows(
 ) -> dict[str, tuple[str, str, dict[str, str] | None, Mapping[str, Any]]]:
     """Each response id's latest submission in `raw` as (when, rid, row, response): `row` is
     `_normalise(response, slots, destination_options, memo, when)` for a response of the usual
-    shape (every Form A question answered with one text answer, of at most MAX_CHARS in all, in a
-    dict of the Forms API's JSON), None for any other (whose row the caller makes)."""
+    shape (each Form A question answered with one text answer or left unanswered, of at most
+    MAX_CHARS in all, in a dict of the Forms API's JSON), None for any other (whose row the caller
+    makes)."""
     dates, years, phones, emails, consents = (
         memo.dates,
         memo.years,
@@ -533,9 +537,10 @@ def _usual_rows(
     blank = dict.fromkeys(RESPONSE_COLUMNS, "")
     places: dict[str, tuple[str, str]] = {}  # destination answer -> (destination, its "Other" text)
     qids = dict(slots)
-    answers_of = None
+    answers_of, ordered = None, list[str]()
     if len(qids) == len(FORM_KEYS):  # every Form A question in the map: their answers in order
-        answers_of = itemgetter(*(qids[i] for i in range(len(FORM_KEYS))))
+        ordered = [qids[i] for i in range(len(FORM_KEYS))]
+        answers_of = itemgetter(*ordered)
     latest: dict[str, tuple[str, str, dict[str, str] | None, Mapping[str, Any]]] = {}
     for response in raw:
         # As the old first pass: the response id and the time that picks the latest submission.
@@ -556,7 +561,13 @@ def _usual_rows(
             answers = response["answers"]
             if type(answers) is not dict:
                 raise _Unusual
-            (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) = answers_of(answers)
+            try:
+                (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) = answers_of(answers)
+            except KeyError:  # a question left unanswered (not in `answers`) reads as ""
+                get = answers.get
+                (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) = [
+                    get(qid, _UNANSWERED) for qid in ordered
+                ]
             # One text answer each: any other JSON shape raises (KeyError, TypeError, ValueError)
             # and takes the general path (which reads a dict, list, str, number or None as here).
             (v0,) = a0["textAnswers"]["answers"]

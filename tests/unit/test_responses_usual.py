@@ -128,8 +128,12 @@ def response(draw: st.DrawFn, qmap: dict[str, str]) -> Any:
     if draw(st.booleans()):
         out["respondentEmail"] = draw(st.sampled_from((" a@b.com ", None, "", 5, "\u3000x")))
     clean = draw(st.integers(0, 2)) > 0  # two in three of the usual shape throughout
+    # A quarter of those with questions left unanswered (absent from `answers`, as the API has it).
+    sparse = clean and draw(st.integers(0, 3)) == 0
     answers = {
-        qid: draw(answer(qid, clean)) for qid in qmap.values() if clean or draw(st.integers(0, 9))
+        qid: draw(answer(qid, clean))
+        for qid in qmap.values()
+        if (clean and not sparse) or draw(st.integers(0, 2 if sparse else 9))
     }
     kind = draw(st.integers(0, 40)) if not clean else 40
     if kind == 0:
@@ -202,6 +206,34 @@ def test_the_usual_path_makes_the_rows() -> None:
     assert [response["responseId"] for _, response in seen] == ["r2"]
     assert [row["response_id"] for row in rows] == ["r4", "r3", "r2", "r1", "r0"]
     assert rows == ref.normalise_rows(raw, QMAP)
+
+
+def test_unanswered_questions_stay_on_the_usual_path() -> None:
+    """Form A's optional questions left unanswered (absent from the answers) read as blank on
+    the usual path, as the general path reads them; an answer given as null goes the general way."""
+    raw = [
+        usual(f"r{i}", f"2026-06-0{i + 1}T10:00:00.000Z", full_name=f"N {i}", consent="Yes")
+        for i in range(4)
+    ]
+    for key in ("course", "level", "provider", "start_date", "duration"):
+        del raw[0]["answers"][QMAP[key]]
+    del raw[1]["answers"][QMAP["telephone"]]
+    raw[2]["answers"] = {QMAP["full_name"]: raw[2]["answers"][QMAP["full_name"]]}
+    raw[3]["answers"][QMAP["level"]] = None
+    seen: list[Any] = []
+    general = responses._normalise_all
+
+    def spy(items: Any, *args: Any) -> Any:
+        seen.extend(items)
+        return general(items, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(responses, "_normalise_all", spy)
+        rows = normalise_rows(raw, QMAP)
+    assert [response["responseId"] for _, response in seen] == ["r3"]
+    assert rows == ref.normalise_rows(raw, QMAP)
+    assert rows[0]["course"] == rows[0]["start_date"] == "" and rows[1]["telephone"] == ""
+    assert rows[2]["issues"] == "missing_date_of_birth missing_consent"
 
 
 def test_sum_of_lengths_over_the_cell_size_goes_the_general_way() -> None:
