@@ -189,10 +189,8 @@ def usual(rid: str, when: str, **texts: str) -> dict[str, Any]:
     }
 
 
-def test_the_usual_path_makes_the_rows() -> None:
-    """Responses of the usual shape never reach the general path; an odd one does, alone."""
-    raw = [usual(f"r{i}", f"2026-06-0{9 - i}T10:00:00.000Z", full_name=f"N {i}") for i in range(5)]
-    raw[2]["answers"][QMAP["course"]]["textAnswers"]["answers"].append({"value": "Art"})
+def rows_and_general(raw: list[Any]) -> tuple[list[dict[str, str]], list[Any]]:
+    """`normalise_rows(raw, QMAP)` and the response ids it left to the general path."""
     seen: list[Any] = []
     general = responses._normalise_all
 
@@ -203,7 +201,15 @@ def test_the_usual_path_makes_the_rows() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(responses, "_normalise_all", spy)
         rows = normalise_rows(raw, QMAP)
-    assert [response["responseId"] for _, response in seen] == ["r2"]
+    return rows, [response["responseId"] for _, response in seen]
+
+
+def test_the_usual_path_makes_the_rows() -> None:
+    """Responses of the usual shape never reach the general path; an odd one does, alone."""
+    raw = [usual(f"r{i}", f"2026-06-0{9 - i}T10:00:00.000Z", full_name=f"N {i}") for i in range(5)]
+    raw[2]["answers"][QMAP["course"]]["textAnswers"]["answers"].append({"value": "Art"})
+    rows, general = rows_and_general(raw)
+    assert general == ["r2"]
     assert [row["response_id"] for row in rows] == ["r4", "r3", "r2", "r1", "r0"]
     assert rows == ref.normalise_rows(raw, QMAP)
 
@@ -220,17 +226,8 @@ def test_unanswered_questions_stay_on_the_usual_path() -> None:
     del raw[1]["answers"][QMAP["telephone"]]
     raw[2]["answers"] = {QMAP["full_name"]: raw[2]["answers"][QMAP["full_name"]]}
     raw[3]["answers"][QMAP["level"]] = None
-    seen: list[Any] = []
-    general = responses._normalise_all
-
-    def spy(items: Any, *args: Any) -> Any:
-        seen.extend(items)
-        return general(items, *args)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(responses, "_normalise_all", spy)
-        rows = normalise_rows(raw, QMAP)
-    assert [response["responseId"] for _, response in seen] == ["r3"]
+    rows, general = rows_and_general(raw)
+    assert general == ["r3"]
     assert rows == ref.normalise_rows(raw, QMAP)
     assert rows[0]["course"] == rows[0]["start_date"] == "" and rows[1]["telephone"] == ""
     assert rows[2]["issues"] == "missing_date_of_birth missing_consent"
