@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -352,7 +352,39 @@ def _normalise_all(
     destination_options: Collection[str],
     memo: Memo,
 ) -> list[dict[str, str]]:
-    """`_normalise` of each (last_submitted, response), in order, in one loop."""
+    """`_normalise` of each (last_submitted, response), in order: any answer shape."""
+    answer_text, truncated, stamp, n_keys = _answer_text, _TRUNCATED, timestamp, len(FORM_KEYS)
+    row_of = _row_maker(destination_options, memo)
+    rows: list[dict[str, str]] = []
+    append = rows.append
+    for last_submitted, response in responses:
+        issues = ""  # " " before each issue
+        answers = response.get("answers") or {}
+        # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each
+        # cut to a cell's size (a "truncated_" issue, in the map's order).
+        texts = [""] * n_keys
+        for slot, qid in slots:
+            text = answer_text(answers.get(qid))
+            if len(text) > MAX_CHARS:
+                text = text[:MAX_CHARS]
+                issues += " " + truncated[slot]
+            texts[slot] = text
+        created = stamp(response.get("createTime", ""))
+        if last_submitted is None:
+            last = response.get("lastSubmittedTime")
+            last_submitted = stamp(last) if last else created
+        rid = str(response.get("responseId", ""))
+        append(row_of(texts, rid, created, last_submitted, response, issues))
+    return rows
+
+
+_Row = Callable[[Sequence[str], str, str, str, Mapping[str, Any], str], dict[str, str]]
+
+
+def _row_maker(destination_options: Collection[str], memo: Memo) -> _Row:
+    """`row(texts, rid, created, last_submitted, response, issues)`: a response's row from its
+    answers' texts by position in FORM_KEYS, validated (`issues`: those found so far, each after
+    a space). The verdicts are the memo's; destinations looked up once per text."""
     dates, years, phones, emails, consents = (
         memo.dates,
         memo.years,
@@ -360,36 +392,17 @@ def _normalise_all(
         memo.emails,
         memo.consents,
     )
-    answer_text, truncated, stamp, n_keys = _answer_text, _TRUNCATED, timestamp, len(FORM_KEYS)
-    rows: list[dict[str, str]] = []
-    append = rows.append
-    for last_submitted, response in responses:
-        issues: list[str] = []
-        answers = response.get("answers") or {}
-        # The answers' texts by position in FORM_KEYS ("" for a question not in the map), each
-        # cut to a cell's size (a "truncated_" issue, in the map's order).
-        texts = [""] * n_keys
-        for slot, qid in slots:
-            answer = answers.get(qid)
-            # `_answer_text`'s first case inline (one text answer, the usual shape).
-            if type(answer) is dict:
-                got = answer.get("textAnswers")
-                if type(got) is dict:
-                    values = got.get("answers")
-                    if type(values) is list and len(values) == 1 and type(values[0]) is dict:
-                        text = values[0].get("value", "")
-                        if type(text) is not str:
-                            text = str(text)
-                    else:
-                        text = answer_text(answer)
-                else:
-                    text = answer_text(answer)
-            else:
-                text = answer_text(answer)
-            if len(text) > MAX_CHARS:
-                text = text[:MAX_CHARS]
-                issues.append(truncated[slot])
-            texts[slot] = text
+    blank = dict.fromkeys(RESPONSE_COLUMNS, "")
+    places: dict[str, tuple[str, str]] = {}  # destination answer -> (destination, its "Other" text)
+
+    def row(
+        texts: Sequence[str],
+        rid: str,
+        created: str,
+        when: str,
+        response: Mapping[str, Any],
+        issues: str,
+    ) -> dict[str, str]:
         (
             full_name,
             date_of_birth,
@@ -404,79 +417,80 @@ def _normalise_all(
             duration,
             consent,
         ) = texts
-        created = stamp(response.get("createTime", ""))
-        if last_submitted is None:
-            last = response.get("lastSubmittedTime")
-            last_submitted = stamp(last) if last else created
         full_name = " ".join(full_name.split())  # `collapse`
         if not full_name:
-            issues.append("missing_name")
+            issues += " missing_name"
         got = dates.get(date_of_birth)
         if got is None:
             got = memo.date(date_of_birth)
         date_of_birth, dob_ok = got
         if not dob_ok:
-            issues.append("bad_date_of_birth")
+            issues += " bad_date_of_birth"
         got = dates.get(start_date)
         if got is None:
             got = memo.date(start_date)
         start_date, ok = got
         if not ok:
-            issues.append("bad_start_date")
+            issues += " bad_start_date"
         if not date_of_birth:
-            issues.append("missing_date_of_birth")
-        elif dob_ok and date_of_birth > (last_submitted[:10] or date_of_birth):
-            issues.append("future_date_of_birth")  # born after submitting: a typo to check
+            issues += " missing_date_of_birth"
+        elif dob_ok and date_of_birth > (when[:10] or date_of_birth):
+            issues += " future_date_of_birth"  # born after submitting: a typo to check
         got = years.get(leaving_year)
         if got is None:
             got = memo.year(leaving_year)
         leaving_year, ok = got
         if not ok:
-            issues.append("bad_leaving_year")
+            issues += " bad_leaving_year"
         got = phones.get(telephone)
         if got is None:
             got = memo.phone(telephone)
         telephone, ok = got
         if not ok:
-            issues.append("bad_telephone")
+            issues += " bad_telephone"
         got = emails.get(personal_email)
         if got is None:
             got = memo.email(personal_email)
         personal_email, ok = got
         if not ok:
-            issues.append("bad_personal_email")
-        destination = destination.strip()
-        other = ""
-        if destination and destination not in destination_options:
-            destination, other = OTHER, destination
+            issues += " bad_personal_email"
+        placed = places.get(destination)
+        if placed is None:
+            place = destination.strip()
+            placed = places[destination] = (
+                (OTHER, place) if place and place not in destination_options else (place, "")
+            )
+        destination, other = placed
         verdict = consents.get(consent)
         if verdict is None:
             verdict = memo.consent(consent)
         if not verdict:
-            issues.append("missing_consent")
-        append(
-            {
-                "response_id": str(response.get("responseId", "")),
-                "created": created,
-                "last_submitted": last_submitted,
-                "respondent_email": str(response.get("respondentEmail", "") or "").strip(),
-                "full_name": full_name,
-                "date_of_birth": date_of_birth,
-                "leaving_year": leaving_year,
-                "personal_email": personal_email,
-                "telephone": telephone,
-                "destination": destination,
-                "destination_other": other,
-                "course": course.strip(),
-                "level": level.strip(),
-                "provider": provider.strip(),
-                "start_date": start_date,
-                "duration": duration.strip(),
-                "consent": verdict,
-                "issues": " ".join(issues),
-            }
-        )
-    return rows
+            issues += " missing_consent"
+        respondent = response.get("respondentEmail")
+        if type(respondent) is not str:
+            respondent = str(respondent or "")
+        out = blank.copy()  # the keys in order (a little faster than a dict literal)
+        out["response_id"] = rid
+        out["created"] = created
+        out["last_submitted"] = when
+        out["respondent_email"] = respondent.strip()
+        out["full_name"] = full_name
+        out["date_of_birth"] = date_of_birth
+        out["leaving_year"] = leaving_year
+        out["personal_email"] = personal_email
+        out["telephone"] = telephone
+        out["destination"] = destination
+        out["destination_other"] = other
+        out["course"] = course.strip()
+        out["level"] = level.strip()
+        out["provider"] = provider.strip()
+        out["start_date"] = start_date
+        out["duration"] = duration.strip()
+        out["consent"] = verdict
+        out["issues"] = issues[1:]
+        return out
+
+    return row
 
 
 def normalise_rows(
@@ -525,17 +539,9 @@ def _usual_rows(
     shape (each Form A question answered with one text answer or left unanswered, of at most
     MAX_CHARS in all, in a dict of the Forms API's JSON), None for any other (whose row the caller
     makes)."""
-    dates, years, phones, emails, consents = (
-        memo.dates,
-        memo.years,
-        memo.phones,
-        memo.emails,
-        memo.consents,
-    )
+    row_of = _row_maker(destination_options, memo)
     stamp, stamped = timestamp, _STAMPED.fullmatch
     str_types = _STR_TYPES
-    blank = dict.fromkeys(RESPONSE_COLUMNS, "")
-    places: dict[str, tuple[str, str]] = {}  # destination answer -> (destination, its "Other" text)
     qids = dict(slots)
     answers_of, ordered = None, list[str]()
     if len(qids) == len(FORM_KEYS):  # every Form A question in the map: their answers in order
@@ -583,19 +589,6 @@ def _usual_rows(
             (v10,) = a10["textAnswers"]["answers"]
             (v11,) = a11["textAnswers"]["answers"]
             texts = (
-                full_name,
-                date_of_birth,
-                leaving_year,
-                personal_email,
-                telephone,
-                destination,
-                course,
-                level,
-                provider,
-                start_date,
-                duration,
-                consent,
-            ) = (
                 v0["value"],
                 v1["value"],
                 v2["value"],
@@ -615,78 +608,7 @@ def _usual_rows(
             # Usually the last-submitted time, which `timestamp` left as it is: so is this.
             if type(created) is not str or (created != last and stamped(created) is None):
                 created = stamp(created)
-            issues = ""  # " " before each issue
-            full_name = " ".join(full_name.split())  # `collapse`
-            if not full_name:
-                issues += " missing_name"
-            got = dates.get(date_of_birth)
-            if got is None:
-                got = memo.date(date_of_birth)
-            date_of_birth, dob_ok = got
-            if not dob_ok:
-                issues += " bad_date_of_birth"
-            got = dates.get(start_date)
-            if got is None:
-                got = memo.date(start_date)
-            start_date, ok = got
-            if not ok:
-                issues += " bad_start_date"
-            if not date_of_birth:
-                issues += " missing_date_of_birth"
-            elif dob_ok and date_of_birth > (when[:10] or date_of_birth):
-                issues += " future_date_of_birth"  # born after submitting: a typo to check
-            got = years.get(leaving_year)
-            if got is None:
-                got = memo.year(leaving_year)
-            leaving_year, ok = got
-            if not ok:
-                issues += " bad_leaving_year"
-            got = phones.get(telephone)
-            if got is None:
-                got = memo.phone(telephone)
-            telephone, ok = got
-            if not ok:
-                issues += " bad_telephone"
-            got = emails.get(personal_email)
-            if got is None:
-                got = memo.email(personal_email)
-            personal_email, ok = got
-            if not ok:
-                issues += " bad_personal_email"
-            placed = places.get(destination)
-            if placed is None:
-                place = destination.strip()
-                placed = places[destination] = (
-                    (OTHER, place) if place and place not in destination_options else (place, "")
-                )
-            destination, other = placed
-            verdict = consents.get(consent)
-            if verdict is None:
-                verdict = memo.consent(consent)
-            if not verdict:
-                issues += " missing_consent"
-            respondent = response.get("respondentEmail")
-            if type(respondent) is not str:
-                respondent = str(respondent or "")
-            row = blank.copy()  # the keys in order (a little faster than a dict literal)
-            row["response_id"] = rid
-            row["created"] = created
-            row["last_submitted"] = when
-            row["respondent_email"] = respondent.strip()
-            row["full_name"] = full_name
-            row["date_of_birth"] = date_of_birth
-            row["leaving_year"] = leaving_year
-            row["personal_email"] = personal_email
-            row["telephone"] = telephone
-            row["destination"] = destination
-            row["destination_other"] = other
-            row["course"] = course.strip()
-            row["level"] = level.strip()
-            row["provider"] = provider.strip()
-            row["start_date"] = start_date
-            row["duration"] = duration.strip()
-            row["consent"] = verdict
-            row["issues"] = issues[1:]
+            row = row_of(texts, rid, created, when, response, "")
         except Exception:
             row = None
         latest[rid] = (when, rid, row, response)
