@@ -978,5 +978,10 @@ def write_risk_tab(
     )
     header = [c.header for c in tab.columns]
     body = listed.cells(tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
-    plan.replace_tab(tab.title, [header, *body])
+    # Every cell `cells` makes is exactly a str, in a list of its own (texts as `_text` gives
+    # them, joined or formatted here; tests/unit/test_risk_listed.py), but the rounds' keys,
+    # from the rules, and the headers, from the template: those are checked. The plan then
+    # skips its pass over every cell's type and keeps the rows (issue 7).
+    texts = {type(h) for h in header} | set(map(type, listed.text["current_round"])) <= {str}
+    plan.replace_tab(tab.title, [header, *body], texts=texts)
     return listed.entries() if entries else []

@@ -487,9 +487,15 @@ class _Shown(dict[Any, Any]):
         return shown
 
 
-def _changed_rows(old: Sequence[Sequence[str]], rows: Sequence[Sequence[Any]]) -> list[int]:
+def _changed_rows(
+    old: Sequence[Sequence[str]], rows: Sequence[Sequence[Any]], *, texts: bool = False
+) -> list[int]:
     """The rows i that `_rows_equal` finds changed: `[i for i in range(max(len(old), len(rows)))
     if not _rows_equal(old[i : i + 1] or [[]], rows[i : i + 1] or [[]])]`.
+
+    `texts`: the caller's word that every cell of `rows` is exactly a str (`replace_tab`'s
+    `texts`), so their types are not looked at (a pass over every cell: ~10 ms for the 100k
+    trust's Risk tab of 464k cells).
 
     When every cell of `rows` is exactly a str, int or float (a derived tab) and every cell of
     `old` text (a read), a row is unchanged if it equals the row read as one list comparison,
@@ -501,7 +507,7 @@ def _changed_rows(old: Sequence[Sequence[str]], rows: Sequence[Sequence[Any]]) -
     2,391 rows, 100k cells of numbers with 1,425 distinct pairs; its Risk tab of 33k rows, each
     a cell "" longer than the row read).
     """
-    kinds = set(map(type, chain.from_iterable(rows)))
+    kinds = _TEXT_CELLS if texts else set(map(type, chain.from_iterable(rows)))
     plain = kinds <= _PLAIN_CELLS
     show: Callable[[Any], Any] | None = None
     if plain and not kinds <= _TEXT_CELLS:  # numbers: compared as `_Shown` texts, to a read
@@ -1066,23 +1072,40 @@ class WritePlan:
         *,
         hidden: bool = False,
         frozen_rows: int = 1,
+        texts: bool = False,
     ) -> bool:
-        """Make a sync-owned tab hold exactly `rows` (created if missing). False if already so."""
+        """Make a sync-owned tab hold exactly `rows` (created if missing). False if already so.
+
+        `texts=True` is the caller's word that every cell is exactly a str and every row a list
+        made for this call, which the plan may keep (nobody changes it after): the cells' types
+        are then not checked and a row as wide as the tab is written as it is, not copied
+        (issue 7: the Risk tab's 33k rows). The plan is the same as without it."""
         width = max(map(len, rows), default=0)
         if title in self.snapshot.tabs:
             old = self.snapshot.grid(title)
             # Only the rows that differ are written (whole rows, as wide as either version), so
             # a nightly rewrite of a large derived tab stays small (issue 7: request size).
-            changed = _changed_rows(old, rows)
+            changed = _changed_rows(old, rows, texts=texts)
             if not changed:
                 return False
             old_width = max(map(len, old), default=0)
             width_all = max(width, old_width)
+            # Rows the caller hands over, all lists as wide as the tab: written as they are.
+            kept = (
+                texts
+                and width == width_all
+                and min(map(len, rows), default=0) == width
+                and all(type(r) is list for r in rows)
+            )
             for start, end in _sorted_runs(changed):
-                block = [
-                    list(r) if len(r) == width_all else [*r, *[""] * (width_all - len(r))]
-                    for r in rows[start:end]
-                ]
+                block = (
+                    list(rows[start:end])
+                    if kept
+                    else [
+                        list(r) if len(r) == width_all else [*r, *[""] * (width_all - len(r))]
+                        for r in rows[start:end]
+                    ]
+                )
                 block += [[""] * width_all for _ in range(end - start - len(block))]
                 self._write_block(title, start, 0, block, width_all)  # every row that wide
             self.changes.append(
@@ -1096,7 +1119,7 @@ class WritePlan:
             hidden=hidden,
             frozen_rows=frozen_rows,
         )
-        self._write_block(title, 0, 0, [list(r) for r in rows])
+        self._write_block(title, 0, 0, [r if texts and type(r) is list else list(r) for r in rows])
         return True
 
     def extend(self, requests: Iterable[dict[str, Any]], change: str | None = None) -> None:

@@ -64,8 +64,16 @@ class _Template:
 class _Plan:
     def __init__(self) -> None:
         self.calls: list[Any] = []
+        self.texts: list[bool] = []
 
-    def replace_tab(self, title: str, rows: Sequence[Sequence[Any]]) -> bool:
+    def replace_tab(
+        self, title: str, rows: Sequence[Sequence[Any]], *, texts: bool = False
+    ) -> bool:
+        if texts:  # the caller's word to sheetio: every cell exactly a str, each row a new list
+            assert all(type(r) is list for r in rows)
+            assert len({id(r) for r in rows}) == len(rows)
+            assert all(type(c) is str for r in rows for c in r)
+        self.texts.append(texts)
         self.calls.append((title, _typed([list(r) for r in rows]), [type(r) for r in rows]))
         return True
 
@@ -122,6 +130,7 @@ def test_write_risk_tab_equals_p4(
     template = _Template(_Tab("Risk", [_Column(k, f"H {k}") for k in keys]))
     assert risk.write_risk_tab(plan, template, RULES, {}, tabs, day, entries=False) == []
     assert plan.calls == written[0]
+    assert plan.texts == [True]  # checked by `_Plan.replace_tab`: loose cells become texts
 
 
 def test_entries_are_the_dataclass_instances() -> None:
@@ -166,3 +175,17 @@ def test_a_frame_of_one_listed_pupil_with_no_name_columns() -> None:
     tabs = {"destinations": pd.DataFrame([row], dtype=object)}
     for day in DAYS:
         assert _written(risk, tabs, KEYS, day) == _written(ref_risk, tabs, KEYS, day)
+
+
+class _Header(str):
+    """A header that is a text but not exactly a str."""
+
+
+def test_a_header_not_exactly_a_str_is_no_promise_of_texts() -> None:
+    row = {"upn": "U1", "leaving_year": "2026", "phase": "Y13"}
+    tabs = {"destinations": pd.DataFrame([row], dtype=object)}
+    for header, promised in ((_Header("H"), False), ("H", True)):
+        plan = _Plan()
+        template = _Template(_Tab("Risk", [_Column("upn", "UPN"), _Column("rank", header)]))
+        risk.write_risk_tab(plan, template, RULES, {}, tabs, DAYS[0], entries=False)
+        assert plan.texts == [promised]
