@@ -10,6 +10,14 @@ the Risk tab. Building the data is not measured. Two nights are measured:
 - steady: the spreadsheet as the first night left it (its derived tabs too, as read back:
   `with_written_tabs`), and a few responses more (the Forms API still lists every response).
 
+The telephone answers are made realistic here (`realistic_phones`), not in `gsync.sample`: the
+sample draws its numbers from Ofcom's drama ranges (`DRAMA_PHONES` and a 3-digit tail, about 4,000
+numbers for any trust), so a cache of verdicts by number hides what judging a number costs, while a
+real trust has one number per pupil, typed in many ways. The sample's draws stay as they are because
+the tests depend on them (its random stream, hence every later answer); the bench replaces each of
+its valid numbers afterwards with one drawn per pupil from a separate seeded stream, and leaves its
+bad numbers bad.
+
 CPU is `time.process_time` per stage; peak memory is `tracemalloc` in a second, separate pass.
 """
 
@@ -18,6 +26,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import random
+import re
 import sys
 import tempfile
 import time
@@ -28,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import phonenumbers
 
 from bench.trust import COHORTS, NOW, RESPONSE_RATES, config_text, school_name, school_phase
 from gsync import deadlines, merge, mergememo
@@ -42,7 +53,7 @@ from gsync.config import Config, load_config
 from gsync.contacts import apply_three_attempts, apply_three_attempts_sustained
 from gsync.privacy import withheld_response_ids
 from gsync.roster import apply_roster, read_roster
-from gsync.sample import DEFAULT_QUESTION_MAP, make_sample
+from gsync.sample import DEFAULT_QUESTION_MAP, DRAMA_PHONES, make_sample
 from gsync.sheetio import STATE_TAB, CellBlock, Snapshot, TabInfo, WritePlan, cell
 
 SCHOOLS = 20
@@ -218,8 +229,87 @@ def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) 
         # The latest few submissions arrive only on the steady night.
         latest = sorted(raw[name], key=lambda r: (r["lastSubmittedTime"], r["responseId"]))
         held.update(r["responseId"] for r in latest[-STEADY_NEW_PER_SCHOOL:])
+    realistic_phones(raw, seed)
     snapshot = sheet_snapshot(template, {"destinations": destinations})
     return Trust(config, template, rules, snapshot, raw, held, len(destinations))
+
+
+# How people type a UK number, by its ten digits (national significant number) `n`, with weights
+# (of 100): mostly spaced or run together with a "0", some with "+44", a few as "+44 (0)" or
+# with dashes or brackets (which `phonenumbers.parse` reads).
+_MOBILE_STYLES: tuple[tuple[int, Callable[[str], str]], ...] = (
+    (40, lambda n: f"0{n[:4]} {n[4:]}"),
+    (25, lambda n: f"0{n}"),
+    (10, lambda n: f"+44 {n[:4]} {n[4:]}"),
+    (5, lambda n: f"+44{n}"),
+    (8, lambda n: f"0{n[:4]} {n[4:7]} {n[7:]}"),
+    (4, lambda n: f"+44 (0){n[:4]} {n[4:]}"),
+    (4, lambda n: f"0{n[:4]}-{n[4:7]}-{n[7:]}"),
+    (4, lambda n: f" 0{n[:4]}  {n[4:]} "),
+)
+_LANDLINE_STYLES: tuple[tuple[int, Callable[[str], str]], ...] = (
+    (40, lambda n: f"0{n[:3]} {n[3:6]} {n[6:]}"),
+    (25, lambda n: f"0{n}"),
+    (10, lambda n: f"+44 {n[:3]} {n[3:6]} {n[6:]}"),
+    (10, lambda n: f"0{n[:3]} {n[3:]}"),
+    (10, lambda n: f"(0{n[:3]}) {n[3:6]} {n[6:]}"),
+    (5, lambda n: f"0{n[:3]}-{n[3:6]}-{n[6:]}"),
+)
+#: The share of pupils who give a landline (geographic, 01 or 02) rather than a mobile (07).
+LANDLINE_SHARE = 0.2
+
+
+def _uk_number(rng: random.Random, taken: set[str]) -> str:
+    """Ten digits of a valid UK number (to `phonenumbers`) not in `taken`: a mobile or a landline."""
+    while True:
+        if rng.random() < LANDLINE_SHARE:
+            digits = rng.choice("12") + f"{rng.randrange(10**9):09d}"
+        else:
+            digits = "7" + f"{rng.randrange(10**9):09d}"
+        number = phonenumbers.PhoneNumber(country_code=44, national_number=int(digits))
+        if digits not in taken and phonenumbers.is_valid_number(number):
+            taken.add(digits)
+            return digits
+
+
+def _styled(rng: random.Random, digits: str) -> str:
+    """`digits` typed one of the ways people type a number."""
+    styles = _MOBILE_STYLES if digits[0] == "7" else _LANDLINE_STYLES
+    weights = [w for w, _ in styles]
+    return rng.choices([f for _, f in styles], weights)[0](digits)
+
+
+def realistic_phones(raw: Mapping[str, list[dict[str, Any]]], seed: int = 7) -> int:
+    """Replace, in place, each telephone answer drawn from `DRAMA_PHONES` (a valid number) with a
+    number of the pupil's own (by school, name and date of birth as answered: a pupil who answers
+    twice gives the same number, maybe typed otherwise), typed in one of the usual ways; the bad
+    numbers stay. Returns how many distinct numbers were drawn."""
+    rng = random.Random(f"phones {seed}")
+    phone_q = DEFAULT_QUESTION_MAP["telephone"]
+    name_q, dob_q = DEFAULT_QUESTION_MAP["full_name"], DEFAULT_QUESTION_MAP["date_of_birth"]
+    drama = re.compile("(?:" + "|".join(re.escape(p) for p in DRAMA_PHONES) + r")[0-9]{3}")
+
+    def text(answers: Mapping[str, Any], qid: str) -> str:
+        got = answers.get(qid)
+        return str(got["textAnswers"]["answers"][0]["value"]) if got else ""
+
+    taken: set[str] = set()
+    numbers: dict[tuple[str, str, str], str] = {}
+    for school in sorted(raw):
+        for response in raw[school]:
+            answers = response.get("answers") or {}
+            if not drama.fullmatch(text(answers, phone_q)):
+                continue
+            pupil = (
+                school,
+                " ".join(text(answers, name_q).split()).casefold(),
+                text(answers, dob_q),
+            )
+            digits = numbers.get(pupil)
+            if digits is None:
+                digits = numbers[pupil] = _uk_number(rng, taken)
+            answers[phone_q]["textAnswers"]["answers"][0]["value"] = _styled(rng, digits)
+    return len(numbers)
 
 
 @dataclass
