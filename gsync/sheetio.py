@@ -330,9 +330,13 @@ class CellBlock:
     numbers, booleans, blanks: what `cell` accepts), by rows or, for appended rows, by columns
     (None: a column left blank). Its CellData dicts are built only when asked (`request`) and its
     JSON straight from the values (`encoded`); issue 7: a first night writes millions of cells,
-    and two dicts per cell were most of the run's memory."""
+    and two dicts per cell were most of the run's memory.
 
-    __slots__ = ("col0", "columns", "count", "row0", "rows", "sheet")
+    By rows, the block may be `count` rows of a longer list from row `first` (the blocks of one
+    span of changed columns share its rows: `WritePlan._write_changed`); `count` 0: all of them
+    from `first`."""
+
+    __slots__ = ("col0", "columns", "count", "first", "row0", "rows", "sheet")
     fields = "userEnteredValue"
 
     def __init__(
@@ -344,11 +348,13 @@ class CellBlock:
         rows: Sequence[Sequence[Any]] | None = None,
         columns: list[Sequence[Any] | None] | None = None,
         count: int = 0,
+        first: int = 0,
     ) -> None:
         self.sheet, self.row0, self.col0 = sheet, row0, col0
         self.rows = rows
         self.columns = columns
-        self.count = len(rows) if rows is not None else count
+        self.first = first
+        self.count = len(rows) - first if rows is not None and not count else count
 
     def __len__(self) -> int:
         return self.count
@@ -357,6 +363,9 @@ class CellBlock:
         """The values of rows [lo, hi)."""
         hi = self.count if hi is None else min(hi, self.count)
         if self.rows is not None:
+            if self.first or lo < 0 or hi < 0:  # as a slice of its own rows would give them
+                own = range(self.first, self.first + self.count)[lo:hi]
+                lo, hi = own.start, own.stop
             return self.rows[lo:hi]
         assert self.columns is not None
         if not self.columns:
@@ -379,6 +388,20 @@ class CellBlock:
                 "fields": self.fields,
             }
         }
+
+
+_new_object = object.__new__
+
+
+def _shared_block(
+    sheet: int, row0: int, col0: int, rows: list[list[Any]], first: int, count: int
+) -> CellBlock:
+    """`CellBlock(sheet, row0, col0, rows=rows, first=first, count=count)` (count > 0), its slots
+    set without the keyword call (issue 7: a first night's 96k blocks)."""
+    block = _new_object(CellBlock)
+    block.sheet, block.row0, block.col0 = sheet, row0, col0
+    block.rows, block.columns, block.first, block.count = rows, None, first, count
+    return block
 
 
 class Requests(Sequence[dict[str, Any]]):
@@ -922,7 +945,9 @@ class WritePlan:
         ends: list[np.ndarray] = []  # per span, its blocks' ends, starts and left columns
         starts: list[np.ndarray] = []
         lefts: list[np.ndarray] = []
-        block_rows: list[tuple[tuple[int, int], list[list[Any]]]] = []
+        widths: list[np.ndarray] = []
+        offsets: list[np.ndarray] = []  # per span, its blocks' first rows in its rows
+        tables: list[list[list[Any]]] = []  # per span, the rows its blocks share
         written = 0
         for span, number in spans.items():
             at = np.flatnonzero(has[pattern, number])  # the changed rows (their order) with it
@@ -950,30 +975,33 @@ class WritePlan:
             ends.append(at[last] + 1)  # the pass ends the block at the row after its last
             starts.append(at[first])
             lefts.append(np.full(len(first), span[0]))
-            block_rows += [
-                (span, values[a : b + 1])
-                for a, b in zip(first.tolist(), last.tolist(), strict=True)
-            ]
-        order = np.lexsort(
-            (np.concatenate(lefts), np.concatenate(starts), np.concatenate(ends))
-        ).tolist()
-        begins = rows_changed[np.concatenate(starts)].tolist()
+            widths.append(np.full(len(first), width))
+            offsets.append(first)
+            tables += repeat(values, len(first))
+        # Each block as `count` rows of its span's rows from `first` (not a list of its own: a
+        # first night's 96k blocks, most of one row).
+        order = np.lexsort((np.concatenate(lefts), np.concatenate(starts), np.concatenate(ends)))
+        at_start = np.concatenate(starts)[order]
+        begins = (rows_changed[at_start] + 1).tolist()
+        counts = (np.concatenate(ends)[order] - at_start).tolist()
+        from_row = np.concatenate(offsets)[order].tolist()
+        left_of = np.concatenate(lefts)[order].tolist()
+        shared = [tables[k] for k in order.tolist()]
         sheet_id = self._ids[title]
         have_rows, have_cols = self._sizes[title]
         items = self.items
         if int(rows_changed[-1]) + 2 <= have_rows and max(r for _, r in spans) <= have_cols:
-            items += [  # every block fits the sheet as it is (`ensure_size` would do nothing)
-                CellBlock(sheet_id, begins[k] + 1, block_rows[k][0][0], rows=block_rows[k][1])
-                for k in order
-            ]
+            # Every block fits the sheet as it is (`ensure_size` would do nothing).
+            items += map(_shared_block, repeat(sheet_id), begins, left_of, shared, from_row, counts)
             return written
-        for k in order:
-            (left, right), rows = block_rows[k]
-            row0 = begins[k] + 1
-            if row0 + len(rows) > have_rows or right > have_cols:
-                self.ensure_size(title, row0 + len(rows), right)
+        right_of = (np.concatenate(lefts)[order] + np.concatenate(widths)[order]).tolist()
+        for row0, left, right, rows, f, c in zip(
+            begins, left_of, right_of, shared, from_row, counts, strict=True
+        ):
+            if row0 + c > have_rows or right > have_cols:
+                self.ensure_size(title, row0 + c, right)
                 have_rows, have_cols = self._sizes[title]
-            items.append(CellBlock(sheet_id, row0, left, rows=rows))
+            items.append(CellBlock(sheet_id, row0, left, rows=rows, first=f, count=c))
         return written
 
     def _write_changed_rows(
