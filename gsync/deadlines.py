@@ -430,6 +430,24 @@ def school_day(moment: dt.datetime | dt.date) -> dt.date:
     return moment
 
 
+def _utc_day_offset(moment: dt.datetime) -> int | None:
+    """London's offset from UTC in whole hours throughout the UTC day of `moment` (a UTC
+    datetime), so that a moment of that day at hour h falls on the school day whose ordinal is
+    (the UTC day's ordinal * 24 + h + offset) // 24; None if the offset at the day's first and
+    last moments differ or is not whole hours, or they cannot be read (the ends of the
+    calendar). (The offset cannot change within the day and change back: London's changes are
+    months apart.)"""
+    try:
+        start = dt.datetime.combine(moment.date(), dt.time(), dt.UTC)
+        end = start + dt.timedelta(hours=23, minutes=59, seconds=59, microseconds=999999)
+        first, last = start.astimezone(SCHOOL_TZ).utcoffset(), end.astimezone(SCHOOL_TZ).utcoffset()
+    except (OverflowError, ValueError):
+        return None
+    if first is None or first != last or first % dt.timedelta(hours=1):
+        return None
+    return first // dt.timedelta(hours=1)
+
+
 def entry_for_date(
     rules: Rules,
     term_dates: Mapping[str, TermDates],
@@ -496,11 +514,31 @@ def entry_resolver(
     """
     known: dict[tuple[dt.date, int], str | None] = {}
     logged: set[str] = set()
+    # UTC moments (the merge's submission times, issue 7: ~80k, each one's `astimezone` to
+    # London cost more than the rest) read through their UTC day's offset (`_utc_day_offset`);
+    # the answers by (school day's ordinal, leaving year).
+    offsets: dict[int, int | None] = {}
+    by_day: dict[tuple[int, int], str | None] = {}
 
     def resolve_entry(submitted: dt.datetime, leaving_year: int) -> str | None:
         if type(leaving_year) is not int:
             return entry_for_response(rules, term_dates, submitted, leaving_year)
-        key = (school_day(submitted), leaving_year)
+        if type(submitted) is dt.datetime and submitted.tzinfo is dt.UTC:
+            utc_day = submitted.toordinal()
+            if utc_day in offsets:
+                offset = offsets[utc_day]
+            else:
+                offset = offsets[utc_day] = _utc_day_offset(submitted)
+            if offset is not None:
+                key = ((utc_day * 24 + submitted.hour + offset) // 24, leaving_year)
+                if key in by_day:
+                    return by_day[key]
+                by_day[key] = entry = resolve_day(dt.date.fromordinal(key[0]), leaving_year)
+                return entry
+        return resolve_day(school_day(submitted), leaving_year)
+
+    def resolve_day(day: dt.date, leaving_year: int) -> str | None:
+        key = (day, leaving_year)
         if key in known:
             return known[key]
         found, warnings = entry_for_date(rules, term_dates, key[0], leaving_year)
