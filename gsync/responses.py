@@ -86,10 +86,15 @@ def collapse(text: str) -> str:
     return " ".join(str(text).split())
 
 
-# A UK number as people usually type it: "0" or "+44" then ten digits, the first not 0, spaced
-# anyhow. `phonenumbers.parse(value, "GB")` reads it as country code 44 and those ten digits (a
-# "0" is GB's national prefix; "+44" the country code); `plain_phone` skips the parse.
-_UK_PHONE = re.compile(r"(?:0|\+44 ?)([1-9](?: ?[0-9]){9})")
+# A UK number as people usually type it: "0", "+44" or "+44 (0)" then ten digits, the first not
+# 0, spaced or dashed anyhow; or the area code in brackets, "(0113) 496 0123". `phonenumbers.parse(
+# value, "GB")` drops the brackets, spaces and dashes, and reads it as country code 44 and those ten
+# digits (a "0" is GB's national prefix, stripped after "+44" too; "+44" the country code);
+# `plain_phone` skips the parse.
+_UK_PHONE = re.compile(
+    r"(?:0|\+44[ -]?(?:\(0\)[ -]?)?)([1-9](?:[ -]?[0-9]){9})"
+    r"|\(0([1-9][0-9]{1,4})\)[ -]?([0-9](?:[ -]?[0-9]){4,8})"
+)
 
 
 def plain_phone(value: str) -> tuple[str, bool] | None:
@@ -98,7 +103,12 @@ def plain_phone(value: str) -> tuple[str, bool] | None:
     got = _UK_PHONE.fullmatch(value)
     if got is None:
         return None
-    digits = got[1].replace(" ", "")
+    digits = got[1]
+    if digits is None:  # "(0area) rest": ten digits in all, or left to the parse
+        digits = got[2] + got[3]
+        if len(digits.replace(" ", "").replace("-", "")) != 10:
+            return None
+    digits = digits.replace(" ", "").replace("-", "")
     if _uk_valid(digits):
         return f"+44{digits}", True  # format_number(number, E164)
     return value, False

@@ -203,7 +203,9 @@ def test_plain_phone_shapes() -> None:
     assert plain_phone("+44 161 496 0810") == ("+441614960810", True)
     assert plain_phone("+441614960810") == ("+441614960810", True)
     assert plain_phone("07700 900123") == ref.normalise_phone("07700 900123")
-    for other in ("0770 090", "+44 0161 496 0810", "00441614960810", "(0113) 496 0018"):
+    assert plain_phone("(0113) 496 0018") == ("+441134960018", True)
+    assert plain_phone("+44 (0)161-496-0810") == ("+441614960810", True)
+    for other in ("0770 090", "+44 0161 496 0810", "00441614960810", "(0113) 496 001"):
         assert plain_phone(other) is None
 
 
