@@ -529,9 +529,13 @@ class _System:
             self._dirty.add(a)
         return ones
 
-    def _matrix(self, cells: list[int], eq_rows: list[int]) -> np.ndarray:
+    def _matrix(self, cells: list[int], eq_rows: list[int]) -> Entries:
         """The equations `eq_rows` restricted to the hidden `cells` (a column each, in order):
-        each hidden member's coefficient is 1 if it is the total, minus once per part."""
+        each hidden member's coefficient is 1 if it is the total, minus once per part; as the
+        matrix's non-zero entries in row-major order (`_entries` of the dense matrix, which is
+        never built: issue 7, a component's matrix can hold a million cells). A member met more
+        than once in an equation gets the sum of its signs (small integers: exact in any order),
+        left out where that is 0."""
         rows = np.array(eq_rows, dtype=np.int64)
         starts = self._ptr[rows]
         lengths = self._ptr[rows + 1] - starts
@@ -541,9 +545,17 @@ class _System:
         row = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
         keep = self._hidden[member]
         self._column[cells] = np.arange(len(cells), dtype=np.int64)
-        a = np.zeros((len(rows), len(cells)))
-        np.add.at(a, (row[keep], self._column[member[keep]]), sign[keep])
-        return a
+        width = max(len(cells), 1)
+        flat = row[keep] * width + self._column[member[keep]]
+        values = sign[keep]
+        order = np.argsort(flat, kind="stable")
+        flat, values = flat[order], values[order]
+        if len(flat):
+            first = np.flatnonzero(np.concatenate([[True], flat[1:] != flat[:-1]]))
+            flat, values = flat[first], np.add.reduceat(values, first)
+            nonzero = values != 0.0
+            flat, values = flat[nonzero], values[nonzero]
+        return (len(rows), len(cells)), flat // width, flat % width, values
 
     def determined(self) -> set[int]:
         """Hidden cells whose value follows from the published cells through the equations.
@@ -555,8 +567,8 @@ class _System:
         for root in self._dirty:
             cells = sorted(self._cells[root])
             eq_rows = sorted({e for k in cells for e in self.where(k)})
-            a = self._matrix(cells, eq_rows)
-            self._pinned[root] = [cells[i] for i in _pinned_remembered(a)]
+            found = _pinned_remembered_entries(self._matrix(cells, eq_rows))
+            self._pinned[root] = [cells[i] for i in found]
         self._dirty.clear()
         return {k for found in self._pinned.values() for k in found}
 
@@ -665,19 +677,42 @@ _PINNED_MEMO_SIZE = 256
 
 def _pinned_remembered(a: np.ndarray) -> list[int]:
     """`_pinned_columns(a)`, remembered for the last few hundred matrices (keyed by content)."""
-    where = np.flatnonzero(a)
-    key = (a.shape, where.tobytes(), a.ravel()[where].tobytes())
+    return _pinned_remembered_entries(_entries(a))
+
+
+def _pinned_remembered_entries(entries: Entries) -> list[int]:
+    """`_pinned_remembered` of the matrix with these `_entries`."""
+    (n_rows, n_cols), rows, cols, values = entries
+    key = ((n_rows, n_cols), (rows * n_cols + cols).tobytes(), values.tobytes())
     found = _PINNED_MEMO.get(key)
     if found is None:
-        found = _pinned_columns(a)
+        found = _pinned_of_entries(entries)
         if len(_PINNED_MEMO) >= _PINNED_MEMO_SIZE:
             del _PINNED_MEMO[next(iter(_PINNED_MEMO))]  # the oldest
         _PINNED_MEMO[key] = found
     return list(found)
 
 
+# A matrix as its shape and its non-zero entries in row-major order: (rows, columns), then each
+# entry's row, column (int64) and value (float).
+Entries = tuple[tuple[int, int], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _entries(a: np.ndarray) -> Entries:
+    """The `Entries` of a 2-d matrix."""
+    nz_rows, nz_cols = np.nonzero(a)
+    values = np.asarray(a, dtype=float)[nz_rows, nz_cols]
+    return (a.shape[0], a.shape[1]), nz_rows.astype(np.int64), nz_cols.astype(np.int64), values
+
+
 def _pinned_columns(a: np.ndarray) -> list[int]:
-    """Columns i with e_i in the row space of `a`: the unknowns A x = b fixes uniquely.
+    """`_pinned_of_entries` of the matrix `a`."""
+    return _pinned_of_entries(_entries(a))
+
+
+def _pinned_of_entries(matrix: Entries) -> list[int]:
+    """Columns i with e_i in the row space of the matrix (`Entries`): the unknowns A x = b fixes
+    uniquely.
 
     Gauss-Jordan elimination with partial pivoting (no threaded BLAS call: the nightly job
     shares small machines). In the reduced form, a pivot column is pinned when its row has no
@@ -690,11 +725,10 @@ def _pinned_columns(a: np.ndarray) -> list[int]:
     is x). A row's position is tracked for the swaps, so the pivot is the first row (in the
     dense matrix's order) holding the column's largest magnitude, as `np.argmax` finds it.
     """
-    n_rows, n_cols = a.shape
+    (n_rows, n_cols), nz_rows, nz_cols, nz_values = matrix
     rows: list[dict[int, float]] = [{} for _ in range(n_rows)]
     in_col: list[set[int]] = [set() for _ in range(n_cols)]
-    nz_rows, nz_cols = np.nonzero(a)
-    values = np.asarray(a, dtype=float)[nz_rows, nz_cols].tolist()
+    values = nz_values.tolist()
     for i, j, v in zip(nz_rows.tolist(), nz_cols.tolist(), values, strict=True):
         rows[i][j] = v
         in_col[j].add(i)
@@ -719,31 +753,39 @@ def _pinned_columns(a: np.ndarray) -> list[int]:
         pos[best], pos[other] = r, best_pos
         row = rows[best]
         pivot = row[c]
-        for j in list(row):
-            x = row[j] / pivot
-            if x == 0.0:
-                del row[j]
-                in_col[j].discard(best)
-            else:
-                row[j] = x
+        if pivot == -1.0:  # (x / -1.0 is -x exactly, and x / 1.0 is x: the usual pivots)
+            for j in row:
+                row[j] = -row[j]
+        elif pivot != 1.0:
+            for j in list(row):
+                x = row[j] / pivot
+                if x == 0.0:
+                    del row[j]
+                    in_col[j].discard(best)
+                else:
+                    row[j] = x
         # Each target's entry in column c becomes x - x * 1.0, exactly 0.0, and goes; nothing
-        # reads the column's rows (`in_col[c]`) after this step. The others as above.
-        entries = [(j, v) for j, v in row.items() if j != c]
-        for t in [t for t in in_col[c] if t != best and abs(rows[t][c]) > 1e-12]:
+        # reads the column's rows (`in_col[c]`) after this step, and only other columns' rows
+        # change below. The others as above.
+        entries = [(j, v, in_col[j]) for j, v in row.items() if j != c]
+        for t in in_col[c]:
             target = rows[t]
-            factor = target.pop(c)
-            for j, v in entries:
+            factor = target[c]
+            if t == best or not abs(factor) > 1e-12:
+                continue
+            del target[c]
+            for j, v, col_j in entries:
                 held = target.get(j)
                 if held is None:
                     x = 0.0 - factor * v
                     if x != 0.0:
                         target[j] = x
-                        in_col[j].add(t)
+                        col_j.add(t)
                 else:
                     x = held - factor * v
                     if x == 0.0:
                         del target[j]
-                        in_col[j].discard(t)
+                        col_j.discard(t)
                     else:
                         target[j] = x
         pivots.append((best, c))
