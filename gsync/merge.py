@@ -22,8 +22,9 @@ import datetime as dt
 import hashlib
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -319,40 +320,44 @@ class _Table:
         for j, c in enumerate(self.columns):
             array = self._arrays.get(c)
             out[j, :n] = array if array is not None else ""
-        if added:  # the appended rows' cells, column by column
-            for j, cells in enumerate(_transposed(added, self.columns)):
-                out[j, n:] = _objects(cells, len(added))
+        if added:  # the appended rows' cells, row by row into one block (rows are far apart)
+            out[:, n:] = _cell_block(added, self.columns).T
         # The cells written, for the rows written in the same cells at once (each cell of the
         # frame is written at most once: the rows are distinct, and so are a row's keys).
         shapes: dict[tuple[str, ...], list[int]] = {}
-        for i, edited in self.edits.items():
-            shape = tuple(edited)
+        edits, at = self.edits, self.at
+        for i, shape in zip(edits, map(tuple, edits.values()), strict=True):
             rows = shapes.get(shape)
             if rows is None:
                 shapes[shape] = [i]
             else:
                 rows.append(i)
-        edits, at = self.edits, self.at
         for shape, rows in shapes.items():
-            if not shape:
+            picked = [(k, at[c]) for k, c in enumerate(shape) if c in at]
+            if not picked:
                 continue
-            for c, cells in zip(shape, _transposed([edits[i] for i in rows], shape), strict=True):
-                place = at.get(c)
-                if place is not None:
-                    out[place, rows] = _objects(cells, len(rows))
+            # A row's cells in its dict's order, which is `shape`.
+            cells = _cell_block([edits[i] for i in rows], shape, in_order=True)
+            ks, places = zip(*picked, strict=True)
+            out[np.ix_(places, rows)] = cells[:, ks].T
         return pd.DataFrame(out.T, columns=self.columns, dtype=object, copy=False)
 
 
-def _transposed(rows: list[dict[str, str]], keys: Sequence[str]) -> list[Sequence[str]]:
-    """The cells `keys` of each row dict, key by key (one sequence of the rows' cells per key)."""
-    if len(keys) == 1:
-        return [[row[keys[0]] for row in rows]]
-    return list(zip(*map(itemgetter(*keys), rows), strict=True))
-
-
-def _objects(cells: Sequence[object], n: int) -> np.ndarray:
-    """The cells as an object array, each cell one element (a cell that is a sequence too)."""
-    return np.fromiter(cells, dtype=object, count=n)
+def _cell_block(
+    rows: list[dict[str, str]], keys: Sequence[str], *, in_order: bool = False
+) -> np.ndarray:
+    """The cells `keys` of each row dict as an object array, a row per dict, a column per key
+    (each cell one element, a cell that is a sequence too). `in_order`: every dict's keys are
+    `keys`, in order (its values are the cells)."""
+    width = len(keys)
+    cells: Iterable[object]
+    if in_order:
+        cells = chain.from_iterable(map(dict.values, rows))
+    elif width == 1:
+        cells = (row[keys[0]] for row in rows)
+    else:
+        cells = chain.from_iterable(map(itemgetter(*keys), rows))
+    return np.fromiter(cells, dtype=object, count=len(rows) * width).reshape(len(rows), width)
 
 
 def _runs_index(array: np.ndarray, cells: list[str]) -> dict[str, list[int]]:
