@@ -808,6 +808,20 @@ def _round_half_up(value: float, decimals: int) -> float:
     return float(Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP))
 
 
+def _rounded_half_up(values: np.ndarray, decimals: int) -> list[float]:
+    """`[_round_half_up(v, decimals) for v in values]` (floats).
+
+    To whole numbers (the shipped policy), values from 0.0 up to 1e15 (no -0.0, no NaN) at
+    once: with k = floor(v), k + 0.5 is a float, and v's shortest repr is at or past k + 0.5
+    exactly when v is (a decimal at or past a float reads back at or past it, one below it
+    below it), so v rounds half up to k + (v - k >= 0.5), v - k being exact."""
+    if decimals == 0 and len(values) and not np.signbit(values).any() and values.max() < 1e15:
+        whole = np.floor(values)
+        rounded: list[float] = (whole + (values - whole >= 0.5)).tolist()
+        return rounded
+    return [_round_half_up(v, decimals) for v in values.tolist()]
+
+
 # Two tables that share a cell: (table, category) in one equals (table, category) in the other at
 # the same school / cohort / entry / group (e.g. every table's "Total" rows are the same pupils).
 Link = tuple[tuple[str, str], tuple[str, str]]
@@ -1031,8 +1045,9 @@ def _published_columns(
         pct = 100.0 * counts[shown] / base[shown]
         distinct, which = np.unique(pct, return_inverse=True)
         texts: list[float | str] = []
-        for value in distinct.tolist():
-            rounded = _round_half_up(value, policy.percent_decimals)
+        for value, rounded in zip(
+            distinct.tolist(), _rounded_half_up(distinct, policy.percent_decimals), strict=True
+        ):
             texts.append(policy.small_percent_symbol if value > 0 and rounded == 0 else rounded)
         pct_col[shown] = np.array(texts, dtype=object)[which.reshape(-1)]
     return count_col, pct_col
@@ -1361,7 +1376,7 @@ def check_disclosure(
     breaches: list[Breach] = []
     vocab = {_norm(v) for v in vocabulary}
     texts = {tname: _cell_texts(table) for tname, table in tables.items()}
-    distinct = {t for columns in texts.values() for _, column in columns for t in column}
+    distinct = set().union(*(column for columns in texts.values() for _, column in columns))
     cells = set(_normalised(sorted(distinct))) - {""}
     strong, names, free = _pupil_values(pupil_frame, vocab, cells)
 
