@@ -273,6 +273,7 @@ _NO_ROUNDS: frozenset[str] = frozenset()  # the rounds a pupil with no intention
 _FORM_A_INTENDED: tuple[tuple[str, str], ...] = tuple(
     (f, f"current_intended_{f}") for f in ("destination", "other", "provider", "course", "level")
 )
+_FORM_A_FIELDS: tuple[str, ...] = tuple(f for f, _c in _FORM_A_INTENDED)
 
 
 @dataclass(frozen=True)
@@ -718,10 +719,12 @@ def _listed(
     if len(planned):
         plan_fields = [c for _f, c in _FORM_A_INTENDED]
         which, first = _combine(*(col[c][0][planned] for c in plan_fields))
-        labels = [
-            destination_label({f: col[c][1][col[c][0][i]] for f, c in _FORM_A_INTENDED})
-            for i in planned[first].tolist()
-        ]
+        # Each plan's dict {field: text} made from its fields' texts, column by column.
+        once = planned[first]
+        texts_of = [list(map(col[c][1].__getitem__, col[c][0][once].tolist())) for c in plan_fields]
+        each = zip(*texts_of, strict=True)
+        plans = map(dict, map(zip, itertools.repeat(_FORM_A_FIELDS), each))
+        labels = list(map(destination_label, plans))
         label[planned] = np.array(labels, dtype=object)[which]
     rows = np.flatnonzero(outcome_of >= 0)
     flag_fields = [column for column, _name, _values in PRIORITY_GROUPS]
