@@ -179,11 +179,12 @@ class _Cells:
         last = np.full(m, -1, dtype=np.int64)
         np.maximum.at(last, cell, np.arange(rows, dtype=np.int64))
         self.first, self.last = first, last
-        self.keys: list[CellKey] = list(
-            zip(*(np.array(columns[c], dtype=object)[first].tolist() for c in names), strict=True)
-        )
         of = {c: ranks[c][0][first] for c in names}  # each cell's rank in each key column
         self.of = of
+        # Each cell's key: its texts by rank (the distinct texts, equal to its first row's).
+        self.keys: list[CellKey] = list(
+            zip(*(np.array(ranks[c][1], dtype=object)[of[c]].tolist() for c in names), strict=True)
+        )
         self.group, self.n_groups = _combined(
             *((of[c], sizes[c]) for c in ("school", "cohort", "entry", "group"))
         )
