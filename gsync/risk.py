@@ -36,6 +36,7 @@ import pandas as pd
 from gsync.config import TermDates
 from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, record_cells, resolve
 from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
+from gsync.sheetio import TextRows
 
 WEIGHTS: dict[str, int] = {
     "no_intended_destination": 4,
@@ -983,8 +984,9 @@ def write_risk_tab(
     body = listed.cells(tab.keys)  # `risk_rows(entries, tab.keys)`, each row's values
     # Every cell `cells` makes is exactly a str, in a list of its own (texts as `_text` gives
     # them, joined or formatted here; tests/unit/test_risk_listed.py), but the rounds' keys,
-    # from the rules, and the headers, from the template: those are checked. The plan then
-    # skips its pass over every cell's type and keeps the rows (issue 7).
+    # from the rules, and the headers, from the template: those are checked. As `TextRows`, the
+    # plan skips its pass over every cell's type and keeps the rows (issue 7).
+    rows = [header, *body]
     texts = {type(h) for h in header} | set(map(type, listed.text["current_round"])) <= {str}
-    plan.replace_tab(tab.title, [header, *body], texts=texts)
+    plan.replace_tab(tab.title, TextRows(rows) if texts else rows)
     return listed.entries() if entries else []

@@ -404,6 +404,11 @@ def _shared_block(
     return block
 
 
+class TextRows(list[list[str]]):
+    """Rows for `WritePlan.replace_tab` whose maker vouches that every cell is exactly a str and
+    every row a list of its own that nobody changes after (the plan keeps it)."""
+
+
 class Requests(Sequence[dict[str, Any]]):
     """A plan's requests as dicts, in order: raw requests as added, a `CellBlock`'s dict built
     when it is read (so counting the requests builds nothing)."""
@@ -516,8 +521,8 @@ def _changed_rows(
     """The rows i that `_rows_equal` finds changed: `[i for i in range(max(len(old), len(rows)))
     if not _rows_equal(old[i : i + 1] or [[]], rows[i : i + 1] or [[]])]`.
 
-    `texts`: the caller's word that every cell of `rows` is exactly a str (`replace_tab`'s
-    `texts`), so their types are not looked at (a pass over every cell: ~10 ms for the 100k
+    `texts`: the caller's word that every cell of `rows` is exactly a str (`replace_tab` of
+    `TextRows`), so their types are not looked at (a pass over every cell: ~10 ms for the 100k
     trust's Risk tab of 464k cells).
 
     When every cell of `rows` is exactly a str, int or float (a derived tab) and every cell of
@@ -1100,14 +1105,14 @@ class WritePlan:
         *,
         hidden: bool = False,
         frozen_rows: int = 1,
-        texts: bool = False,
     ) -> bool:
         """Make a sync-owned tab hold exactly `rows` (created if missing). False if already so.
 
-        `texts=True` is the caller's word that every cell is exactly a str and every row a list
-        made for this call, which the plan may keep (nobody changes it after): the cells' types
-        are then not checked and a row as wide as the tab is written as it is, not copied
-        (issue 7: the Risk tab's 33k rows). The plan is the same as without it."""
+        `rows` as `TextRows` are the caller's word that every cell is exactly a str and every row
+        a list made for this call, which the plan may keep (nobody changes it after): the cells'
+        types are then not checked and a row as wide as the tab is written as it is, not copied
+        (issue 7: the Risk tab's 33k rows). The plan is the same as for the rows as a list."""
+        texts = type(rows) is TextRows
         width = max(map(len, rows), default=0)
         if title in self.snapshot.tabs:
             old = self.snapshot.grid(title)

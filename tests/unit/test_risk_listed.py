@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gsync import risk
+from gsync.sheetio import TextRows
 from tests.unit._reference_p4 import risk as ref_risk
 from tests.unit.test_deadlines_counts import na_as_blank
 from tests.unit.test_derived_equivalence import _typed
@@ -66,9 +67,8 @@ class _Plan:
         self.calls: list[Any] = []
         self.texts: list[bool] = []
 
-    def replace_tab(
-        self, title: str, rows: Sequence[Sequence[Any]], *, texts: bool = False
-    ) -> bool:
+    def replace_tab(self, title: str, rows: Sequence[Sequence[Any]]) -> bool:
+        texts = type(rows) is TextRows
         if texts:  # the caller's word to sheetio: every cell exactly a str, each row a new list
             assert all(type(r) is list for r in rows)
             assert len({id(r) for r in rows}) == len(rows)

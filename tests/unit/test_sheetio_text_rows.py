@@ -1,4 +1,4 @@
-"""`WritePlan.replace_tab(..., texts=True)`: rows whose cells are all exactly str, handed over by
+"""`WritePlan.replace_tab` of `TextRows`: rows whose cells are all exactly str, handed over by
 the caller (the Risk tab), compared without a look at each cell's type and written without a copy
 when as wide as the tab. The same plan as without the promise and as the frozen code before issue
 7 (`_reference_sheetio`): rows wider or narrower than the rows read, than each other, blank rows,
@@ -49,7 +49,7 @@ def _case(seed: int) -> tuple[list[list[str]], list[list[str]]]:
 def _plans(grid: list[list[str]], rows: list[list[str]], there: bool) -> list[Any]:
     """The plan before (the frozen `replace_tab` for a new tab; for a tab there, the one before
     `_changed_rows`, which writes only the rows that changed), of `replace_tab` and of
-    `replace_tab(texts=True)`."""
+    `replace_tab` of `TextRows`."""
     info = new_io.TabInfo(sheet_id=4, title="Tab", index=0, rows=10, cols=3)
     tabs, grids = ({"Tab": info}, {"Tab": grid}) if there else ({}, {})
     out = []
@@ -61,8 +61,8 @@ def _plans(grid: list[list[str]], rows: list[list[str]], there: bool) -> list[An
         if how == "before" and there:
             done = _outcome(lambda: _replace_tab_before(plan, "Tab", given_rows))  # noqa: B023
         else:
-            kw = {"texts": True} if how == "texts" else {}
-            done = _outcome(lambda: plan.replace_tab("Tab", given_rows, **kw))  # noqa: B023
+            given = new_io.TextRows(given_rows) if how == "texts" else given_rows
+            done = _outcome(lambda: plan.replace_tab("Tab", given))  # noqa: B023
         assert given_rows == rows  # nothing changed the caller's rows
         out.append((done, list(plan.requests), plan.changes, plan._sizes))
     return out
@@ -86,7 +86,7 @@ def test_text_rows_wider_than_the_rows_read_are_kept() -> None:
     for rows in ([["h", "i", ""], ["a", "b", ""], ["c", "", ""]], [["h", "i"], ["a", "b"], ["c"]]):
         info = new_io.TabInfo(sheet_id=4, title="Tab", index=0, rows=10, cols=3)
         plan = new_io.WritePlan(new_io.Snapshot("sid", "T", {"Tab": info}, {"Tab": grid}))
-        assert plan.replace_tab("Tab", rows, texts=True)
+        assert plan.replace_tab("Tab", new_io.TextRows(rows))
         written = [r for item in plan.items if isinstance(item, new_io.CellBlock) for r in item.rows or []]  # fmt: skip
         assert written == [[*r, *[""] * (3 - len(r))] for r in rows[1:]]
         kept = all(len(r) == 3 for r in rows)
