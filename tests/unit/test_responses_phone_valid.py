@@ -30,6 +30,7 @@ def test_the_fast_check_is_on() -> None:
     """The installed phonenumbers passes the self-check, so ten digits take the regex."""
     assert responses._UK_VALID_10 is not None
     assert responses._uk_valid_checked(10) is not None
+    assert responses._uk_valid_10 is responses._UK_VALID_10  # what `plain_phone` calls
 
 
 def test_every_five_digit_prefix_and_a_seeded_sample() -> None:
