@@ -24,6 +24,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -242,19 +243,20 @@ class _Table:
         else:
             self.edits.setdefault(i, {}).update(values)
 
-    def write(self, i: int, keys: tuple[str, ...], values: tuple[str, ...]) -> None:
-        """`update` of row i with the cells `keys` (not the school's) set to `values`."""
-        edited = self.edits.get(i) if i < self.n else None
-        if edited is None and i < self.n:  # the row as read: its school cell as read
-            school = self.column("school")[i]
-            self.edits[i] = dict(zip(keys, values, strict=True))
-        else:
+    def write(self, i: int, cells: dict[str, str]) -> None:
+        """`update` of row i with `cells` (not the school's), a new dict the table keeps."""
+        n = self.n
+        if i >= n:
             school = self.get(i, "school")
-            if i >= self.n:
-                self.added[i - self.n].update(zip(keys, values, strict=True))
+            self.added[i - n].update(cells)
+        else:
+            edited = self.edits.get(i)
+            if edited is None:  # the row as read: its school cell as read
+                school = self.column("school")[i]
+                self.edits[i] = cells
             else:
-                assert edited is not None
-                edited.update(zip(keys, values, strict=True))
+                school = self.get(i, "school")
+                edited.update(cells)
         self.written.add(school)
         self.recent.add(school)
 
@@ -269,7 +271,7 @@ class _Table:
         return self.add_row(row)
 
     def add_row(self, row: dict[str, str]) -> int:
-        """Append `row`, a dict of every column's cell in the columns' order (kept as the
+        """Append `row`, a dict of every column's cell, in any order (kept as the
         row); its position."""
         added = self.added
         added.append(row)
@@ -817,8 +819,7 @@ class _Run:
         edited = dest.edits.get(i)
         outcomes: list[str] = []
         recorded: dict[str, str] = {}  # R: group -> its entry in `sync_hash`
-        keys: list[str] = []  # the cells written, and their values
-        values: list[str] = []
+        cells: dict[str, str] = {}  # the cells written
         text = ""
         group_rows = self._group_rows
         for group, winner, token in wants:
@@ -849,21 +850,21 @@ class _Run:
                     outcomes.append(outcome)
                     continue
                 shown = wanted if outcome == "written" else cur
-            digest = values_hash(shown)
+            # `values_hash(shown)`, inline (a first night hashes each pupil's groups here).
+            digest = blake2b(_SEP.join(shown).encode(), digest_size=4).hexdigest()
             entry = f"{digest}.{token}" if token else digest
             outcomes.append(outcome)
             # A group recording its hash writes: 'written', or else the text changes, since
             # P[group] == entry would mean cells synced from this token (nothing to record),
             # cells never all blank here (the submission's cells never are, and they equal).
             recorded[group] = entry
-            keys.extend(_GROUP_CELLS[group][:-1])
-            values.extend(shown)
-        if keys:
-            hashes = {**self._parsed(text), **recorded}
+            cells.update(zip(HASH_GROUPS[group], shown, strict=True))
+        if cells:
+            # P | R, P = {} for a blank text (a first night's every row): R itself.
+            hashes = {**self._parsed(text), **recorded} if text else recorded
             new = format_sync_hash(hashes)
-            keys.append("sync_hash")
-            values.append(new)
-            dest.write(i, tuple(keys), tuple(values))
+            cells["sync_hash"] = new
+            dest.write(i, cells)
             # `parse_sync_hash(new)` is `hashes`: its values are free of whitespace (parsed,
             # or hex digits) and its groups all `HASH_GROUPS` (the pupil's next school, if any).
             self._hash_text, self._hashes = new, hashes
@@ -1361,6 +1362,7 @@ def _log_responses(
     # A new response's row built in place from a blank row (`append` of `_log_row`), when its
     # cells and those `_log_row` sets are all columns of the tab.
     names, fuse = log._names, log._names >= _LOGGED_SET
+    whole = len(names) - 1  # a response holding every column but the school
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
     for response in responses:
@@ -1384,8 +1386,14 @@ def _log_responses(
                 counts["unchanged"] += 1
                 continue
         if i is None and fuse and response.keys() <= names:
-            row = log.blank_row()
-            row.update(response)
+            if whole and len(response) == whole and "school" not in response:
+                # Every column's cell but the school's: the response dict itself is the row
+                # (its school and consent cells as `_log_row` sets them are all the merge
+                # reads of it after this, besides the cells it holds; no copy).
+                row = response
+            else:
+                row = log.blank_row()
+                row.update(response)
             row["school"] = school
             if response.get("consent") != "Y":  # as `_log_row`
                 row["personal_email"] = row["telephone"] = ""
@@ -1456,6 +1464,7 @@ def _entry_values(r: dict[str, str]) -> dict[str, str]:
     return dict(zip(SYNC_ENTRY_FIELDS, _entry_tuple(r), strict=True))
 
 
+_SEP = "\x1f"  # `template.values_hash`'s separator
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
 # `_Run._write_pupil` reads the contact group's cells as a tuple in HASH_GROUPS order.
 if HASH_GROUPS[CONTACT] != _CONTACT_KEYS:

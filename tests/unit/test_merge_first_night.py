@@ -161,11 +161,11 @@ def test_frame_of_written_and_appended_cells() -> None:
     table.update(2, {"kind": "k2", "reason": "r2"})  # the same cells in another order
     table.update(1, {"reason": "r1", "nowhere": "x"})  # a cell the tab does not have
     table.update(3, {})
-    table.write(3, ("note", "status"), ("n3", "s3"))
+    table.write(3, {"note": "n3", "status": "s3"})
     at = table.append({"exception_id": "e", "school": "U", "nowhere": "y"})
     table.append({"exception_id": "f", "school": "U", "kind": "k5"})
     table.update(at, {"reason": "r4"})
-    table.write(at + 1, ("status",), ("s5",))
+    table.write(at + 1, {"status": "s5"})
     got = table.frame()
     expected = [[table.get(i, c) for c in table.columns] for i in range(len(table))]
     want = pd.DataFrame(np.array(expected, dtype=object), columns=table.columns, dtype=object)
@@ -220,7 +220,7 @@ def test_write_is_update() -> None:
     keys, values = ("consent", "sync_hash"), ("Y", "ct=1")
     by_write, by_update = tables
     for i in range(4):
-        by_write.write(i, keys, values)
+        by_write.write(i, dict(zip(keys, values, strict=True)))
         by_update.update(i, dict(zip(keys, values, strict=True)))
         assert by_write.written == by_update.written
     assert by_write.written == {"S", "T", "V", "W"}

@@ -60,7 +60,7 @@ def test_frame_equals_the_cells(
             table.update(i, values)
         elif kind == "write":
             values.pop("school", None)
-            table.write(i, tuple(values), tuple(values.values()))
+            table.write(i, values)
         else:
             table.row(i).update(values)
     got = table.frame()
