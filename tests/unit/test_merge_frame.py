@@ -78,3 +78,25 @@ def test_cell_block_keeps_sequences_whole() -> None:
     assert one.shape == (2, 1) and one[:, 0].tolist() == ["xy", ""]
     ordered = merge._cell_block(rows, ("a", "b"), in_order=True)
     assert ordered.tolist() == [["xy", ("p", "q")], ["", "z"]]
+
+
+def test_small_pages_puts_numpy_advice_back() -> None:
+    """`_small_pages` turns numpy's huge-page advice off meanwhile and puts it back as it
+    was, also when the block inside raises."""
+    setter = merge._MADVISE
+    assert setter is not None  # numpy >= 1.26 has the switch
+    original = setter(True)
+    try:
+        for was in (True, False):
+            setter(was)
+            with merge._small_pages():
+                assert setter(False) is False
+            assert setter(was) is was
+            try:
+                with merge._small_pages():
+                    raise KeyError("x")
+            except KeyError:
+                pass
+            assert setter(was) is was
+    finally:
+        setter(original)
