@@ -706,7 +706,11 @@ class _Run:
         # In the order of sorting the (upn, leaving_year, group) keys, which are distinct: the
         # pupils in order, each pupil's groups in order (its Destinations groups before its
         # Sustained checks, `_SUSTAINED_AFTER`).
-        for pupil in sorted(best):
+        # Sorted by leaving year, then stably by UPN: the pupils' (upn, leaving_year) order
+        # (the keys are distinct; two sorts on one text each beat one on pairs).
+        pupils = sorted(best, key=itemgetter(1))
+        pupils.sort(key=itemgetter(0))
+        for pupil in pupils:
             row_no = pupil_at.get(pupil)
             if row_no is None:
                 continue
@@ -785,7 +789,7 @@ class _Run:
         emails.discard("")
         dobs.discard("")
         if self._folded is None:
-            self._folded = [e.casefold() for e in self.dest.column("school_email")]
+            self._folded = list(map(str.casefold, self.dest.column("school_email")))
         folded, born = self._folded, self.dest.column("date_of_birth")
         rows = [
             i for i in self.school_rows.get(school, []) if born[i] in dobs or folded[i] in emails
