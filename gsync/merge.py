@@ -1512,6 +1512,9 @@ def _entry_values(r: dict[str, str]) -> dict[str, str]:
 
 
 _SEP = "\x1f"  # `template.values_hash`'s separator
+# `_Run._write_pupil` computes `values_hash` inline (checked here).
+if values_hash(("a", "b")) != blake2b(_SEP.join(("a", "b")).encode(), digest_size=4).hexdigest():
+    raise RuntimeError("template.values_hash changed: update merge._Run._write_pupil")
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
 # `_Run._write_pupil` reads the contact group's cells as a tuple in HASH_GROUPS order.
 if HASH_GROUPS[CONTACT] != _CONTACT_KEYS:
