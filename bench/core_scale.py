@@ -36,7 +36,7 @@ import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import phonenumbers
@@ -236,6 +236,8 @@ def build(pupil_rows: int, tmp: Path, *, schools: int = SCHOOLS, seed: int = 7) 
     return Trust(config, template, rules, snapshot, raw, held, len(destinations))
 
 
+T = TypeVar("T")
+
 # How people type a UK number, by its ten digits (national significant number) `n`, with weights
 # (of 100): mostly spaced or run together with a "0", some with "+44", a few as "+44 (0)" or
 # with dashes or brackets (which `phonenumbers.parse` reads).
@@ -277,35 +279,58 @@ _SAMPLE_EMAIL = re.compile(r"[^@\s]+\.[0-9]{1,2}@example\.com")
 
 def realistic_emails(raw: Mapping[str, list[dict[str, Any]]], seed: int = 7) -> int:
     """Replace, in place, each personal email answer of the sample's valid form with an address of
-    the pupil's own (by school, name and date of birth as answered, as `realistic_phones`), written
-    in one of the usual ways; the bad addresses stay. Returns how many distinct addresses."""
+    the pupil's own (`_own_answers`), written in one of the usual ways; the bad addresses stay.
+    Returns how many distinct addresses."""
     rng = random.Random(f"emails {seed}")
-    email_q = DEFAULT_QUESTION_MAP["personal_email"]
-    name_q, dob_q = DEFAULT_QUESTION_MAP["full_name"], DEFAULT_QUESTION_MAP["date_of_birth"]
     weights = [w for w, _ in _EMAIL_STYLES]
     styles = [f for _, f in _EMAIL_STYLES]
     taken: set[tuple[str, str]] = set()
-    addresses: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+    def draw(name: str) -> tuple[str, str]:
+        stem = ".".join(re.findall("[a-z]+", name)) or "pupil"
+        while True:
+            local = f"{stem}{rng.randrange(1, 10_000)}"
+            domain = rng.choice(_EMAIL_DOMAINS)
+            if (local, domain) not in taken:
+                taken.add((local, domain))
+                return local, domain
+
+    return _own_answers(
+        raw,
+        "personal_email",
+        _SAMPLE_EMAIL,
+        draw,
+        lambda got: rng.choices(styles, weights)[0](*got),
+    )
+
+
+def _own_answers(
+    raw: Mapping[str, list[dict[str, Any]]],
+    key: str,
+    sample: re.Pattern[str],
+    draw: Callable[[str], T],
+    typed: Callable[[T], str],
+) -> int:
+    """Replace, in place, each answer to the Form A question `key` that `sample` matches whole
+    with `typed(value)`, the value drawn once per pupil (`draw` of their name: by school, name
+    and date of birth as answered, so a pupil who answers twice gives the same value, maybe
+    typed otherwise), in the order of the schools' names and their responses. Returns how many
+    values were drawn."""
+    qid = DEFAULT_QUESTION_MAP[key]
+    name_q, dob_q = DEFAULT_QUESTION_MAP["full_name"], DEFAULT_QUESTION_MAP["date_of_birth"]
+    drawn: dict[tuple[str, str, str], T] = {}
     for school in sorted(raw):
         for response in raw[school]:
             answers = response.get("answers") or {}
-            if not _SAMPLE_EMAIL.fullmatch(_answer(answers, email_q)):
+            if not sample.fullmatch(_answer(answers, qid)):
                 continue
             name = " ".join(_answer(answers, name_q).split()).casefold()
             pupil = (school, name, _answer(answers, dob_q))
-            got = addresses.get(pupil)
+            got = drawn.get(pupil)
             if got is None:
-                stem = ".".join(re.findall("[a-z]+", name)) or "pupil"
-                while True:
-                    local = f"{stem}{rng.randrange(1, 10_000)}"
-                    domain = rng.choice(_EMAIL_DOMAINS)
-                    if (local, domain) not in taken:
-                        break
-                taken.add((local, domain))
-                got = addresses[pupil] = (local, domain)
-            value = rng.choices(styles, weights)[0](*got)
-            answers[email_q]["textAnswers"]["answers"][0]["value"] = value
-    return len(addresses)
+                got = drawn[pupil] = draw(name)
+            answers[qid]["textAnswers"]["answers"][0]["value"] = typed(got)
+    return len(drawn)
 
 
 def _answer(answers: Mapping[str, Any], qid: str) -> str:
@@ -336,31 +361,14 @@ def _styled(rng: random.Random, digits: str) -> str:
 
 def realistic_phones(raw: Mapping[str, list[dict[str, Any]]], seed: int = 7) -> int:
     """Replace, in place, each telephone answer drawn from `DRAMA_PHONES` (a valid number) with a
-    number of the pupil's own (by school, name and date of birth as answered: a pupil who answers
-    twice gives the same number, maybe typed otherwise), typed in one of the usual ways; the bad
-    numbers stay. Returns how many distinct numbers were drawn."""
+    number of the pupil's own (`_own_answers`), typed in one of the usual ways; the bad numbers
+    stay. Returns how many distinct numbers were drawn."""
     rng = random.Random(f"phones {seed}")
-    phone_q = DEFAULT_QUESTION_MAP["telephone"]
-    name_q, dob_q = DEFAULT_QUESTION_MAP["full_name"], DEFAULT_QUESTION_MAP["date_of_birth"]
     drama = re.compile("(?:" + "|".join(re.escape(p) for p in DRAMA_PHONES) + r")[0-9]{3}")
-
     taken: set[str] = set()
-    numbers: dict[tuple[str, str, str], str] = {}
-    for school in sorted(raw):
-        for response in raw[school]:
-            answers = response.get("answers") or {}
-            if not drama.fullmatch(_answer(answers, phone_q)):
-                continue
-            pupil = (
-                school,
-                " ".join(_answer(answers, name_q).split()).casefold(),
-                _answer(answers, dob_q),
-            )
-            digits = numbers.get(pupil)
-            if digits is None:
-                digits = numbers[pupil] = _uk_number(rng, taken)
-            answers[phone_q]["textAnswers"]["answers"][0]["value"] = _styled(rng, digits)
-    return len(numbers)
+    return _own_answers(
+        raw, "telephone", drama, lambda _name: _uk_number(rng, taken), lambda d: _styled(rng, d)
+    )
 
 
 @dataclass
