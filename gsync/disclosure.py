@@ -677,7 +677,8 @@ _PINNED_MEMO_SIZE = 256
 
 
 def _pinned_remembered(a: np.ndarray) -> list[int]:
-    """`_pinned_columns(a)`, remembered for the last few hundred matrices (keyed by content)."""
+    """`_pinned_columns(a)`, remembered for the last few hundred matrices (keyed by content): the
+    dense form, which the tests compare with the frozen copies (the sync passes `Entries`)."""
     return _pinned_remembered_entries(_entries(a))
 
 
@@ -707,7 +708,8 @@ def _entries(a: np.ndarray) -> Entries:
 
 
 def _pinned_columns(a: np.ndarray) -> list[int]:
-    """`_pinned_of_entries` of the matrix `a`."""
+    """`_pinned_of_entries` of the matrix `a` (the dense form, as the tests compare it with the
+    frozen copies)."""
     return _pinned_of_entries(_entries(a))
 
 
