@@ -38,6 +38,11 @@ from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, record_
 from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
 from gsync.sheetio import TextRows
 
+try:  # pandas' hash table of texts, which `pd.factorize` picks for an array of str only
+    from pandas._libs.hashtable import StringHashTable as _StringHashTable
+except ImportError:  # pragma: no cover - a pandas without it: `pd.factorize`, the same answer
+    _StringHashTable = None
+
 WEIGHTS: dict[str, int] = {
     "no_intended_destination": 4,
     "no_application": 3,
@@ -142,6 +147,19 @@ class _Columns:
             self.cache[name] = _texts(self.frame[self.names[name]])
         return self.cache[name]
 
+    def filled(self, name: str) -> np.ndarray:
+        """Whether each cell of `column(name)` is other than "". A column of str only is read
+        without keeping its texts (issue 7: no list of the 100k UPNs, of which `cells` reads a
+        third): each stripped, as `_texts` would, and tested; else `column(name)`'s."""
+        if name not in self.cache:
+            values = self.frame[self.names[name]].to_numpy(dtype=object)
+            try:
+                stripped = map(str.strip, values.tolist())  # TypeError at a cell no str
+                return np.fromiter(map(bool, stripped), dtype=bool, count=len(values))
+            except TypeError:
+                pass
+        return np.fromiter(map(bool, self.column(name)), dtype=bool, count=len(self.frame))
+
     def cells(self, name: str, rows: np.ndarray) -> list[str]:
         """`column(name)` at positions `rows` only (the others are not converted)."""
         if name in self.cache:
@@ -223,21 +241,36 @@ def _code(series: pd.Series, rows: np.ndarray | None = None) -> _Coded:
     if rows is not None:
         picked = _text_cells(series, rows)
         if picked is not None:
-            codes, uniques = pd.factorize(picked)
+            codes, uniques = _factorize_str(picked)
             return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
-    values, _kind_name, cell_by_cell = _kind(series)
+    values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
     if cell_by_cell:
         return _code_texts([_text(v) for v in values.tolist()])
-    codes, uniques = pd.factorize(values)  # NaN / None: -1, the last text ("")
+    if kind == "string":  # every cell a str (at `rows` too)
+        codes, uniques = _factorize_str(values)
+    else:
+        codes, uniques = pd.factorize(values)  # NaN / None: -1, the last text ("")
     return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
 
 
 def _code_texts(texts: list[str], codes: np.ndarray | None = None) -> _Coded:
     """`texts` (each cell's, or each code's if `codes`) as codes and distinct texts."""
-    merged, distinct = pd.factorize(np.array(texts, dtype=object))
+    merged, distinct = _factorize_str(np.array(texts, dtype=object))
     return (merged if codes is None else merged[codes]), list(distinct.tolist())
+
+
+def _factorize_str(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(values)` of an object array whose every cell is a str (`infer_dtype`
+    "string", which the caller has checked or made so): the hash table `pd.factorize` picks for
+    it, without `pd.factorize`'s own `infer_dtype` pass over every cell (issue 7: ~3 ms of a
+    100k column of distinct objects; tests/unit/test_risk_codes.py)."""
+    if _StringHashTable is None:  # pragma: no cover
+        codes, uniques = pd.factorize(values)
+        return codes, uniques
+    uniques, codes = _StringHashTable(len(values)).factorize(values, na_sentinel=-1)
+    return codes, uniques
 
 
 def _on_or_before(day_text: str, as_of: dt.date) -> bool:
@@ -389,9 +422,10 @@ def _assess(
 
     n = len(destinations)
     blank: _Coded = (np.zeros(n, dtype=np.intp), [""])
-    year_codes, year_texts = coded("leaving_year") or blank
+    year_column = coded("leaving_year")
+    year_codes, year_texts = year_column or blank
     if table is not None and "upn" in table.names:
-        keep = np.fromiter(map(bool, table.column("upn")), dtype=bool, count=n)  # text != ""
+        keep = table.filled("upn")
     else:
         upn_codes, upn_texts = coded("upn") or blank
         keep = np.array([u != "" for u in upn_texts], dtype=bool)[upn_codes]
@@ -422,6 +456,11 @@ def _assess(
         if f in _TEXT_ONLY and table is not None and f in table.names:
             # Mostly distinct, never grouped: no codes.
             texts[f] = np.array(table.cells(f, listed), dtype=object)
+            continue
+        if f == "leaving_year" and year_column is not None:
+            # The whole column's codes, at the listed rows (each cell's text is the same either
+            # way, `_texts`); its texts may hold some no listed pupil has, never looked up.
+            cells[f] = (year_codes[listed], year_texts)
             continue
         found = coded(f, listed)
         if found is not None:
