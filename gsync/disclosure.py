@@ -871,7 +871,8 @@ def split_joint(joint: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame
     Each table's rows are the next run of rows whose entry starts with its name and the
     separator, so they are cut by position; anything else (no rows, a name holding the
     separator, rows of no table named) goes through `str.partition` and a filter per name, as
-    it always did.
+    it always did. Entries that are all `str` are judged and cut once per distinct text
+    (`_split_texts`).
     """
     column = joint["entry"]
     entries: list[Any] = column.tolist()
@@ -882,6 +883,8 @@ def split_joint(joint: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame
     out: dict[str, pd.DataFrame] = {}
     start = 0
     fast = kind is not None and entries and not any(_SEP in name for name in names)
+    if fast and _texts_only(entries):
+        return _split_texts(joint, names, entries, kind) or _split_partitioned(joint, names)
     for name in names if fast else ():
         prefix = name + _SEP
         end = start
@@ -896,6 +899,47 @@ def split_joint(joint: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame
         start = end
     if len(out) == len(names) and start == len(entries):
         return out
+    return _split_partitioned(joint, names)
+
+
+def _split_texts(
+    joint: pd.DataFrame, names: list[str], entries: list[str], kind: Any
+) -> dict[str, pd.DataFrame] | None:
+    """`split_joint`'s cut by position for entries that are all `str` (and names without the
+    separator): each distinct entry's table (the name before its first separator, one of
+    `names`; an entry starts with a name and the separator exactly then) and its text after
+    it found once, the runs of rows of one table then read from the rows' codes. None when the
+    rows are not the tables' runs in `names` order (then the filter per name). A name asked
+    twice is the last one's (`place`), as the filter's frame for it is the last made."""
+    place = {name: i for i, name in enumerate(names)}
+    codes, uniques = pd.factorize(np.array(entries, dtype=object))
+    owners: list[int] = []
+    rests: list[str] = []
+    for text in uniques.tolist():
+        name, sep, rest = text.partition(_SEP)
+        owners.append(place.get(name, -1) if sep else -1)
+        rests.append(rest)
+    owner = np.array(owners, dtype=np.int64)[codes]
+    cut = np.array(rests, dtype=object)
+    # Where each run of rows of one owner ends.
+    ends = [*(np.flatnonzero(owner[1:] != owner[:-1]) + 1).tolist(), len(entries)]
+    out: dict[str, pd.DataFrame] = {}
+    start, run = 0, 0
+    for i, name in enumerate(names):
+        end = start
+        if start < len(entries) and owner[start] == i:
+            end = ends[run]
+            run += 1
+        part = joint.iloc[start:end].copy()
+        part["entry"] = pd.Series(cut[codes[start:end]], index=part.index, dtype=kind)
+        out[name] = part.reset_index(drop=True)
+        start = end
+    return out if start == len(entries) else None
+
+
+def _split_partitioned(joint: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+    """`split_joint` by a filter per name over `str.partition` (any joint table)."""
+    out: dict[str, pd.DataFrame] = {}
     parts = joint["entry"].str.partition(_SEP)
     for name in names:
         part = joint[parts[0] == name].copy()
