@@ -189,12 +189,12 @@ def _texts(series: pd.Series, rows: np.ndarray | None = None) -> list[str]:
     value converted once (text columns, blanks as NaN / None allowed); other columns cell by cell
     (1 and 1.0 must not be merged). The way is chosen on the whole column, so a cell's text does
     not depend on which rows are read (rows whose cells are all text: stripped, the same texts
-    either way, `_text_cells`). Text cells are stripped by `str.strip` mapped over them (in C:
+    either way, `_stripped`). Text cells are stripped by `str.strip` mapped over them (in C:
     a third of the time of a call per cell; `v.strip()` itself for a str or np.str_)."""
     if rows is not None:
-        picked = _text_cells(series, rows)
-        if picked is not None:
-            return list(map(str.strip, picked.tolist()))
+        stripped = _stripped(series.to_numpy(dtype=object)[rows])
+        if stripped is not None:
+            return stripped
     values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
@@ -217,32 +217,37 @@ def _kind(series: pd.Series) -> tuple[np.ndarray, str, bool]:
     return values, kind, cell_by_cell
 
 
-def _text_cells(series: pd.Series, rows: np.ndarray) -> np.ndarray | None:
-    """The column's cells at `rows` if every one is text (`infer_dtype` "string"), else None.
+def _stripped(cells: np.ndarray) -> list[str] | None:
+    """Each of `cells` stripped if there are some and every one is text (a str: `infer_dtype`
+    "string"), else None: `str.strip` mapped over them, which raises TypeError at any other
+    (issue 7: no `infer_dtype` pass before).
 
     Their texts are then their stripped selves whichever way `_texts` would read the whole
     column (each stripped; `_text` of each; each distinct value's `str` stripped, equal values
     merged), so the other cells need not be looked at (issue 7: `_kind` of a 100k column for
     the 33k pupils listed). A subclass of str whose strip, str or == is its own is no text a
     frame read from the sheet holds."""
-    values = series.to_numpy(dtype=object)[rows]
-    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return values
-    return None
+    if not len(cells):
+        return None
+    try:
+        return list(map(str.strip, cells.tolist()))
+    except TypeError:  # a cell that is no str
+        return None
 
 
 def _code(series: pd.Series, rows: np.ndarray | None = None) -> _Coded:
     """`_texts(series, rows)` as codes and distinct texts: a text column's distinct values are
     each stripped once (values that strip to the same text merged); others cell by cell.
 
-    At `rows` that are all text (`_text_cells`), as for a text column: the same codes and texts
+    At `rows` that are all text (`_text_codes`), as for a text column: the same codes and texts
     as the whole column's way, but for a "" last among the texts that no cell may have (a column
-    read cell by cell lists only the texts found), which is never looked up."""
-    if rows is not None:
-        picked = _text_cells(series, rows)
-        if picked is not None:
-            codes, uniques = _factorize_str(picked)
-            return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
+    read cell by cell lists only the texts found), which is never looked up. A whole column of
+    text is read as `_kind` would read it, without its `infer_dtype` pass."""
+    cells = series.to_numpy(dtype=object)
+    found = _text_codes(cells if rows is None else cells[rows])
+    if found is not None:
+        codes, uniques = found
+        return _code_texts([*(str(u).strip() for u in uniques), ""], codes)
     values, kind, cell_by_cell = _kind(series)
     if rows is not None:
         values = values[rows]
@@ -259,6 +264,24 @@ def _code_texts(texts: list[str], codes: np.ndarray | None = None) -> _Coded:
     """`texts` (each cell's, or each code's if `codes`) as codes and distinct texts."""
     merged, distinct = _factorize_str(np.array(texts, dtype=object))
     return (merged if codes is None else merged[codes]), list(distinct.tolist())
+
+
+def _text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """`pd.factorize(values)` if there are some and every cell of the object array `values` is
+    a str (`infer_dtype` "string"), else None, in one pass (issue 7: no `infer_dtype` pass
+    before): pandas' hash table of texts, which `pd.factorize` picks for such an array, counts
+    any other cell missing (code -1)."""
+    if _StringHashTable is None:  # pragma: no cover
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":
+            return None
+        return _factorize_str(values)
+    try:
+        uniques, codes = _StringHashTable(len(values)).factorize(values, na_sentinel=-1)
+    except UnicodeError:  # pragma: no cover - a text a pandas cannot encode: read as before
+        return None
+    if not len(codes) or codes.min() < 0:
+        return None
+    return codes, uniques
 
 
 def _factorize_str(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

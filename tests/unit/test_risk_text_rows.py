@@ -1,7 +1,7 @@
-"""`risk._texts` / `risk._code` at rows whose cells are all text (`_text_cells`): read without
-deciding the whole column's way, and the same texts (and codes) as the whole column's way gives,
-whether the other cells are text, blanks, numbers or numpy text; and the texts each cell has as
-the frozen P4 code's `_text`.
+"""`risk._texts` / `risk._code` at rows whose cells are all text (`_stripped`, `_text_codes`):
+read without deciding the whole column's way, and the same texts (and codes) as the whole
+column's way gives, whether the other cells are text, blanks, numbers or numpy text; and the
+texts each cell has as the frozen P4 code's `_text`. `_code` of a whole column of text too.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ LOOSE: list[Any] = [None, float("nan"), pd.NA, pd.NaT, 1, 1.0, 2.5, True, np.int
 
 def _by_kind(series: pd.Series, rows: np.ndarray) -> tuple[list[str], risk._Coded]:
     """`_texts` and `_code` at `rows` the way chosen on the whole column (`_kind`), as before."""
-    saved = risk._text_cells
-    risk._text_cells = lambda series, rows: None  # type: ignore[assignment]
+    saved = risk._stripped, risk._text_codes
+    risk._stripped = lambda cells: None
+    risk._text_codes = lambda values: None
     try:
         return risk._texts(series, rows), risk._code(series, rows)
     finally:
-        risk._text_cells = saved
+        risk._stripped, risk._text_codes = saved
 
 
 @st.composite
@@ -62,3 +63,23 @@ def test_text_rows_read_as_the_whole_column_reads_them(case: tuple[pd.Series, np
         assert texts == [ref_risk._text(v) for v in series.iloc[rows]]
     whole = risk._texts(series)
     assert texts == [whole[i] for i in rows.tolist()]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(columns())
+@example((pd.Series([" a ", "a", "b"], dtype=object), np.array([], dtype=np.int64)))
+@example((pd.Series([None, "a"], dtype=object), np.array([], dtype=np.int64)))
+@example((pd.Series([], dtype=object), np.array([], dtype=np.int64)))
+def test_a_whole_column_codes_as_its_kind_reads_it(case: tuple[pd.Series, np.ndarray]) -> None:
+    """`_code` of a whole column (text only: read without `_kind`) as `_kind`'s way: the same
+    codes and distinct texts."""
+    series = case[0]
+    saved = risk._text_codes
+    risk._text_codes = lambda values: None
+    try:
+        want_codes, want_distinct = risk._code(series)
+    finally:
+        risk._text_codes = saved
+    codes, distinct = risk._code(series)
+    assert codes.tolist() == want_codes.tolist()
+    assert distinct == want_distinct
