@@ -88,3 +88,36 @@ def test_assess_equals_p4_with_several_leaving_years_listed(
     assert _typed([e.__dict__ for e in got]) == _typed([e.__dict__ for e in want])
     keys = [*risk._RISK_KEYS, "nope"]
     assert risk.risk_rows(got, keys) == ref_risk.risk_rows(want, keys)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(0, 70), max_size=60)
+    | st.lists(st.integers(0, 2**40), max_size=20)
+    | st.lists(st.sampled_from([0, 5000, 4099, 4100]), max_size=5),
+)
+@example([])
+@example([3, 3, 0, 7, 0])
+@example([4096 + 4])  # the largest key a table of one key may hold is 4099
+def test_unique_is_np_unique(keys: list[int]) -> None:
+    key = np.array(keys, dtype=np.int64)
+    uniques, first, inverse = risk._unique(key)
+    want_uniques, want_first, want_inverse = np.unique(key, return_index=True, return_inverse=True)
+    assert uniques.dtype == want_uniques.dtype and uniques.tolist() == want_uniques.tolist()
+    assert first.dtype == want_first.dtype and first.tolist() == want_first.tolist()
+    assert inverse.dtype == want_inverse.dtype
+    assert inverse.tolist() == want_inverse.reshape(-1).tolist()
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(0, 9), max_size=80)
+    | st.lists(st.sampled_from([0, 1, 2**16 - 1, 2**16, 2**40]), max_size=12)
+)
+@example([])
+@example([2**16 - 1, 0, 2**16 - 1, 1])
+def test_stable_order_is_a_stable_argsort(keys: list[int]) -> None:
+    key = np.array(keys, dtype=np.int64)
+    want = np.argsort(key, kind="stable")
+    got = risk._stable_order(key)
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
