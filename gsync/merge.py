@@ -26,6 +26,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from hashlib import blake2b
 from itertools import chain
 from operator import itemgetter
@@ -42,6 +43,7 @@ from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
     HASH_GROUPS,
+    IDENTITY,
     SUSTAINED,
     SUSTAINED_TAB,
     SYNC_ENTRY_FIELDS,
@@ -124,7 +126,11 @@ class _Table:
         }
         self._lists: dict[str, list[str]] = {}
         self._tuples: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        self.edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
+        self._edits: dict[int, dict[str, str]] = {}  # cells written in the frame's rows
+        # Cells written column by column (`write_columns`), not yet in `_edits`: per block,
+        # the rows, the keys and each key's cells; and the rows of all blocks.
+        self._blocks: list[tuple[list[int], tuple[str, ...], list[Sequence[str]]]] = []
+        self._blocked: set[int] = set()
         self._whole: set[int] = set()  # rows whose `edits` dict is the whole row (`row`)
         self.added: list[dict[str, str]] = []  # rows appended (every column)
         self._by_school: dict[str, list[int]] | None = None
@@ -133,6 +139,32 @@ class _Table:
 
     def __len__(self) -> int:
         return self.n + len(self.added)
+
+    @property
+    def edits(self) -> dict[int, dict[str, str]]:
+        """The cells written in the frame's rows: row -> a dict of them, in the order written."""
+        if self._blocks:
+            self._flush()
+        return self._edits
+
+    def _flush(self) -> None:
+        """The blocks' cells into `_edits`: a dict per row, in the block's keys' order."""
+        edits = self._edits
+        for rows, keys, columns in self._blocks:
+            rows_cells = zip(*columns, strict=True)
+            edits.update(zip(rows, map(dict, map(partial(zip, keys), rows_cells)), strict=True))
+        self._blocks.clear()
+        self._blocked.clear()
+
+    def is_written(self, i: int) -> bool:
+        """Whether cells of the frame's row i were written."""
+        return i in self._edits or i in self._blocked
+
+    def edited(self, i: int) -> dict[str, str] | None:
+        """`edits.get(i)` (blocks put in `edits` only when they hold row i)."""
+        if i in self._blocked:
+            self._flush()
+        return self._edits.get(i)
 
     def column(self, key: str) -> list[str]:
         """The frame's cells of one column as text (as read: cells written since not included;
@@ -148,7 +180,7 @@ class _Table:
         """One cell as it now is ("" for a column the tab does not have)."""
         if i >= self.n:
             return self.added[i - self.n].get(key, "")
-        edited = self.edits.get(i)
+        edited = self.edited(i) if self._blocks else self._edits.get(i)
         if edited is not None and key in edited:
             return edited[key]
         column = self._lists.get(key)
@@ -262,6 +294,31 @@ class _Table:
         self.written.add(school)
         self.recent.add(school)
 
+    def write_columns(
+        self, rows: list[int], keys: tuple[str, ...], columns: list[Sequence[str]]
+    ) -> None:
+        """`write` of each of the frame's rows `rows` (none written before; distinct) with
+        cells `keys` (distinct, not the school's), `columns[k][j]` the cell `keys[k]` of row
+        `rows[j]`: kept as columns until a row's dict is asked for (`edits`)."""
+        n = len(rows)
+        if (
+            len(set(rows)) != n
+            or any(map(self.is_written, rows))
+            or (rows and (max(rows) >= self.n or min(rows) < 0))
+            or len(set(keys)) != len(keys)
+            or "school" in keys
+            or len(columns) != len(keys)
+            or any(len(c) != n for c in columns)
+        ):
+            raise ValueError("write_columns: rows written before, appended or repeated, or cells")
+        if not n:
+            return
+        self._blocks.append((rows, keys, columns))
+        self._blocked.update(rows)
+        schools = self.column("school")
+        self.written.update(map(schools.__getitem__, rows))
+        self.recent.update(map(schools.__getitem__, rows))
+
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
         if values.keys() <= self._names:  # the same dict, in the columns' order
@@ -330,10 +387,15 @@ class _Table:
             out[j, :n] = array if array is not None else ""
         if added:  # the appended rows' cells, row by row into one block (rows are far apart)
             out[:, n:] = _cell_block(added, self.columns).T
+        for block_rows, block_keys, block_cells in self._blocks:  # rows `_edits` does not hold
+            into = np.asarray(block_rows, dtype=np.intp)
+            for key, column in zip(block_keys, block_cells, strict=True):
+                if key in self.at:
+                    out[self.at[key], into] = column
         # The cells written, for the rows written in the same cells at once (each cell of the
         # frame is written at most once: the rows are distinct, and so are a row's keys).
         shapes: dict[tuple[str, ...], list[int]] = {}
-        edits, at = self.edits, self.at
+        edits, at = self._edits, self.at
         for i, shape in zip(edits, map(tuple, edits.values()), strict=True):
             rows = shapes.get(shape)
             if rows is None:
@@ -582,6 +644,7 @@ class _Run:
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_parsed`'s last parse
         self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_group_cells`' as read
         self._group_asked: dict[str, int] = {}  # `_group_cells`' calls per group
+        self._filled_rows: dict[str, list[bool]] = {}  # `_filled`'s
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
@@ -710,6 +773,13 @@ class _Run:
         # (the keys are distinct; two sorts on one text each beat one on pairs).
         pupils = sorted(best, key=itemgetter(1))
         pupils.sort(key=itemgetter(0))
+        # The pupils whose row is as read and whose groups written here are all blank in it:
+        # each such group is 'written' (`_write_pupil`), so their changes are known now and
+        # their cells are made together after the loop (`_write_blank`; their rows are
+        # distinct from every other pupil's here, and only their group cells are written).
+        filled = self._filled if len(pupils) >= _BATCH_AT_LEAST else None
+        blank: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]] = []
+        written = self.dest.is_written
         for pupil in pupils:
             row_no = pupil_at.get(pupil)
             if row_no is None:
@@ -717,6 +787,26 @@ class _Run:
             wins = best[pupil]
             groups = sorted(wins) if len(wins) > 1 else list(wins)
             upn, year = pupil
+            if filled is not None and not written(row_no):
+                mine = tuple([g for g in groups if not g.startswith("s:")])
+                if mine and not any([filled(g)[row_no] for g in mine]):
+                    won = tuple([wins[g] for g in mine])
+                    blank.append((row_no, mine, won))
+                    counts["applied"] += len(mine)
+                    for group, winner in zip(mine, won, strict=True):
+                        label = (
+                            "contact details" if group == CONTACT else f"{winner['entry']} entry"
+                        )
+                        changes.append(
+                            f"{school}: Destinations row {row_no + 2}: {label} from the form"
+                        )
+                    groups = groups[len(mine) :]
+                    for group in groups:
+                        self._sustained_check(
+                            row_no, wins[group], school, pupil, group, counts, changes,
+                            conflicts, wanted,
+                        )  # fmt: skip
+                    continue
             wants = []
             for group in groups:
                 if group.startswith("s:"):
@@ -750,32 +840,120 @@ class _Run:
                         )
                     )
             for group in groups[len(wants) :]:
-                assert sustained is not None and group.startswith("s:")
-                winner = wins[group]
-                outcome = self._write_sustained(row_no, winner, school)
-                check = winner["entry"]
-                if outcome == "written":
-                    counts["applied"] += 1
-                    changes.append(
-                        f"{school}: Sustained: {check} check of row {row_no + 2} from the form"
-                    )
-                elif outcome == "conflict":
-                    counts["conflicts"] += 1
-                    conflicts.add((upn, year, group))
-                    wanted.append(
-                        _exception(
-                            school,
-                            "conflict",
-                            winner,
-                            f"staff edited the {check} check; the form's newer answer was not written",
-                            extra=(group, winner["last_submitted"]),
-                        )
-                    )
+                self._sustained_check(
+                    row_no, wins[group], school, pupil, group, counts, changes, conflicts, wanted
+                )
+        if blank:
+            self._write_blank(blank)
 
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         if memos is not None:
             memos.conflicts[school] = conflicts
         return counts
+
+    def _sustained_check(
+        self,
+        row_no: int,
+        winner: dict[str, str],
+        school: str,
+        pupil: tuple[str, str],
+        group: str,
+        counts: dict[str, int],
+        changes: list[str],
+        conflicts: set[mergememo.Conflict],
+        wanted: list[dict[str, str]],
+    ) -> None:
+        """A pupil's Sustained check `group` ("s:<check>") from its winning submission."""
+        assert self.sustained is not None and group.startswith("s:")
+        outcome = self._write_sustained(row_no, winner, school)
+        check = winner["entry"]
+        if outcome == "written":
+            counts["applied"] += 1
+            changes.append(f"{school}: Sustained: {check} check of row {row_no + 2} from the form")
+        elif outcome == "conflict":
+            counts["conflicts"] += 1
+            conflicts.add((*pupil, group))
+            wanted.append(
+                _exception(
+                    school,
+                    "conflict",
+                    winner,
+                    f"staff edited the {check} check; the form's newer answer was not written",
+                    extra=(group, winner["last_submitted"]),
+                )
+            )
+
+    def _filled(self, group: str) -> list[bool]:
+        """Per Destinations row, whether any of the group's cells as read is not blank."""
+        got = self._filled_rows.get(group)
+        if got is None:
+            arrays = self.dest._arrays
+            flags = np.zeros(self.dest.n, dtype=bool)
+            for key in HASH_GROUPS[group]:
+                array = arrays.get(key)
+                if array is not None:
+                    flags |= array != ""
+            got = self._filled_rows[group] = flags.tolist()
+        return got
+
+    def _write_blank(
+        self, pupils: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]]
+    ) -> None:
+        """`_write_pupil` of pupils whose row is as read and whose groups (row, groups in
+        order, each group's winning submission) are all blank in it, made group by group: each
+        group is 'written' with the submission's cells, its hash recorded, and `sync_hash` the
+        row's text with those hashes recorded (`format_sync_hash(P | R)`)."""
+        dest = self.dest
+        texts = dest.column("sync_hash")
+        tokens: dict[int, str] = {}
+        by_shape: dict[tuple[str, ...], list[tuple[int, tuple[dict[str, str], ...]]]] = {}
+        for row_no, groups, won in pupils:
+            got = by_shape.get(groups)
+            if got is None:
+                by_shape[groups] = [(row_no, won)]
+            else:
+                got.append((row_no, won))
+        for groups, members in by_shape.items():
+            rows = [row_no for row_no, _ in members]
+            shown: list[list[tuple[str, ...]]] = []  # per group, the pupils' cells
+            recorded: dict[str, list[str]] = {}  # per group, the pupils' entries (R)
+            for k, group in enumerate(groups):
+                winners = [won[k] for _, won in members]
+                cells: list[tuple[str, ...]]
+                if group == CONTACT:  # the row's personal email and telephone are blank
+                    cells = [_contact_values(w, "", "") for w in winners]
+                else:
+                    cells = list(map(_entry_tuple, winners))
+                digests = map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
+                entries = []
+                for w, digest in zip(winners, digests, strict=True):
+                    token = tokens.get(id(w))
+                    if token is None:
+                        token = tokens[id(w)] = _source_token(w)
+                    entries.append(f"{digest}.{token}" if token else digest)
+                shown.append(cells)
+                recorded[group] = entries
+            # R formatted (`format_sync_hash`'s order of groups), each pupil's.
+            order = [g for g in HASH_GROUPS if g in recorded]
+            labelled = [[f"{g}={e}" for e in recorded[g]] for g in order]
+            tails = list(map(" ".join, zip(*labelled, strict=True)))
+            now = []  # each row's `sync_hash` after
+            for j, (text, tail) in enumerate(zip(map(texts.__getitem__, rows), tails, strict=True)):
+                if not text:  # P | R, P parsed from the text: R alone for a blank text
+                    now.append(tail)
+                elif text.startswith("id=") and text.split() == [text]:
+                    # One `id` entry and no space: the text is its own format, and `id` is
+                    # `format_sync_hash`'s first group.
+                    now.append(f"{text} {tail}")
+                else:
+                    hashes = parse_sync_hash(text)
+                    hashes.update((g, recorded[g][j]) for g in order)
+                    now.append(format_sync_hash(hashes))
+            # The cells in the order `_write_pupil` writes them: group by group, then the hash.
+            keys = (*chain.from_iterable(HASH_GROUPS[g] for g in groups), "sync_hash")
+            columns: list[Sequence[str]] = [c for cells in shown for c in zip(*cells, strict=True)]
+            columns.append(now)
+            dest.write_columns(rows, keys, columns)
 
     def _index_for(self, school: str, fresh: list[dict[str, str]], logged: list[int]) -> PupilIndex:
         """`pupil_index` cut down to the rows these responses can match (`fresh`, and the log
@@ -860,7 +1038,7 @@ class _Run:
         write: the cells of the groups that record a hash (each such group writes), and
         `sync_hash` the text after them all, `format_sync_hash(P | R)`."""
         dest = self.dest
-        edited = dest.edits.get(i)
+        edited = dest.edited(i)
         outcomes: list[str] = []
         recorded: dict[str, str] = {}  # R: group -> its entry in `sync_hash`
         cells: dict[str, str] = {}  # the cells written
@@ -1515,6 +1693,13 @@ _SEP = "\x1f"  # `template.values_hash`'s separator
 # `_Run._write_pupil` computes `values_hash` inline (checked here).
 if values_hash(("a", "b")) != blake2b(_SEP.join(("a", "b")).encode(), digest_size=4).hexdigest():
     raise RuntimeError("template.values_hash changed: update merge._Run._write_pupil")
+_hash4 = partial(blake2b, digest_size=4)  # `values_hash` of bytes, then its hex digest:
+_hexdigest = cast("Callable[[Any], str]", type(blake2b()).hexdigest)
+# `_Run._write_blank` puts a text holding one `id` entry first (checked here).
+if next(iter(HASH_GROUPS)) != IDENTITY or IDENTITY in (CONTACT, *ENTRY_GROUP.values()):
+    raise RuntimeError("template.HASH_GROUPS changed its first group: update merge._write_blank")
+# A school's pupils from this many on have their blank groups written together (`_write_blank`).
+_BATCH_AT_LEAST = 64
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
 # `_Run._write_pupil` reads the contact group's cells as a tuple in HASH_GROUPS order.
 if HASH_GROUPS[CONTACT] != _CONTACT_KEYS:
