@@ -371,19 +371,47 @@ def _tally(
     with np.errstate(divide="ignore", invalid="ignore"):
         percent = np.where(totals > 0, 100.0 * flat / totals, np.nan)
     n = n_blocks * n_groups * width
+    breakdowns = [g[0] for g in groups for _ in range(width)]
+    group_names = [g[1] for g in groups for _ in range(width)]
+    if not _texts_only([entry, *breakdowns, *group_names, *labels]):
+        return pd.DataFrame(
+            {
+                "school": [str(b[0]) for b in blocks for _ in range(n_groups * width)],
+                "cohort": [str(b[1]) for b in blocks for _ in range(n_groups * width)],
+                "entry": [entry] * n,
+                "breakdown": breakdowns * n_blocks,
+                "group": group_names * n_blocks,
+                "category": labels * (n_blocks * n_groups),
+                "count": flat,
+                "percent": percent,
+            },
+            columns=TABLE_COLUMNS,
+        )
+    # Every key cell a text: the columns repeated from their few texts at once, in the text
+    # type pandas infers for a list of texts (issue 7: 16 tables of up to 8k rows a night).
+    kind = pd.Series([entry]).dtype
+
+    def texts(values: list[str], repeat: int = 1, tile: int = 1) -> Any:
+        return pd.array(np.tile(np.repeat(np.array(values, dtype=object), repeat), tile), kind)
+
     return pd.DataFrame(
         {
-            "school": [str(b[0]) for b in blocks for _ in range(n_groups * width)],
-            "cohort": [str(b[1]) for b in blocks for _ in range(n_groups * width)],
-            "entry": [entry] * n,
-            "breakdown": [g[0] for g in groups for _ in range(width)] * n_blocks,
-            "group": [g[1] for g in groups for _ in range(width)] * n_blocks,
-            "category": labels * (n_blocks * n_groups),
+            "school": texts([str(b[0]) for b in blocks], n_groups * width),
+            "cohort": texts([str(b[1]) for b in blocks], n_groups * width),
+            "entry": texts([entry], n),
+            "breakdown": texts(breakdowns, tile=n_blocks),
+            "group": texts(group_names, tile=n_blocks),
+            "category": texts(labels, tile=n_blocks * n_groups),
             "count": flat,
             "percent": percent,
         },
         columns=TABLE_COLUMNS,
     )
+
+
+def _texts_only(values: list[Any]) -> bool:
+    """Whether every value is exactly a `str`."""
+    return all(type(v) is str for v in values)
 
 
 def aggregate(frames: Sequence[pd.DataFrame], *, name: str = TRUST_SCHOOL) -> pd.DataFrame:
