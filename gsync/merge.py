@@ -303,7 +303,8 @@ class _Table:
         n = len(rows)
         if (
             len(set(rows)) != n
-            or any(map(self.is_written, rows))
+            or not self._edits.keys().isdisjoint(rows)
+            or not self._blocked.isdisjoint(rows)
             or (rows and (max(rows) >= self.n or min(rows) < 0))
             or len(set(keys)) != len(keys)
             or "school" in keys
@@ -315,9 +316,9 @@ class _Table:
             return
         self._blocks.append((rows, keys, columns))
         self._blocked.update(rows)
-        schools = self.column("school")
-        self.written.update(map(schools.__getitem__, rows))
-        self.recent.update(map(schools.__getitem__, rows))
+        schools = set(map(self.column("school").__getitem__, rows))
+        self.written.update(schools)
+        self.recent.update(schools)
 
     def append(self, values: Mapping[str, str]) -> int:
         """Append a row (template cells blank, `values` in the tab's columns); its position."""
@@ -788,20 +789,23 @@ class _Run:
             groups = sorted(wins) if len(wins) > 1 else list(wins)
             upn, year = pupil
             if filled is not None and not written(row_no):
-                mine = tuple([g for g in groups if not g.startswith("s:")])
+                mine = (
+                    tuple(groups)
+                    if not groups[-1].startswith("s:")
+                    else tuple([g for g in groups if not g.startswith("s:")])
+                )
                 if mine and not any([filled(g)[row_no] for g in mine]):
-                    won = tuple([wins[g] for g in mine])
+                    won = tuple(map(wins.__getitem__, mine))
                     blank.append((row_no, mine, won))
                     counts["applied"] += len(mine)
-                    for group, winner in zip(mine, won, strict=True):
-                        label = (
-                            "contact details" if group == CONTACT else f"{winner['entry']} entry"
-                        )
-                        changes.append(
-                            f"{school}: Destinations row {row_no + 2}: {label} from the form"
-                        )
-                    groups = groups[len(mine) :]
-                    for group in groups:
+                    row_text = f"{school}: Destinations row {row_no + 2}: "
+                    changes += [
+                        f"{row_text}contact details from the form"
+                        if group == CONTACT
+                        else f"{row_text}{winner['entry']} entry from the form"
+                        for group, winner in zip(mine, won, strict=True)
+                    ]
+                    for group in groups[len(mine) :]:
                         self._sustained_check(
                             row_no, wins[group], school, pupil, group, counts, changes,
                             conflicts, wanted,
@@ -905,7 +909,6 @@ class _Run:
         row's text with those hashes recorded (`format_sync_hash(P | R)`)."""
         dest = self.dest
         texts = dest.column("sync_hash")
-        tokens: dict[int, str] = {}
         by_shape: dict[tuple[str, ...], list[tuple[int, tuple[dict[str, str], ...]]]] = {}
         for row_no, groups, won in pupils:
             got = by_shape.get(groups)
@@ -917,25 +920,48 @@ class _Run:
             rows = [row_no for row_no, _ in members]
             shown: list[list[tuple[str, ...]]] = []  # per group, the pupils' cells
             recorded: dict[str, list[str]] = {}  # per group, the pupils' entries (R)
+            first: list[dict[str, str]] = []  # the first group's winners
+            tokens: list[str] = []  # and their `_source_token`s
             for k, group in enumerate(groups):
                 winners = [won[k] for _, won in members]
+                # `_contact_values` (the row's personal email and telephone are blank) and
+                # `_entry_tuple`, at once for a submission without issues.
                 cells: list[tuple[str, ...]]
-                if group == CONTACT:  # the row's personal email and telephone are blank
-                    cells = [_contact_values(w, "", "") for w in winners]
+                if group == CONTACT:
+                    cells = [
+                        _NO_CONSENT
+                        if w["consent"] != "Y"
+                        else ("Y", "N", w["personal_email"], w["telephone"])
+                        if not w["issues"]
+                        else _contact_values(w, "", "")
+                        for w in winners
+                    ]
                 else:
-                    cells = list(map(_entry_tuple, winners))
+                    cells = [
+                        (*_ENTRY_ANSWERS(w), "form", w["last_submitted"][:10])
+                        if not w["issues"]
+                        else _entry_tuple(w)
+                        for w in winners
+                    ]
+                # `values_hash` of the cells and `_source_token` of the submission (a digest
+                # is never blank, so the entry is always "hash.source").
                 digests = map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
-                entries = []
-                for w, digest in zip(winners, digests, strict=True):
-                    token = tokens.get(id(w))
-                    if token is None:
-                        token = tokens[id(w)] = _source_token(w)
-                    entries.append(f"{digest}.{token}" if token else digest)
+                if not k:
+                    first = winners
+                    tokens = list(
+                        map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE, first))))
+                    )
+                    sources = tokens
+                else:  # most often the same submission wins every group of a pupil
+                    sources = [
+                        t if w is w0 else _source_token(w)
+                        for w, w0, t in zip(winners, first, tokens, strict=True)
+                    ]
                 shown.append(cells)
-                recorded[group] = entries
+                recorded[group] = list(map("{}.{}".format, digests, sources))
             # R formatted (`format_sync_hash`'s order of groups), each pupil's.
             order = [g for g in HASH_GROUPS if g in recorded]
-            labelled = [[f"{g}={e}" for e in recorded[g]] for g in order]
+            labelled = [list(map(f"{g}=".__add__, recorded[g])) for g in order]
             tails = list(map(" ".join, zip(*labelled, strict=True)))
             now = []  # each row's `sync_hash` after
             for j, (text, tail) in enumerate(zip(map(texts.__getitem__, rows), tails, strict=True)):
@@ -1728,6 +1754,26 @@ def _source_token(r: dict[str, str]) -> str:
     return hashlib.blake2b(
         f"{r['response_id']}\x1f{r['last_submitted']}".encode(), digest_size=3
     ).hexdigest()
+
+
+# `_Run._write_blank`'s `_contact_values` without consent, `_entry_tuple`'s answers, and
+# `_source_token`'s text (checked here).
+_NO_CONSENT = ("N", "Y", "", "")
+_ENTRY_ANSWERS = itemgetter("destination", "destination_other", "provider", "course", "level",
+                            "start_date")  # fmt: skip
+_SOURCE = "{0[response_id]}\x1f{0[last_submitted]}".format
+_hash3 = partial(blake2b, digest_size=3)
+_SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "consent": "N",
+           "issues": "", "destination": "d", "destination_other": "o", "provider": "p",
+           "course": "c", "level": "l", "start_date": "s"}  # fmt: skip
+if (
+    _contact_values(_SAMPLE, "", "") != _NO_CONSENT
+    or _entry_tuple(_SAMPLE) != (*_ENTRY_ANSWERS(_SAMPLE), "form", "2026-07-01")
+    or _source_token(_SAMPLE) != _hexdigest(_hash3(_SOURCE(_SAMPLE).encode()))
+):
+    raise RuntimeError(
+        "merge._contact_values, _entry_tuple or _source_token changed: update _write_blank"
+    )
 
 
 def _group_outcome(

@@ -233,3 +233,40 @@ def test_write_columns_refuses(rows: list[int], keys: tuple[str, ...], columns: 
     with pytest.raises(ValueError, match="write_columns"):
         table.write_columns(rows, keys, columns)
     assert not table._blocks
+
+
+def test_pupils_whose_groups_have_different_winners() -> None:
+    """A later submission without a destination wins a pupil's contact details, the earlier
+    one its entry (each group recorded with its own submission's token); and a later one
+    with another consent answer."""
+    trust = _make_trust(11, sustained=False)
+    raw: Night = [(s.school, s.form_responses()) for s in trust.samples]
+    destination = DEFAULT_QUESTION_MAP["destination"]
+    consent = DEFAULT_QUESTION_MAP["consent"]
+    night: Night = []
+    for school, responses in raw:
+        later = []
+        for n, r in enumerate(responses[:8]):
+            answers = dict(r.get("answers") or {})
+            answers.pop(destination, None)
+            if n % 2:
+                value = "No, I do not agree" if n % 4 == 1 else "Yes, I agree"
+                answers[consent] = {"textAnswers": {"answers": [{"value": value}]}}
+            later.append(
+                {
+                    **r,
+                    "responseId": f"{r['responseId']}-later",
+                    "answers": answers,
+                    "lastSubmittedTime": "2026-07-30T10:00:00.000Z",
+                }
+            )
+        night.append((school, [*responses, *later]))
+    with _batch_from(0) as sizes:
+        plan = _both(trust.tabs, night)
+    assert sizes
+    _batched_is_unbatched(trust.tabs, night, 0)
+    tokens = [
+        {part.split("=")[0]: part.partition(".")[2] for part in text.split()[1:]}
+        for text in plan.tabs["destinations"]["sync_hash"]
+    ]
+    assert any(t.get("ct") and t.get("ci") and t["ct"] != t["ci"] for t in tokens)
