@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import itemgetter, not_, setitem
 from typing import Any
 
 import pandas as pd
@@ -324,6 +326,170 @@ def normalise_email(text: str) -> tuple[str, bool]:
         return validate_email(value, check_deliverability=False).normalized, True
     except EmailNotValidError:
         return value, False
+
+
+# --- many answers at once ------------------------------------------------------------------------
+# A run judges ~80,000 distinct telephone and email answers, nearly all of the usual shapes. A regex
+# run over them all, joined by "\n", reads each one's verdict in C: in MULTILINE mode `^` and `$`
+# take only "\n" for a line's end, as `.` does, so each text without "\n" is one line and each line
+# gives one match of `^(?:...|.*)$` (the usual shape, else the rest of the line). The few texts of
+# other shapes, and any holding "\n", are judged one by one as before.
+
+# Each line of `plain_phone`'s shape (`_UK_PHONE`): what follows its prefix ("0", "+44 (0)", "(0"),
+# its ten digits with their separators (and the area code's ")"); "" for a line of another shape.
+_UK_PHONE_LINES = re.compile(
+    r"^(?:(?:(?:0|\+44[ -]?(?:\(0\)[ -]?)?)(?=[1-9](?:[ -]?+[0-9]){9}$)"
+    r"|\(0(?=[1-9](?:[0-9]\)[ -]?[0-9](?:[ -]?+[0-9]){7}"  # "(0area) rest": ten digits in all
+    r"|[0-9]{2}\)[ -]?[0-9](?:[ -]?+[0-9]){6}"
+    r"|[0-9]{3}\)[ -]?[0-9](?:[ -]?+[0-9]){5}"
+    r"|[0-9]{4}\)[ -]?[0-9](?:[ -]?+[0-9]){4})$))(.+)|.*)$",
+    re.MULTILINE,
+)
+_UK_PHONE_MARKS = str.maketrans("", "", " -)")
+
+
+def _uk_valid_lines() -> re.Pattern[str] | None:
+    """`_UK_VALID_10` over lines of ten digits: each line read as itself if valid, else "" (its
+    regex with each `\\Z` a line's end); None if that test is off, or if this form of it does not
+    give its verdicts on a few thousand numbers."""
+    if _UK_VALID_10 is None:
+        return None
+    try:
+        anchored = _uk_pattern(10).pattern.replace(r"\Z", "$")
+        lines = re.compile(rf"^(?:({anchored})|.*)$", re.MULTILINE)
+        samples = [f"{head}{tail}" for head in range(100, 1000) for tail in _LINE_TAILS]
+        want = [digits if _UK_VALID_10(digits) else "" for digits in samples]
+        if lines.findall("\n".join(samples)) != want:
+            return None
+    except Exception:
+        return None
+    return lines
+
+
+_LINE_TAILS = ("0000000", "1234567", "5550123", "9460018", "9999999")
+_UK_VALID_LINES = _uk_valid_lines()
+
+
+# Verdicts of many answers at once: (each one's value, the positions of those not valid, the
+# positions of those for which the verdict raised).
+_Verdicts = tuple[list[str], set[int], set[int]]
+
+
+def _one_by_one(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _Verdicts:
+    """`judge` of each text (a memo's: once per distinct text), as `_Verdicts`."""
+    values, bad, raised = [""] * len(texts), set[int](), set[int]()
+    for i, text in enumerate(texts):
+        try:
+            values[i], ok = judge(text)
+        except Exception:
+            raised.add(i)
+            continue
+        if not ok:
+            bad.add(i)
+    return values, bad, raised
+
+
+def _patch(
+    values: list[str],
+    texts: Sequence[str],
+    todo: Iterable[int],
+    judge: Callable[[str], tuple[str, bool]],
+    bad: set[int],
+) -> set[int]:
+    """Puts `judge(texts[i])` in values[i] for each i in `todo` (adding i to `bad` if not
+    valid); returns those for which it raised."""
+    raised = set[int]()
+    for i in todo:
+        try:
+            values[i], ok = judge(texts[i])
+        except Exception:
+            raised.add(i)
+            continue
+        if not ok:
+            bad.add(i)
+    return raised
+
+
+def _phones(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _Verdicts:
+    """`normalise_phone` of each text (each a str), as `_Verdicts`: those of `plain_phone`'s
+    shape as typed by the regexes above, the others by `judge` (`Memo.phone`)."""
+    if _UK_VALID_LINES is None:
+        return _one_by_one(texts, judge)
+    shaped = _UK_PHONE_LINES.findall("\n".join(texts))
+    if len(shaped) != len(texts):  # a text holding "\n" (two lines or more): rare
+        return _one_by_one(texts, judge)
+    numbers = _UK_VALID_LINES.findall("\n".join(shaped).translate(_UK_PHONE_MARKS))
+    values = list(map("+44".__add__, numbers))  # `plain_phone`'s (E.164, True)
+    bad, raised = set[int](), set[int]()
+    if not all(numbers):
+        others = []
+        for i in compress(range(len(texts)), map(not_, numbers)):
+            if shaped[i]:  # `plain_phone`'s (text, False)
+                values[i] = texts[i]
+                bad.add(i)
+            else:
+                others.append(i)
+        raised = _patch(values, texts, others, judge, bad)
+    return values, bad, raised
+
+
+def _plain_email_lines(lean: bool) -> re.Pattern[str]:
+    """`_PLAIN_EMAIL` and `plain_email`'s tests as one regex over lines, leaving out RFC 2142's
+    mailbox names (which `plain_email` lower-cases) and the special-use names: each line gives
+    (its local part and "@", its domain) if `plain_email` gives them with the domain lower-cased,
+    else ("", ""). `lean`: for lines none of which is longer than 64 characters, holds "--",
+    starts with such a mailbox name and "@" or ends with "." and such a name (case aside)."""
+    caseless = "|".join(map(re.escape, sorted(_CASELESS_MAILBOXES)))
+    special = "|".join(map(re.escape, sorted(_SPECIAL_TLDS)))
+    if lean:  # (labels within the limits; an LDH label as runs of letters and digits joined by "-")
+        return re.compile(
+            rf"^(?:({_ATEXT}++(?:\.{_ATEXT}++)*+@)"
+            r"((?:[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+\.)++"
+            r"(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z])|.*)$",
+            re.MULTILINE,
+        )
+    return re.compile(
+        rf"^(?:(?=.{{0,254}}$)(?=[^@]{{0,64}}@)(?!(?i:{caseless})@)"
+        rf"({_ATEXT}+(?:\.{_ATEXT}+)*@)(?=.{{0,253}}$)(?!.*--)"
+        r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+        rf"(?!(?i:{special})$)(?:[A-Za-z0-9][A-Za-z0-9-]{{0,61}})?[A-Za-z])|.*)$",
+        re.MULTILINE,
+    )
+
+
+_PLAIN_EMAIL_LINES = _plain_email_lines(lean=False)
+_PLAIN_EMAIL_LINES_LEAN = _plain_email_lines(lean=True)
+# What a line must not start or end with, lower-cased, for the lean regex.
+_CASELESS_STARTS = tuple(f"\n{name}@" for name in sorted(_CASELESS_MAILBOXES))
+_SPECIAL_ENDS = tuple(f".{name}\n" for name in sorted(_SPECIAL_TLDS))
+
+
+def _lean(joined: str, lines: Sequence[str]) -> bool:
+    """Whether the lean regex may read `lines` (joined by "\n": `joined`)."""
+    if "--" in joined or max(map(len, lines), default=0) > 64:
+        return False
+    folded = f"\n{joined.lower()}\n"  # (lower() changes only what those tests change too)
+    return not any(map(folded.__contains__, _CASELESS_STARTS + _SPECIAL_ENDS))
+
+
+def _emails(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _Verdicts:
+    """`normalise_email` of each text (each a str), as `_Verdicts`: those `plain_email` reads by
+    the regexes above, the others by `judge` (`Memo.email`)."""
+    lines = list(map(str.strip, texts))  # as `normalise_email` reads them
+    joined = "\n".join(lines)
+    if not _PLAIN_EMAIL_ON:
+        return _one_by_one(texts, judge)
+    lean = _lean(joined, lines)
+    found = (_PLAIN_EMAIL_LINES_LEAN if lean else _PLAIN_EMAIL_LINES).findall(joined)
+    if len(found) != len(texts):  # a text holding "\n" within (two lines or more): rare
+        return _one_by_one(texts, judge)
+    locals_, domains = zip(*found, strict=True)
+    values = list(map(str.__add__, locals_, map(str.lower, domains)))
+    bad, raised = set[int](), set[int]()
+    if not all(locals_):
+        others = compress(range(len(texts)), map(not_, locals_))
+        raised = _patch(values, texts, others, judge, bad)
+    return values, bad, raised
 
 
 def normalise_date(text: str) -> tuple[str, bool]:
@@ -647,6 +813,8 @@ def normalise_rows(
     # responses by it orders the rows as sorting them would (the tuples never compare further).
     ordered = sorted(latest.values())
     unusual = [(when, response) for when, _, row, response in ordered if row is None]
+    if not unusual:
+        return [row for _, _, row, _ in ordered]  # type: ignore[misc]
     others = iter(_normalise_all(unusual, slots, destination_options, memo))
     return [row if row is not None else next(others) for _, _, row, _ in ordered]
 
@@ -671,10 +839,23 @@ def _usual_rows(
     `_normalise(response, slots, destination_options, memo, when)` for a response of the usual
     shape (each Form A question answered with one text answer or left unanswered, of at most
     MAX_CHARS in all, in a dict of the Forms API's JSON), None for any other (whose row the caller
-    makes)."""
-    row_of = _row_maker(destination_options, memo)
+    makes).
+
+    Each row is made as `_row_maker` makes it, but its telephone and email are judged
+    afterwards, `_CHUNK` rows' at a time (`_phones`, `_emails`: nearly every one is distinct, and
+    new on a first night), and its row finished then."""
     stamp, stamped = timestamp, _STAMPED.fullmatch
     str_types = _STR_TYPES
+    dates, years, consents = memo.dates, memo.years, memo.consents
+    date, year_of, consent_of = memo.date, memo.year, memo.consent
+    blank = dict.fromkeys(RESPONSE_COLUMNS, "")
+    places: dict[str, tuple[str, str]] = {}  # destination answer -> (destination, its "Other" text)
+    # The rows to finish (see `_finish`): each one, its telephone and email answers, and (its
+    # position among them, its issues so far, whether consent is missing) for those with issues.
+    outs: list[dict[str, str]] = []
+    telephones: list[str] = []
+    emails: list[str] = []
+    marked: list[tuple[int, str, bool]] = []
     qids = dict(slots)
     answers_of, ordered = None, list[str]()
     if len(qids) == len(FORM_KEYS):  # every Form A question in the map: their answers in order
@@ -722,30 +903,141 @@ def _usual_rows(
             (v10,) = a10["textAnswers"]["answers"]
             (v11,) = a11["textAnswers"]["answers"]
             texts = (
-                v0["value"],
-                v1["value"],
-                v2["value"],
-                v3["value"],
-                v4["value"],
-                v5["value"],
-                v6["value"],
-                v7["value"],
-                v8["value"],
-                v9["value"],
-                v10["value"],
-                v11["value"],
+                full_name := v0["value"],
+                date_of_birth := v1["value"],
+                leaving_year := v2["value"],
+                personal_email := v3["value"],
+                telephone := v4["value"],
+                destination := v5["value"],
+                course := v6["value"],
+                level := v7["value"],
+                provider := v8["value"],
+                start_date := v9["value"],
+                duration := v10["value"],
+                consent := v11["value"],
             )
-            if tuple(map(type, texts)) != str_types or sum(map(len, texts)) > MAX_CHARS:
+            # Each a str (its exact type: `type(...)` calls are the fastest test), of at most
+            # MAX_CHARS in all.
+            types = (
+                type(full_name),
+                type(date_of_birth),
+                type(leaving_year),
+                type(personal_email),
+                type(telephone),
+                type(destination),
+                type(course),
+                type(level),
+                type(provider),
+                type(start_date),
+                type(duration),
+                type(consent),
+            )
+            if types != str_types or len("".join(texts)) > MAX_CHARS:
                 raise _Unusual
             created = response.get("createTime", "")
             # Usually the last-submitted time, which `timestamp` left as it is: so is this.
             if type(created) is not str or (created != last and stamped(created) is None):
                 created = stamp(created)
-            row = row_of(texts, rid, created, when, response, "")
+            # The row, as `_row_maker` makes it (a verdict is a non-empty tuple: true).
+            full_name = " ".join(full_name.split())  # `collapse`
+            issues = "" if full_name else " missing_name"  # " " before each issue
+            date_of_birth, dob_ok = dates.get(date_of_birth) or date(date_of_birth)
+            if not dob_ok:
+                issues += " bad_date_of_birth"
+            start_date, ok = dates.get(start_date) or date(start_date)
+            if not ok:
+                issues += " bad_start_date"
+            if not date_of_birth:
+                issues += " missing_date_of_birth"
+            elif dob_ok and date_of_birth > (when[:10] or date_of_birth):
+                issues += " future_date_of_birth"  # born after submitting: a typo to check
+            leaving_year, ok = years.get(leaving_year) or year_of(leaving_year)
+            if not ok:
+                issues += " bad_leaving_year"
+            placed = places.get(destination)
+            if placed is None:
+                place = destination.strip()
+                placed = places[destination] = (
+                    (OTHER, place) if place and place not in destination_options else (place, "")
+                )
+            verdict = consents.get(consent)
+            if verdict is None:
+                verdict = consent_of(consent)
+            respondent = response.get("respondentEmail")
+            if type(respondent) is not str:
+                respondent = str(respondent or "")
+            out = blank.copy()  # the keys in order (a little faster than a dict literal)
+            out["response_id"] = rid
+            out["created"] = created
+            out["last_submitted"] = when
+            out["respondent_email"] = respondent.strip()
+            out["full_name"] = full_name
+            out["date_of_birth"] = date_of_birth
+            out["leaving_year"] = leaving_year
+            out["destination"], out["destination_other"] = placed
+            out["course"] = course.strip()
+            out["level"] = level.strip()
+            out["provider"] = provider.strip()
+            out["start_date"] = start_date
+            out["duration"] = duration.strip()
+            out["consent"] = verdict
+            if issues or not verdict:
+                marked.append((len(outs), issues, not verdict))
+            outs.append(out)
+            telephones.append(telephone)
+            emails.append(personal_email)
+            row = out
         except Exception:
             row = None
         latest[rid] = (when, rid, row, response)
+        if len(outs) == _CHUNK:  # finished while their texts are in the cache
+            _finish(outs, telephones, emails, marked, latest, memo)
+            outs, telephones, emails, marked = [], [], [], []
+    if outs:
+        _finish(outs, telephones, emails, marked, latest, memo)
     return latest
+
+
+# `_usual_rows` finishes the rows so many at a time (while their texts are in the CPU's cache).
+_CHUNK = 256
+
+
+def _finish(
+    outs: list[dict[str, str]],
+    telephones: list[str],
+    emails: list[str],
+    marked: list[tuple[int, str, bool]],
+    latest: dict[str, tuple[str, str, dict[str, str] | None, Mapping[str, Any]]],
+    memo: Memo,
+) -> None:
+    """Finishes the rows `outs` (all but their telephone, email and issues made, the issues
+    ""): judges their `telephones` and `emails` all at once and writes them, and the issues of
+    those that have any (`marked`: (position, issues so far, whether consent is missing) of
+    those with any before these two). A row for which a verdict raised is left (None) to the
+    general path, which raises, as before."""
+    phones, bad_phones, raised = _phones(telephones, memo.phone)
+    addresses, bad_emails, raised_too = _emails(emails, memo.email)
+    _consume(map(setitem, outs, repeat("telephone"), phones))
+    _consume(map(setitem, outs, repeat("personal_email"), addresses))
+    if marked or bad_phones or bad_emails:
+        known = {i: (issues, no_consent) for i, issues, no_consent in marked}
+        for i in known.keys() | bad_phones | bad_emails:
+            issues, no_consent = known.get(i, ("", False))
+            if i in bad_phones:
+                issues += " bad_telephone"
+            if i in bad_emails:
+                issues += " bad_personal_email"
+            if no_consent:
+                issues += " missing_consent"
+            outs[i]["issues"] = issues[1:]
+    for i in raised | raised_too:  # the general path makes it (and raises)
+        rid = outs[i]["response_id"]
+        held = latest[rid]
+        if held[2] is outs[i]:
+            latest[rid] = (held[0], rid, None, held[3])
+
+
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator through
 
 
 def normalise_responses(
