@@ -637,6 +637,35 @@ def pupil_completion(
 
 _NO_DATE = -1  # `completion_vector`'s ordinal for "no readable recorded date"
 
+try:  # the pieces of `pd.factorize` for an object array: its check for texts, its table of them
+    from pandas._libs.hashtable import StringHashTable as _StringHashTable
+    from pandas._libs.lib import is_string_array as _is_string_array
+except ImportError:  # pragma: no cover - a pandas without them: `infer_dtype`, `pd.factorize`
+    _StringHashTable = None
+    _is_string_array = None
+
+
+def _texts_only(values: np.ndarray) -> bool:
+    """Whether every cell of an object array is a str (none missing; `infer_dtype` "string",
+    skipping missing cells or not): the check `pd.factorize` makes to pick its table of texts."""
+    if not len(values):
+        return False
+    if _is_string_array is None:  # pragma: no cover
+        return bool(pd.api.types.infer_dtype(values, skipna=False) == "string")
+    return bool(_is_string_array(values, skipna=False))
+
+
+def _factorize(values: np.ndarray, texts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(values)`; for an object array of texts only (`texts`: `_texts_only` found
+    it, or the array it is taken from, so) through the table of texts `pd.factorize` picks for
+    it, without its own pass over every cell to check (issue 7: a pass per read of a column)."""
+    if not texts or not len(values) or _StringHashTable is None:
+        return pd.factorize(values)
+    uniques, codes = _StringHashTable(len(values)).factorize(
+        values, na_sentinel=-1, na_value=None, mask=None, ignore_na=True
+    )
+    return np.asarray(codes, dtype=np.intp), uniques
+
 
 def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     """`_cell(row, column)` for every row at once (stripped text; "" for a missing column).
@@ -648,9 +677,10 @@ def cell_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(n, "", dtype=object)
     values = frame[column].to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+    plain = _texts_only(values)
+    if not plain and pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
         return np.array([_cell({column: v}, column) for v in values] or [], dtype=object)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = _factorize(values, plain)
     texts = np.array([u.strip() for u in uniques] + [""], dtype=object)
     return texts[codes]
 
@@ -669,7 +699,8 @@ def _distinct_texts(
         n = len(frame) if rows is None else len(rows)
         return np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
     values = frame[column].to_numpy(dtype=object)
-    return _coded(frame, column, values, _is_text(values), rows)
+    plain = _texts_only(values)
+    return _coded(frame, column, values, plain or _is_text(values), rows, plain)
 
 
 def _is_text(values: np.ndarray) -> bool:
@@ -678,14 +709,20 @@ def _is_text(values: np.ndarray) -> bool:
 
 
 def _coded(
-    frame: pd.DataFrame, column: str, values: np.ndarray, text: bool, rows: np.ndarray | None
+    frame: pd.DataFrame,
+    column: str,
+    values: np.ndarray,
+    text: bool,
+    rows: np.ndarray | None,
+    plain: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`_distinct_texts(frame, column, rows)` given the column's `values` and `_is_text`."""
+    """`_distinct_texts(frame, column, rows)` given the column's `values`, `_is_text` and
+    `_texts_only` (`plain`)."""
     if not text:
         cells = cell_texts(frame, column)
         codes, uniques = pd.factorize(cells if rows is None else cells[rows])
         return codes, np.array([*uniques, ""], dtype=object)
-    codes, uniques = pd.factorize(values if rows is None else values[rows])
+    codes, uniques = _factorize(values if rows is None else values[rows], plain)
     # NaN / None (code -1) read as "", the last text.
     return codes, np.array([*(u.strip() for u in uniques), ""], dtype=object)
 
@@ -697,13 +734,14 @@ def _filled(frame: pd.DataFrame, column: str) -> np.ndarray | None:
     if column not in frame.columns:
         return np.zeros(0, dtype=np.intp)
     values = frame[column].to_numpy(dtype=object)
-    if not _is_text(values):
+    plain = _texts_only(values)
+    if not plain and not _is_text(values):
         return None
     try:
         maybe = np.flatnonzero(values != "")
     except TypeError:  # pd.NA is not True or False
         return None
-    codes, texts = _coded(frame, column, values, True, maybe)
+    codes, texts = _coded(frame, column, values, True, maybe, plain)
     return maybe[(texts != "")[codes]]
 
 
@@ -718,9 +756,10 @@ def _leaving_years(frame: pd.DataFrame) -> np.ndarray:
     def year(v: object) -> int:
         return int(v) if str(v).strip().isdigit() else -1  # type: ignore[call-overload]
 
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    plain = _texts_only(values)
+    if not plain and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return np.array([year(v) for v in values.tolist()], dtype=np.int64)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = _factorize(values, plain)
     return np.array([year(u) for u in uniques] + [-1], dtype=np.int64)[codes]
 
 
@@ -925,14 +964,12 @@ def _cohorts(
     """Each row's cohort number and `_grouped`'s cohorts, in the same order, without their
     positions; None unless every school and phase is text (no NA), when sorting the distinct
     keys is all pandas does."""
-    if len(years) == 0 or any(
-        pd.api.types.infer_dtype(v, skipna=False) != "string" for v in (schools, phases)
-    ):
+    if len(years) == 0 or not (_texts_only(schools) and _texts_only(phases)):
         return None
     ranks: list[np.ndarray] = []
     distinct: list[list[Any]] = []
-    for values in (schools, years, phases):
-        codes, uniques = pd.factorize(values)
+    for values, texts in ((schools, True), (years, False), (phases, True)):
+        codes, uniques = _factorize(values, texts)
         found = list(uniques.tolist())
         order = sorted(range(len(found)), key=found.__getitem__)
         rank = np.empty(len(found), dtype=np.int64)
