@@ -465,11 +465,12 @@ class _System:
     def __init__(self, ptr: np.ndarray, members: np.ndarray, n_cells: int) -> None:
         self._ptr, self._members = ptr, members
         self.ptr: list[int] = ptr.tolist()
-        self.mem: list[int] = members.tolist()
         n_eqs = len(ptr) - 1
-        # The equations each cell is in, once per time it appears there (ascending).
+        # The equations each cell is in, once per time it appears there (ascending): the
+        # members stably sorted by cell (as 16-bit numbers when they fit: numpy's radix sort).
         eq_of = np.repeat(np.arange(n_eqs, dtype=np.int64), np.diff(ptr))
-        self.where_eq: list[int] = eq_of[np.argsort(members, kind="stable")].tolist()
+        keys = members.astype(np.uint16) if n_cells <= 1 << 16 else members
+        self._where_eq = eq_of[np.argsort(keys, kind="stable")]
         where_ptr = np.zeros(n_cells + 1, dtype=np.int64)
         np.cumsum(np.bincount(members, minlength=n_cells), out=where_ptr[1:])
         self.where_ptr: list[int] = where_ptr.tolist()
@@ -484,10 +485,15 @@ class _System:
         self._dirty: set[int] = set()  # roots whose component changed since `determined`
 
     def where(self, k: int) -> list[int]:
-        return self.where_eq[self.where_ptr[k] : self.where_ptr[k + 1]]
+        """The equations `k` is in (read from the arrays when asked: issue 7, a few thousand of
+        a 100k trust's 200k entries are)."""
+        found: list[int] = self._where_eq[self.where_ptr[k] : self.where_ptr[k + 1]].tolist()
+        return found
 
     def members(self, e: int) -> list[int]:
-        return self.mem[self.ptr[e] : self.ptr[e + 1]]
+        """Equation `e`'s members, its total first."""
+        found: list[int] = self._members[self.ptr[e] : self.ptr[e + 1]].tolist()
+        return found
 
     def _find(self, k: int) -> int:
         parent = self._parent
