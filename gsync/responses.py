@@ -434,42 +434,36 @@ def _phones(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _
 
 
 def _plain_email_lines(lean: bool) -> re.Pattern[str]:
-    """`_PLAIN_EMAIL` and `plain_email`'s tests as one regex over lines, leaving out RFC 2142's
-    mailbox names (which `plain_email` lower-cases) and the special-use names: each line gives
-    (its local part and "@", its domain) if `plain_email` gives them with the domain lower-cased,
-    else ("", ""). `lean`: for lines none of which is longer than 64 characters, holds "--",
-    starts with such a mailbox name and "@" or ends with "." and such a name (case aside)."""
-    caseless = "|".join(map(re.escape, sorted(_CASELESS_MAILBOXES)))
-    special = "|".join(map(re.escape, sorted(_SPECIAL_TLDS)))
-    if lean:  # (labels within the limits; an LDH label as runs of letters and digits joined by "-")
+    """`_PLAIN_EMAIL` and `plain_email`'s tests of lengths and "--" as one regex over lines: each
+    line gives (its local part and "@", its domain, the domain's last label) if it is of that
+    shape, else ("", "", ""); `plain_email` gives the first two, the domain lower-cased, unless
+    the local part is an RFC 2142 mailbox name or the last label a special-use name (which
+    `_emails` tests). `lean`: for lines none of which is longer than 64 characters or holds "--"
+    (so all within the limits: an LDH label as runs of letters and digits joined by "-")."""
+    if lean:
         return re.compile(
             rf"^(?:({_ATEXT}++(?:\.{_ATEXT}++)*+@)"
-            r"((?:[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+\.)++"
-            r"(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z])|.*)$",
+            r"((?:[A-Za-z0-9]++(?:-[A-Za-z0-9]++)*+\.)++"
+            r"((?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z]))|.*)$",
             re.MULTILINE,
         )
     return re.compile(
-        rf"^(?:(?=.{{0,254}}$)(?=[^@]{{0,64}}@)(?!(?i:{caseless})@)"
-        rf"({_ATEXT}+(?:\.{_ATEXT}+)*@)(?=.{{0,253}}$)(?!.*--)"
+        rf"^(?:(?=.{{0,254}}$)(?=[^@]{{0,64}}@)({_ATEXT}+(?:\.{_ATEXT}+)*@)(?=.{{0,253}}$)(?!.*--)"
         r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-        rf"(?!(?i:{special})$)(?:[A-Za-z0-9][A-Za-z0-9-]{{0,61}})?[A-Za-z])|.*)$",
+        r"((?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]))|.*)$",
         re.MULTILINE,
     )
 
 
 _PLAIN_EMAIL_LINES = _plain_email_lines(lean=False)
 _PLAIN_EMAIL_LINES_LEAN = _plain_email_lines(lean=True)
-# What a line must not start or end with, lower-cased, for the lean regex.
-_CASELESS_STARTS = tuple(f"\n{name}@" for name in sorted(_CASELESS_MAILBOXES))
-_SPECIAL_ENDS = tuple(f".{name}\n" for name in sorted(_SPECIAL_TLDS))
+# A local part and "@" shorter than this may be an RFC 2142 mailbox name's.
+_SHORT_LOCAL = max(map(len, _CASELESS_MAILBOXES), default=0) + 2
 
 
 def _lean(joined: str, lines: Sequence[str]) -> bool:
     """Whether the lean regex may read `lines` (joined by "\n": `joined`)."""
-    if "--" in joined or max(map(len, lines), default=0) > 64:
-        return False
-    folded = f"\n{joined.lower()}\n"  # (lower() changes only what those tests change too)
-    return not any(map(folded.__contains__, _CASELESS_STARTS + _SPECIAL_ENDS))
+    return "--" not in joined and max(map(len, lines), default=0) <= 64
 
 
 def _emails(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _Verdicts:
@@ -483,13 +477,19 @@ def _emails(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _
     found = (_PLAIN_EMAIL_LINES_LEAN if lean else _PLAIN_EMAIL_LINES).findall(joined)
     if len(found) != len(texts):  # a text holding "\n" within (two lines or more): rare
         return _one_by_one(texts, judge)
-    locals_, domains = zip(*found, strict=True)
+    locals_, domains, tlds = zip(*found, strict=True)
     values = list(map(str.__add__, locals_, map(str.lower, domains)))
-    bad, raised = set[int](), set[int]()
-    if not all(locals_):
-        others = compress(range(len(texts)), map(not_, locals_))
-        raised = _patch(values, texts, others, judge, bad)
-    return values, bad, raised
+    # One by one: those of other shapes, or with a special-use name or a mailbox name.
+    others = set[int]() if all(locals_) else set(compress(range(len(texts)), map(not_, locals_)))
+    special = {tld for tld in set(tlds) if tld.lower() in _SPECIAL_TLDS}
+    if special:
+        others.update(compress(range(len(texts)), map(special.__contains__, tlds)))
+    if min(map(len, filter(None, locals_)), default=_SHORT_LOCAL) < _SHORT_LOCAL:
+        others.update(
+            i for i, local in enumerate(locals_) if local[:-1].lower() in _CASELESS_MAILBOXES
+        )
+    bad = set[int]()
+    return values, bad, _patch(values, texts, others, judge, bad) if others else set[int]()
 
 
 def normalise_date(text: str) -> tuple[str, bool]:
