@@ -38,10 +38,28 @@ from gsync.deadlines import UNKNOWN_SOURCE, RoundRule, Rules, parse_iso, record_
 from gsync.rounds import OFFER_STATUSES, UNDECIDED, destination_label
 from gsync.sheetio import TextRows
 
-try:  # pandas' hash table of texts, which `pd.factorize` picks for an array of str only
-    from pandas._libs.hashtable import StringHashTable as _StringHashTable
-except ImportError:  # pragma: no cover - a pandas without it: `pd.factorize`, the same answer
-    _StringHashTable = None
+
+def _string_table() -> Any:
+    """pandas' hash table of texts (which `pd.factorize` picks for an array of str only) if this
+    pandas has it as `_factorize_str` and `_text_codes` call it: the same codes and distinct
+    texts as `pd.factorize`, -1 for a cell that is no str. Else None: `pd.factorize` itself."""
+    try:
+        from pandas._libs.hashtable import StringHashTable
+
+        probe = np.array(["b", "a", "b", None, 1], dtype=object)
+        uniques, codes = StringHashTable(len(probe)).factorize(probe, na_sentinel=-1)
+        want_codes, want_uniques = pd.factorize(probe[:3])
+        if (
+            codes.tolist() == [*want_codes.tolist(), -1, -1]
+            and uniques.tolist() == want_uniques.tolist()
+        ):
+            return StringHashTable
+    except Exception:  # pragma: no cover - a pandas without it, or another API: pd.factorize
+        pass
+    return None  # pragma: no cover
+
+
+_StringHashTable = _string_table()
 
 WEIGHTS: dict[str, int] = {
     "no_intended_destination": 4,

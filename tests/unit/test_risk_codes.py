@@ -121,3 +121,19 @@ def test_stable_order_is_a_stable_argsort(keys: list[int]) -> None:
     want = np.argsort(key, kind="stable")
     got = risk._stable_order(key)
     assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+def test_without_the_string_table_pd_factorize_gives_the_same_codes(monkeypatch: Any) -> None:
+    """A pandas whose string hash table `_string_table` refuses: `pd.factorize`, same answers."""
+    assert risk._StringHashTable is not None  # this pandas: the table, as checked at import
+    columns: list[list[Any]] = [["b", " a", "b", "", "a "], ["x", None, "y"], [1, "1", 1.0], []]
+    want = [risk._code(pd.Series(c, dtype=object)) for c in columns]
+    rows = np.array([0, 2], dtype=np.int64)
+    want_rows = [risk._code(pd.Series(c, dtype=object), rows) for c in columns if len(c) > 2]
+    monkeypatch.setattr(risk, "_StringHashTable", None)
+    got = [risk._code(pd.Series(c, dtype=object)) for c in columns]
+    got_rows = [risk._code(pd.Series(c, dtype=object), rows) for c in columns if len(c) > 2]
+    for (codes, texts), (want_codes, want_texts) in zip(
+        [*got, *got_rows], [*want, *want_rows], strict=True
+    ):
+        assert codes.tolist() == want_codes.tolist() and texts == want_texts
