@@ -343,6 +343,21 @@ class _Table:
             self._by_school.setdefault(school, []).append(i)
         return i
 
+    def add_rows(self, rows: list[dict[str, str]]) -> None:
+        """`add_row` of each row, in order."""
+        start = len(self)
+        self.added.extend(rows)
+        schools = {row["school"] for row in rows}
+        self.written.update(schools)
+        self.recent.update(schools)
+        index = self._by_school
+        if index is not None:
+            if len(schools) == 1:
+                index.setdefault(rows[0]["school"], []).extend(range(start, len(self)))
+            else:
+                for i, row in enumerate(rows, start):
+                    index.setdefault(row["school"], []).append(i)
+
     def blank_row(self) -> dict[str, str]:
         """A new dict of every column's cell, blank, in the columns' order."""
         return self._blank.copy()
@@ -1616,6 +1631,20 @@ def _log_responses(
     whole = len(names) - 1  # a response holding every column but the school
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
+    if _all_new_rows(log, responses, at, read_from, fuse, whole):
+        # Every response new, each holding every column but the school (a first night's):
+        # the loop's new rows below, appended at once.
+        for response in responses:
+            response["school"] = school
+            if response.get("consent") != "Y":
+                response["personal_email"] = response["telephone"] = ""
+        start = len(log)
+        log.add_rows(responses)
+        ids = map(itemgetter("response_id"), responses)
+        pending = dict(zip(ids, range(start, len(log)), strict=True))
+        counts["new"] += len(responses)
+        at.update(pending)
+        return
     for response in responses:
         rid = response["response_id"]
         i = at.get(rid)
@@ -1663,6 +1692,24 @@ def _log_responses(
         log.update(i, cells)
         counts["updated"] += 1
     at.update(pending)
+
+
+def _all_new_rows(
+    log: _Table,
+    responses: list[dict[str, str]],
+    at: Mapping[str, int],
+    read_from: Mapping[str, object],
+    fuse: bool,
+    whole: int,
+) -> bool:
+    """Whether `_log_responses` appends every response as its own row: none is logged yet (nor
+    read from the log), and each holds every column of the tab but the school."""
+    if read_from or not fuse or not whole:
+        return False
+    if not at.keys().isdisjoint(map(itemgetter("response_id"), responses)):
+        return False
+    names = log._names
+    return all(len(r) == whole and "school" not in r and r.keys() <= names for r in responses)
 
 
 # The log cells a response can change without a new submission: the match, entry, school and

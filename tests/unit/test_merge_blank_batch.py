@@ -270,3 +270,28 @@ def test_pupils_whose_groups_have_different_winners() -> None:
         for text in plan.tabs["destinations"]["sync_hash"]
     ]
     assert any(t.get("ct") and t.get("ci") and t["ct"] != t["ci"] for t in tokens)
+
+
+def test_first_night_log_rows_without_consent() -> None:
+    """New responses appended as their own log rows at once: without consent ("No", or
+    unanswered) their personal email and telephone are not kept."""
+    trust = _make_trust(4, sustained=False)
+    consent = DEFAULT_QUESTION_MAP["consent"]
+    night: Night = []
+    for s in trust.samples:
+        responses = []
+        for n, r in enumerate(s.form_responses()):
+            answers = dict(r.get("answers") or {})
+            if n % 3 == 1:
+                answers[consent] = {"textAnswers": {"answers": [{"value": "No, I do not agree"}]}}
+            elif n % 3 == 2:
+                answers.pop(consent, None)
+            responses.append({**r, "answers": answers})
+        night.append((s.school, responses))
+    with _batch_from(0):
+        plan = _both(trust.tabs, night)
+    log = plan.tabs["responses"]
+    assert plan.counts["new"] == len(log) > 0
+    assert (log["consent"] != "Y").any() and (log["consent"] == "Y").any()
+    assert (log.loc[log["consent"] != "Y", ["personal_email", "telephone"]] == "").all().all()
+    assert (log.loc[log["consent"] == "Y", "personal_email"] != "").any()
