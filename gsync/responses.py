@@ -335,11 +335,12 @@ def normalise_email(text: str) -> tuple[str, bool]:
 # gives one match of `^(?:...|.*)$` (the usual shape, else the rest of the line). The few texts of
 # other shapes, and any holding "\n", are judged one by one as before.
 
-# Each line of `plain_phone`'s shape (`_UK_PHONE`): what follows its prefix ("0", "+44 (0)", "(0"),
-# its ten digits with their separators (and the area code's ")"); "" for a line of another shape.
+# Each line of `plain_phone`'s shape (`_UK_PHONE`) but for its count of digits: what follows its
+# prefix ("0", "+44 (0)"...: digits, one separator between two; "(0": area code, ")", the rest, ten
+# digits in all); "" for a line of another shape. (Ten digits after "0" or "+44": its shape.)
 _UK_PHONE_LINES = re.compile(
-    r"^(?:(?:(?:0|\+44[ -]?(?:\(0\)[ -]?)?)(?=[1-9](?:[ -]?+[0-9]){9}$)"
-    r"|\(0(?=[1-9](?:[0-9]\)[ -]?[0-9](?:[ -]?+[0-9]){7}"  # "(0area) rest": ten digits in all
+    r"^(?:(?:(?:0|\+44[ -]?(?:\(0\)[ -]?)?)(?=[1-9][0-9]*+(?:[ -][0-9]++)*+$)"
+    r"|\(0(?=[1-9](?:[0-9]\)[ -]?[0-9](?:[ -]?+[0-9]){7}"
     r"|[0-9]{2}\)[ -]?[0-9](?:[ -]?+[0-9]){6}"
     r"|[0-9]{3}\)[ -]?[0-9](?:[ -]?+[0-9]){5}"
     r"|[0-9]{4}\)[ -]?[0-9](?:[ -]?+[0-9]){4})$))(.+)|.*)$",
@@ -349,14 +350,14 @@ _UK_PHONE_MARKS = str.maketrans("", "", " -)")
 
 
 def _uk_valid_lines() -> re.Pattern[str] | None:
-    """`_UK_VALID_10` over lines of ten digits: each line read as itself if valid, else "" (its
-    regex with each `\\Z` a line's end); None if that test is off, or if this form of it does not
-    give its verdicts on a few thousand numbers."""
+    """`_UK_VALID_10` over lines of digits: each line of ten read as itself if valid, any other
+    "" (its regex with each `\\Z` a line's end); None if that test is off, or if this form of it
+    does not give its verdicts on a few thousand numbers."""
     if _UK_VALID_10 is None:
         return None
     try:
         anchored = _uk_pattern(10).pattern.replace(r"\Z", "$")
-        lines = re.compile(rf"^(?:({anchored})|.*)$", re.MULTILINE)
+        lines = re.compile(rf"^(?:(?=[0-9]{{10}}$)({anchored})|.*)$", re.MULTILINE)
         samples = [f"{head}{tail}" for head in range(100, 1000) for tail in _LINE_TAILS]
         want = [digits if _UK_VALID_10(digits) else "" for digits in samples]
         if lines.findall("\n".join(samples)) != want:
@@ -424,13 +425,40 @@ def _phones(texts: Sequence[str], judge: Callable[[str], tuple[str, bool]]) -> _
     if not all(numbers):
         others = []
         for i in compress(range(len(texts)), map(not_, numbers)):
-            if shaped[i]:  # `plain_phone`'s (text, False)
+            if len(shaped[i].translate(_UK_PHONE_MARKS)) == 10:  # `plain_phone`'s (text, False)
                 values[i] = texts[i]
                 bad.add(i)
             else:
                 others.append(i)
-        raised = _patch(values, texts, others, judge, bad)
+        raised = _patch(values, texts, _collapsed_phones(values, texts, others, bad), judge, bad)
     return values, bad, raised
+
+
+def _collapsed_phones(
+    values: list[str], texts: Sequence[str], todo: list[int], bad: set[int]
+) -> list[int]:
+    """For each i in `todo` (texts not of `plain_phone`'s shape as typed): `normalise_phone`'s
+    verdict on texts[i] collapsed, put in values[i] (i added to `bad` if not valid), if it is
+    blank or of that shape; returns the others."""
+    if not todo or _UK_VALID_LINES is None:
+        return todo
+    lines = [" ".join(texts[i].split()) for i in todo]  # `collapse` (no "\n" left)
+    shaped = _UK_PHONE_LINES.findall("\n".join(lines))
+    numbers = _UK_VALID_LINES.findall("\n".join(shaped).translate(_UK_PHONE_MARKS))
+    if not len(shaped) == len(numbers) == len(todo):  # (never: one line each)
+        return todo
+    others = []
+    for i, line, shape, number in zip(todo, lines, shaped, numbers, strict=True):
+        if number:
+            values[i] = "+44" + number
+        elif len(shape.translate(_UK_PHONE_MARKS)) == 10:
+            values[i] = line
+            bad.add(i)
+        elif not line:
+            values[i] = ""
+        else:
+            others.append(i)
+    return others
 
 
 def _plain_email_lines(lean: bool) -> re.Pattern[str]:
@@ -834,6 +862,7 @@ def _usual_rows(
     slots: list[tuple[int, str]],
     destination_options: Collection[str],
     memo: Memo,
+    trust: bool = True,
 ) -> dict[str, tuple[str, str, dict[str, str] | None, Mapping[str, Any]]]:
     """Each response id's latest submission in `raw` as (when, rid, row, response): `row` is
     `_normalise(response, slots, destination_options, memo, when)` for a response of the usual
@@ -843,8 +872,14 @@ def _usual_rows(
 
     Each row is made as `_row_maker` makes it, but its telephone and email are judged
     afterwards, `_CHUNK` rows' at a time (`_phones`, `_emails`: nearly every one is distinct, and
-    new on a first night), and its row finished then."""
+    new on a first night), and its row finished then.
+
+    `trust`: each last-submitted time that is a str is taken to be of the Forms API's form (as
+    it is), and checked for all of them at once at the end; if one is not, the responses are
+    read again without that trust."""
     stamp, stamped = timestamp, _STAMPED.fullmatch
+    trusted: list[str] = []  # the last-submitted times taken as `_STAMPED`
+    trusting = trusted.append
     str_types = _STR_TYPES
     dates, years, consents = memo.dates, memo.years, memo.consents
     date, year_of, consent_of = memo.date, memo.year, memo.consent
@@ -866,8 +901,9 @@ def _usual_rows(
         # As the old first pass: the response id and the time that picks the latest submission.
         rid = str(response.get("responseId", ""))
         last = response.get("lastSubmittedTime")
-        if type(last) is str and stamped(last) is not None:
+        if type(last) is str and (trust or stamped(last) is not None):
             when = last  # `timestamp`'s first case
+            trusting(last)
         else:
             when = stamp(last or response.get("createTime", ""))
             last = None
@@ -995,7 +1031,21 @@ def _usual_rows(
             outs, telephones, emails, marked = [], [], [], []
     if outs:
         _finish(outs, telephones, emails, marked, latest, memo)
+    if trust and not _all_stamped(trusted):  # (then the rows are made again: rare)
+        return _usual_rows(raw, slots, destination_options, memo, trust=False)
     return latest
+
+
+# Digits as "0", and `_STAMPED` so: its digits any ASCII digits, the first not "0".
+_ZEROS = str.maketrans("123456789", "0" * 9)
+_STAMP_SHAPE = "0000-00-00T00:00:00.000Z"
+
+
+def _all_stamped(times: list[str]) -> bool:
+    """Whether each of `times` is of the `_STAMPED` form (each line of their join one time)."""
+    joined = "\n".join(times)  # (a time holding "\n" makes it longer)
+    shapes = "\n".join([_STAMP_SHAPE] * len(times))
+    return joined.translate(_ZEROS) == shapes and joined[:1] != "0" and "\n0" not in joined
 
 
 # `_usual_rows` finishes the rows so many at a time (while their texts are in the CPU's cache).

@@ -74,6 +74,13 @@ ODD_TEXTS = (
     "(0049) 3012345",
     "+44 (0)7911 123456",
     "+44 07911 123456",
+    "0800 123456",  # valid with nine digits, or seven
+    "+44 800 123456",
+    "016977 3456",
+    "0169 77 3456",
+    "0845 46 47",
+    "+44 8001111",
+    "0500 123456",
     "brira@example.com",
     " Brira@Example.COM ",
     "brira@example.com\n",
@@ -106,7 +113,10 @@ def phone_text(rng: random.Random) -> str:
     """A telephone answer: the usual shapes, near misses, odd texts."""
     digits = ten_digits(rng)
     roll = rng.random()
-    if roll < 0.4:
+    if roll < 0.3:
+        return rng.choice(FAST_PREFIXES) + separated(rng, digits, (" ", "-"))
+    if roll < 0.4:  # a digit short or over, as typed (the library may find it valid)
+        digits = (digits + str(rng.randrange(10)))[: rng.choice((7, 8, 9, 9, 11))]
         return rng.choice(FAST_PREFIXES) + separated(rng, digits, (" ", "-"))
     if roll < 0.55:  # "(0area) rest", ten digits in all or not
         digits = (digits + str(rng.randrange(10)))[: rng.choice((9, 10, 10, 10, 11))]
@@ -218,18 +228,20 @@ def test_mailbox_and_special_use_names_in_a_batch(name: str, tld: str) -> None:
 
 def test_phone_lines_read_the_shape_as_plain_phone() -> None:
     """Each line of `plain_phone`'s shape gives its ten digits (with their marks), any other
-    ""; as `plain_phone` reads the text alone."""
+    "" or other than ten digits; as `plain_phone` reads the text alone."""
     rng = random.Random(4190)
     texts = [text for text in (phone_text(rng) for _ in range(20_000)) if "\n" not in text]
     shaped = responses._UK_PHONE_LINES.findall("\n".join(texts))
     taken = 0
     for text, shape in zip(texts, shaped, strict=True):
         plain = plain_phone(text)
-        assert (shape != "") == (plain is not None), text
+        digits = shape.translate(responses._UK_PHONE_MARKS)
+        assert (len(digits) == 10) == (plain is not None), text
         if plain is not None:
             taken += 1
-            digits = shape.translate(responses._UK_PHONE_MARKS)
-            assert len(digits) == 10 and plain in (("+44" + digits, True), (text, False)), text
+            assert plain in (("+44" + digits, True), (text, False)), text
+        else:
+            assert digits == "" or (digits.isdigit() and digits.isascii()), text
     assert 5_000 < taken < 15_000
 
 
@@ -241,6 +253,8 @@ def test_valid_lines_as_one_by_one() -> None:
     numbers += [f"{rng.randrange(10**9, 10**10)}" for _ in range(3000)]
     got = responses._UK_VALID_LINES.findall("\n".join(numbers))
     assert got == [d if responses._uk_valid(d) else "" for d in numbers]
+    others = [d[: rng.choice((7, 8, 9))] for d in numbers] + [d + d[-1] for d in numbers]
+    assert set(responses._UK_VALID_LINES.findall("\n".join(others))) == {""}
     assert [bool(d) for d in got[:500]] == [library_valid(d) for d in numbers[:500]]
     assert 500 < sum(map(bool, got)) < 5500
 
@@ -340,4 +354,39 @@ class Text(str):
 def test_a_str_subclass_takes_the_general_path() -> None:
     for key in FORM_KEYS:
         raw = [usual("r1", "2026-06-01T10:00:00.000Z", **{key: Text("07911 123456")})]
+        assert outcome(responses, QMAP, raw, Memo()) == outcome(ref, QMAP, raw, ref.Memo())
+
+
+def test_all_stamped_is_the_stamped_form_of_each() -> None:
+    """`_all_stamped` (a translation of all the times at once) is `_STAMPED.fullmatch` of each."""
+    good = "2026-06-01T10:00:00.500Z"
+    odd = [
+        "0026-06-01T10:00:00.500Z",
+        "2026-06-01T10:00:00.50Z",
+        "2026-06-01T10:00:00.5000Z",
+        "2026-06-01T10:00:00Z",
+        "2026-06-01 10:00:00.500Z",
+        "2026-06-01T10:00:00.500z",
+        "2026-06-0١T10:00:00.500Z",  # an Arabic-Indic digit
+        "2026-06-0１T10:00:00.500Z",  # a fullwidth digit
+        "2026-13-01T10:00:00.500Z",  # the form, not a date: stamped
+        f"{good}\n{good}",
+        f"{good}\n",
+        "",
+        " " + good,
+    ]
+    assert responses._all_stamped([]) and responses._all_stamped([good, good])
+    for text in odd:
+        want = responses._STAMPED.fullmatch(text) is not None
+        for times in ([text], [good, text], [text, good, good]):
+            assert responses._all_stamped(times) == want, times
+    assert not responses._all_stamped([f"{good}\n{good}", ""])
+
+
+def test_a_time_of_another_form_among_many_as_before() -> None:
+    """One last-submitted time not in the stamped form: the rows made again without trust."""
+    rng = random.Random(2290)
+    raw = many_responses(rng, 600)
+    for when in ("2026-06-03T10:00:00Z", "2026-06-03T11:00:00+01:00", "", None, 5):
+        raw[rng.randrange(600)]["lastSubmittedTime"] = when
         assert outcome(responses, QMAP, raw, Memo()) == outcome(ref, QMAP, raw, ref.Memo())
