@@ -303,8 +303,8 @@ class _Table:
         n = len(rows)
         if (
             len(set(rows)) != n
-            or not self._edits.keys().isdisjoint(rows)
-            or not self._blocked.isdisjoint(rows)
+            or (self._edits and not self._edits.keys().isdisjoint(rows))
+            or (self._blocked and not self._blocked.isdisjoint(rows))
             or (rows and (max(rows) >= self.n or min(rows) < 0))
             or len(set(keys)) != len(keys)
             or "school" in keys
@@ -660,7 +660,7 @@ class _Run:
         self._hash_text, self._hashes = "", parse_sync_hash("")  # `_parsed`'s last parse
         self._group_rows: dict[str, list[tuple[str, ...]]] = {}  # `_group_cells`' as read
         self._group_asked: dict[str, int] = {}  # `_group_cells`' calls per group
-        self._filled_rows: dict[str, list[bool]] = {}  # `_filled`'s
+        self._filled = _Filled(self.dest)
         self.memos: _Memos | None = None  # the schools' memos, when the caller asks for them
         self._folded: list[str] | None = None  # Destinations' school emails, case folded
         # Later rows win, as in a dict built over the rows in order.
@@ -809,7 +809,7 @@ class _Run:
                     if not groups[-1].startswith("s:")
                     else tuple([g for g in groups if not g.startswith("s:")])
                 )
-                if mine and not any([filled(g)[row_no] for g in mine]):
+                if mine and not any([filled[g][row_no] for g in mine]):
                     won = tuple(map(wins.__getitem__, mine))
                     blank.append((row_no, mine, won))
                     counts["applied"] += len(mine)
@@ -901,19 +901,6 @@ class _Run:
                     extra=(group, winner["last_submitted"]),
                 )
             )
-
-    def _filled(self, group: str) -> list[bool]:
-        """Per Destinations row, whether any of the group's cells as read is not blank."""
-        got = self._filled_rows.get(group)
-        if got is None:
-            arrays = self.dest._arrays
-            flags = np.zeros(self.dest.n, dtype=bool)
-            for key in HASH_GROUPS[group]:
-                array = arrays.get(key)
-                if array is not None:
-                    flags |= array != ""
-            got = self._filled_rows[group] = flags.tolist()
-        return got
 
     def _write_blank(
         self, pupils: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]]
@@ -1174,6 +1161,25 @@ class _Run:
         return _write_cells(
             sustained, at, row, SUSTAINED, _entry_values(winner), _source_token(winner)
         )
+
+
+class _Filled(dict[str, list[bool]]):
+    """Group -> per Destinations row, whether any of the group's cells as read is not blank
+    (made when first asked for)."""
+
+    def __init__(self, table: _Table) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, group: str) -> list[bool]:
+        arrays = self.table._arrays
+        flags = np.zeros(self.table.n, dtype=bool)
+        for key in HASH_GROUPS[group]:
+            array = arrays.get(key)
+            if array is not None:
+                flags |= array != ""
+        got = self[group] = flags.tolist()
+        return got
 
 
 class _Memos:

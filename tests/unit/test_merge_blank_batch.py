@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from gsync import merge
 from gsync.sample import DEFAULT_QUESTION_MAP
+from tests.unit import test_merge_first_night as first_night
 from tests.unit.test_core_equivalence import NOW, TEMPLATE, _entry_for, _make_trust
 from tests.unit.test_merge_equivalence import _both, _same_plan
 from tests.unit.test_merge_first_night import DEST as FIRST_DEST
@@ -295,3 +296,11 @@ def test_first_night_log_rows_without_consent() -> None:
     assert (log["consent"] != "Y").any() and (log["consent"] == "Y").any()
     assert (log.loc[log["consent"] != "Y", ["personal_email", "telephone"]] == "").all().all()
     assert (log.loc[log["consent"] == "Y", "personal_email"] != "").any()
+
+
+def test_typed_groups_on_every_pupil_batched() -> None:
+    """Every pupil's groups typed one way, for each way, with the batch on: a pupil with a
+    filled group is written pupil by pupil, the others together."""
+    with _batch_from(0) as sizes:
+        first_night.test_each_kind_of_typed_group_on_every_pupil()
+    assert sizes
