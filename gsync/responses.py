@@ -602,7 +602,9 @@ def _answer_text(answer: Any) -> str:
 @dataclass
 class Memo:
     """phonenumbers' and email-validator's verdicts by answer text, for one run: each distinct
-    telephone or email answer is judged once (the same functions, called fewer times)."""
+    telephone or email answer is judged once (the same functions, called fewer times). The
+    usual responses' telephones and emails of the usual shapes are judged in batches instead
+    (`_phones`, `_emails`: nearly all distinct), the others through the memo."""
 
     phones: dict[str, tuple[str, bool]] = field(default_factory=dict)
     emails: dict[str, tuple[str, bool]] = field(default_factory=dict)
@@ -842,7 +844,7 @@ def normalise_rows(
     ordered = sorted(latest.values())
     unusual = [(when, response) for when, _, row, response in ordered if row is None]
     if not unusual:
-        return [row for _, _, row, _ in ordered]  # type: ignore[misc]
+        return [row for _, _, row, _ in ordered if row is not None]  # (all of them)
     others = iter(_normalise_all(unusual, slots, destination_options, memo))
     return [row if row is not None else next(others) for _, _, row, _ in ordered]
 
