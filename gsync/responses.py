@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import itemgetter, not_, setitem
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import phonenumbers
@@ -613,34 +613,30 @@ class Memo:
     consents: dict[str, str] = field(default_factory=dict)
 
     def phone(self, text: str) -> tuple[str, bool]:
-        got = self.phones.get(text)
-        if got is None:
-            got = self.phones[text] = normalise_phone(text)
-        return got
+        return _judged(self.phones, normalise_phone, text)
 
     def email(self, text: str) -> tuple[str, bool]:
-        got = self.emails.get(text)
-        if got is None:
-            got = self.emails[text] = normalise_email(text)
-        return got
+        return _judged(self.emails, normalise_email, text)
 
     def date(self, text: str) -> tuple[str, bool]:
-        got = self.dates.get(text)
-        if got is None:
-            got = self.dates[text] = normalise_date(text)
-        return got
+        return _judged(self.dates, normalise_date, text)
 
     def year(self, text: str) -> tuple[str, bool]:
-        got = self.years.get(text)
-        if got is None:
-            got = self.years[text] = normalise_year(text)
-        return got
+        return _judged(self.years, normalise_year, text)
 
     def consent(self, text: str) -> str:
-        got = self.consents.get(text)
-        if got is None:
-            got = self.consents[text] = normalise_consent(text)
-        return got
+        return _judged(self.consents, normalise_consent, text)
+
+
+_V = TypeVar("_V")
+
+
+def _judged(verdicts: dict[str, _V], judge: Callable[[str], _V], text: str) -> _V:
+    """`judge(text)`, remembered in `verdicts` (judged once per distinct text)."""
+    got = verdicts.get(text)
+    if got is None:
+        got = verdicts[text] = judge(text)
+    return got
 
 
 def normalise_response(
@@ -749,38 +745,24 @@ def _row_maker(destination_options: Collection[str], memo: Memo) -> _Row:
         full_name = " ".join(full_name.split())  # `collapse`
         if not full_name:
             issues += " missing_name"
-        got = dates.get(date_of_birth)
-        if got is None:
-            got = memo.date(date_of_birth)
-        date_of_birth, dob_ok = got
+        # (A verdict is a non-empty tuple: true.)
+        date_of_birth, dob_ok = dates.get(date_of_birth) or memo.date(date_of_birth)
         if not dob_ok:
             issues += " bad_date_of_birth"
-        got = dates.get(start_date)
-        if got is None:
-            got = memo.date(start_date)
-        start_date, ok = got
+        start_date, ok = dates.get(start_date) or memo.date(start_date)
         if not ok:
             issues += " bad_start_date"
         if not date_of_birth:
             issues += " missing_date_of_birth"
         elif dob_ok and date_of_birth > (when[:10] or date_of_birth):
             issues += " future_date_of_birth"  # born after submitting: a typo to check
-        got = years.get(leaving_year)
-        if got is None:
-            got = memo.year(leaving_year)
-        leaving_year, ok = got
+        leaving_year, ok = years.get(leaving_year) or memo.year(leaving_year)
         if not ok:
             issues += " bad_leaving_year"
-        got = phones.get(telephone)
-        if got is None:
-            got = memo.phone(telephone)
-        telephone, ok = got
+        telephone, ok = phones.get(telephone) or memo.phone(telephone)
         if not ok:
             issues += " bad_telephone"
-        got = emails.get(personal_email)
-        if got is None:
-            got = memo.email(personal_email)
-        personal_email, ok = got
+        personal_email, ok = emails.get(personal_email) or memo.email(personal_email)
         if not ok:
             issues += " bad_personal_email"
         placed = places.get(destination)
@@ -791,7 +773,7 @@ def _row_maker(destination_options: Collection[str], memo: Memo) -> _Row:
             )
         destination, other = placed
         verdict = consents.get(consent)
-        if verdict is None:
+        if verdict is None:  # (a verdict may be "": no consent)
             verdict = memo.consent(consent)
         if not verdict:
             issues += " missing_consent"
