@@ -1632,6 +1632,12 @@ def _pool(
     ordered by (last submitted, response id); each a new dict of the response columns. Also
     response id -> the log row each response taken from the log was read from, with that row's
     `_DERIVED` cells as read."""
+    if not logged:  # nothing logged (a first night's): the responses alone
+        times = list(map(itemgetter("last_submitted"), fresh))
+        by_time = dict(zip(times, fresh, strict=True))
+        distinct = set(map(itemgetter("response_id"), fresh))
+        if len(by_time) == len(distinct) == len(fresh):  # ids and times distinct: each kept,
+            return list(map(by_time.__getitem__, sorted(by_time))), {}  # ordered by time alone
     rows = _logged_responses(log, logged)
     ids = [row["response_id"] for row in rows]
     # A response id logged twice: the later row, as a loop over the rows would leave it.

@@ -205,3 +205,33 @@ def test_duplicate_ids_and_no_consent_in_one_block(monkeypatch: pytest.MonkeyPat
     assert calls
     log = plan.tabs["responses"]
     assert (log.loc[log["consent"] != "Y", ["personal_email", "telephone"]] == "").all().all()
+
+
+def _pool_by_definition(fresh: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`_pool` of responses with nothing logged, as its general path makes it: a later listing
+    of an id replaces an earlier one unless older, then ordered by (last submitted, id)."""
+    by_id: dict[str, dict[str, str]] = {}
+    for row in fresh:
+        held = by_id.get(row["response_id"])
+        if held is None or row["last_submitted"] >= held["last_submitted"]:
+            by_id[row["response_id"]] = row
+    return sorted(by_id.values(), key=lambda r: (r["last_submitted"], r["response_id"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    listed=st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.sampled_from(("t1", "t2", "t3", "t4", "t5"))),
+        max_size=8,
+    )
+)
+def test_pool_with_nothing_logged(listed: list[tuple[str, str]]) -> None:
+    """Distinct ids and times (ordered by time alone), repeated ids, repeated times."""
+    fresh = [
+        {"response_id": i, "last_submitted": t, "k": str(n)} for n, (i, t) in enumerate(listed)
+    ]
+    table = merge._Table(None, TAB)
+    got, read_from = merge._pool(fresh, table, [])
+    want = _pool_by_definition(fresh)
+    assert read_from == {}
+    assert len(got) == len(want) and all(a is b for a, b in zip(got, want, strict=True))
