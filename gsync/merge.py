@@ -1465,6 +1465,12 @@ class _FrameCells:
         self.frame = frame
         self._lists: dict[str, list[str]] = {}
 
+    def array(self, key: str) -> np.ndarray | None:
+        """The frame's column as its object array (None for a column it does not have)."""
+        if key not in self.frame.columns:
+            return None
+        return cast(np.ndarray, self.frame[key].to_numpy())
+
     def column(self, key: str) -> list[str]:
         got = self._lists.get(key)
         if got is None:
