@@ -208,6 +208,11 @@ class _Table:
             self._lists[key] = got
         return got
 
+    def array(self, key: str) -> np.ndarray | None:
+        """The frame's cells of one column as read, as an object array of text (`column`'s
+        cells; None for a column the tab does not have): `mergememo.ArrayCells`."""
+        return self._arrays.get(key)
+
     def get(self, i: int, key: str) -> str:
         """One cell as it now is ("" for a column the tab does not have)."""
         if i >= self.n:
@@ -284,12 +289,25 @@ class _Table:
     def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         """`cell_tuple` of each position (without every row's tuple for a few positions)."""
         if keys not in self._tuples and len(positions) * 16 < self.n:
-            return [tuple([self.get(i, k) for k in keys]) for i in positions]
+            return self._few_tuples(positions, keys)
         tuples = self.tuples(keys)
         n, edits = self.n, self.edits
         return [
             tuples[i] if i < n and i not in edits else self.cell_tuple(i, keys) for i in positions
         ]
+
+    def _few_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """`cell_tuple` of each position, the frame's rows as read taken from the columns'
+        arrays where not made lists (no column made a list for a few rows)."""
+        n, lists, arrays = self.n, self._lists, self._arrays
+        columns = [lists.get(k) if k in lists else arrays.get(k) for k in keys]
+        out = []
+        for i in positions:
+            if i >= n or i < 0 or self.is_written(i):
+                out.append(tuple([self.get(i, k) for k in keys]))
+            else:
+                out.append(tuple([c[i] if c is not None else "" for c in columns]))
+        return out
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
@@ -1592,7 +1610,13 @@ _POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in
 
 def _logged_responses(log: _Table, logged: list[int]) -> list[dict[str, str]]:
     """The log rows at `logged` read back as responses: a dict of the response columns each
-    (`_POOL_CELLS`), built from the columns for the frame's unedited rows."""
+    (`_POOL_CELLS`), built from the columns for the frame's unedited rows (for a few rows, from
+    the rows' cells alone)."""
+    if len(logged) * 16 < log.n:
+        return [
+            dict(zip(RESPONSE_COLUMNS, cells, strict=True))
+            for cells in log._few_tuples(logged, _POOL_CELLS)
+        ]
     (rid, created, last, respondent, name, dob, stated, email, phone, destination, other, course,
      level, provider, start, duration, consent, issues) = (log.column(c) for c in _POOL_CELLS)  # fmt: skip
     n, edits = log.n, log.edits

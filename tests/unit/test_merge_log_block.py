@@ -235,3 +235,52 @@ def test_pool_with_nothing_logged(listed: list[tuple[str, str]]) -> None:
     want = _pool_by_definition(fresh)
     assert read_from == {}
     assert len(got) == len(want) and all(a is b for a, b in zip(got, want, strict=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(("update", "write", "block", "rows", "list", "columns")),
+            st.integers(0, 2**32),
+        ),
+        max_size=8,
+    ),
+    picks=st.lists(st.integers(-3, 50), max_size=3),
+)
+def test_few_rows_read_from_the_arrays_equal_cell_tuple(
+    n: int, ops: list[tuple[str, int]], picks: list[int]
+) -> None:
+    """`_Table._few_tuples` (the frame's unwritten rows read from the columns' arrays, lists
+    where made) and `_logged_responses` of a few rows give `cell_tuple`'s cells: rows written
+    (`update`, `write`, `write_columns`), appended (blocks, dicts), a column not in the frame."""
+    rng = random.Random(n)
+    frame = _frame(n, rng, extra=True).drop(columns=["telephone"])
+    table = merge._Table(frame, TAB)
+    for kind, salt in ops:
+        r = random.Random(salt)
+        if kind in ("block", "rows"):
+            school = r.choice(SCHOOLS)
+            rows = _rows(table, r.randrange(3), school, r)
+            (_append_block if kind == "block" else _append_rows)(table, school, rows)
+        elif kind == "list":  # a column made a list (as the merge's reads make them)
+            table.column(r.choice(table.columns))
+        elif len(table):
+            i = r.randrange(len(table))
+            if kind == "update":
+                table.update(i, {"consent": r.choice(CELLS), "school": r.choice(SCHOOLS)})
+            elif kind == "write":
+                table.write(i, {"issues": "x", "telephone": "07"})
+            elif n and not table.is_written(i % n):
+                table.write_columns([i % n], ("created", "full_name"), [["c"], ["f"]])
+    total = len(table)
+    positions = [p for p in picks if -total <= p < total]
+    keys = (*merge._POOL_CELLS, "school", "nope")
+    assert table._few_tuples(positions, keys) == [table.cell_tuple(i, keys) for i in positions]
+    logged = [p for p in positions if p >= 0]
+    want = [
+        dict(zip(merge.RESPONSE_COLUMNS, table.cell_tuple(i, merge._POOL_CELLS), strict=True))
+        for i in logged
+    ]
+    assert merge._logged_responses(table, logged) == want
