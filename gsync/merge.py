@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import importlib
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,7 +132,13 @@ class _Table:
         self._blocks: list[tuple[list[int], tuple[str, ...], list[Sequence[str]]]] = []
         self._blocked: set[int] = set()
         self._whole: set[int] = set()  # rows whose `edits` dict is the whole row (`row`)
-        self.added: list[dict[str, str]] = []  # rows appended (every column)
+        # Rows appended: a dict of every column each, or None for a row held in an appended
+        # block (`add_block`) until it is asked for as a dict (`_appended`).
+        self.added: list[dict[str, str] | None] = []
+        # The appended blocks, in order: (first, end) as indexes into `added`, the school, the
+        # other cells' column -> position, and those cells (a row per appended row).
+        self._appended_blocks: list[tuple[int, int, str, dict[str, int], np.ndarray]] = []
+        self._block_starts: list[int] = []
         self._by_school: dict[str, list[int]] | None = None
         self.written: set[str] = set()  # the school cells of the rows written (before and after)
         self.recent: set[str] = set()  # the same, since `_Memos.merged` last cleared it
@@ -166,6 +172,32 @@ class _Table:
             self._flush()
         return self._edits.get(i)
 
+    def _appended(self, j: int) -> dict[str, str]:
+        """Appended row j (an index into `added`) as its dict, made from its block if need be
+        (the dict then holds the row's cells)."""
+        row = self.added[j]
+        if row is None:
+            first, _, school, at, cells = self._block_of(j)
+            values = cells[j - first]
+            row = {c: school if c == "school" else values[at[c]] for c in self.columns}
+            self.added[j] = row
+        return row
+
+    def _block_of(self, j: int) -> tuple[int, int, str, dict[str, int], np.ndarray]:
+        """The appended block holding appended row j (one not made a dict)."""
+        return self._appended_blocks[bisect_right(self._block_starts, j) - 1]
+
+    def _added_cell(self, j: int, key: str) -> str:
+        """A cell of appended row j ("" for a column the tab does not have)."""
+        row = self.added[j]
+        if row is not None:
+            return row.get(key, "")
+        first, _, school, at, cells = self._block_of(j)
+        if key == "school":
+            return school
+        k = at.get(key)
+        return "" if k is None else cast(str, cells[j - first, k])
+
     def column(self, key: str) -> list[str]:
         """The frame's cells of one column as text (as read: cells written since not included;
         blanks for a column the tab does not have)."""
@@ -176,10 +208,15 @@ class _Table:
             self._lists[key] = got
         return got
 
+    def array(self, key: str) -> np.ndarray | None:
+        """The frame's cells of one column as read, as an object array of text (`column`'s
+        cells; None for a column the tab does not have): `mergememo.ArrayCells`."""
+        return self._arrays.get(key)
+
     def get(self, i: int, key: str) -> str:
         """One cell as it now is ("" for a column the tab does not have)."""
         if i >= self.n:
-            return self.added[i - self.n].get(key, "")
+            return self._added_cell(i - self.n, key)
         edited = self.edited(i) if self._blocks else self._edits.get(i)
         if edited is not None and key in edited:
             return edited[key]
@@ -190,7 +227,7 @@ class _Table:
         """Row i as a dict of every cell, kept as the row: writing into it writes the row
         (a school cell written this way is not followed by `by_school`)."""
         if i >= self.n:
-            return self.added[i - self.n]
+            return self._appended(i - self.n)
         edited = self.edits.get(i)
         if i in self._whole:
             assert edited is not None
@@ -205,8 +242,7 @@ class _Table:
     def cells(self, i: int, keys: tuple[str, ...]) -> dict[str, str]:
         """A copy of some cells of a row as they now are."""
         if i >= self.n:
-            row = self.added[i - self.n]
-            return {k: row.get(k, "") for k in keys}
+            return {k: self._added_cell(i - self.n, k) for k in keys}
         out = dict(zip(keys, self.tuples(keys)[i], strict=True))
         edited = self.edits.get(i)
         if edited is not None:
@@ -242,8 +278,7 @@ class _Table:
     def cell_tuple(self, i: int, keys: tuple[str, ...]) -> tuple[str, ...]:
         """`cells` as a tuple in the order of `keys` (no dict made for an unedited row)."""
         if i >= self.n:
-            row = self.added[i - self.n]
-            return tuple(row.get(k, "") for k in keys)
+            return tuple([self._added_cell(i - self.n, k) for k in keys])
         tuples = self.tuples(keys)
         edited = self.edits.get(i)
         if edited is None:
@@ -254,12 +289,25 @@ class _Table:
     def cell_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         """`cell_tuple` of each position (without every row's tuple for a few positions)."""
         if keys not in self._tuples and len(positions) * 16 < self.n:
-            return [tuple([self.get(i, k) for k in keys]) for i in positions]
+            return self._few_tuples(positions, keys)
         tuples = self.tuples(keys)
         n, edits = self.n, self.edits
         return [
             tuples[i] if i < n and i not in edits else self.cell_tuple(i, keys) for i in positions
         ]
+
+    def _few_tuples(self, positions: Sequence[int], keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """`cell_tuple` of each position, the frame's rows as read taken from the columns'
+        arrays where not made lists (no column made a list for a few rows)."""
+        n, lists, arrays = self.n, self._lists, self._arrays
+        columns = [lists.get(k) if k in lists else arrays.get(k) for k in keys]
+        out = []
+        for i in positions:
+            if i >= n or i < 0 or self.is_written(i):
+                out.append(tuple([self.get(i, k) for k in keys]))
+            else:
+                out.append(tuple([c[i] if c is not None else "" for c in columns]))
+        return out
 
     def update(self, i: int, values: Mapping[str, str]) -> None:
         """Write cells of a row (a row's dict `update`)."""
@@ -273,7 +321,7 @@ class _Table:
         if moved and self._by_school is not None:
             self._by_school = None  # a row moved school: index again when next asked
         if i >= self.n:
-            self.added[i - self.n].update(values)
+            self._appended(i - self.n).update(values)
         else:
             self.edits.setdefault(i, {}).update(values)
 
@@ -282,7 +330,7 @@ class _Table:
         n = self.n
         if i >= n:
             school = self.get(i, "school")
-            self.added[i - n].update(cells)
+            self._appended(i - n).update(cells)
         else:
             edited = self.edits.get(i)
             if edited is None:  # the row as read: its school cell as read
@@ -343,20 +391,25 @@ class _Table:
             self._by_school.setdefault(school, []).append(i)
         return i
 
-    def add_rows(self, rows: list[dict[str, str]]) -> None:
-        """`add_row` of each row, in order."""
-        start = len(self)
-        self.added.extend(rows)
-        schools = {row["school"] for row in rows}
-        self.written.update(schools)
-        self.recent.update(schools)
-        index = self._by_school
-        if index is not None:
-            if len(schools) == 1:
-                index.setdefault(rows[0]["school"], []).extend(range(start, len(self)))
-            else:
-                for i, row in enumerate(rows, start):
-                    index.setdefault(row["school"], []).append(i)
+    def add_block(self, school: str, keys: Sequence[str], cells: np.ndarray) -> None:
+        """Append rows whose school is `school` and whose other cells are `cells` (an object
+        array, a row per row appended, a column per key of `keys`: every column of the tab
+        but the school, once each); kept as the block until a row's dict is asked for."""
+        if "school" in keys or set(keys) != self._names - {"school"} or len(set(keys)) != len(keys):
+            raise ValueError("add_block: the cells are not every column but the school, once")
+        m = len(cells)
+        if not m:
+            return
+        start, first = len(self), len(self.added)
+        self.added.extend([None] * m)
+        self._appended_blocks.append(
+            (first, first + m, school, {k: j for j, k in enumerate(keys)}, cells)
+        )
+        self._block_starts.append(first)
+        self.written.add(school)
+        self.recent.add(school)
+        if self._by_school is not None:
+            self._by_school.setdefault(school, []).extend(range(start, len(self)))
 
     def blank_row(self) -> dict[str, str]:
         """A new dict of every column's cell, blank, in the columns' order."""
@@ -401,8 +454,8 @@ class _Table:
         for j, c in enumerate(self.columns):
             array = self._arrays.get(c)
             out[j, :n] = array if array is not None else ""
-        if added:  # the appended rows' cells, row by row into one block (rows are far apart)
-            out[:, n:] = _cell_block(added, self.columns).T
+        if added:
+            self._frame_appended(out)
         for block_rows, block_keys, block_cells in self._blocks:  # rows `_edits` does not hold
             into = np.asarray(block_rows, dtype=np.intp)
             for key, column in zip(block_keys, block_cells, strict=True):
@@ -427,6 +480,21 @@ class _Table:
             ks, places = zip(*picked, strict=True)
             out[np.ix_(places, rows)] = cells[:, ks].T
         return pd.DataFrame(out.T, columns=self.columns, dtype=object, copy=False)
+
+    def _frame_appended(self, out: np.ndarray) -> None:
+        """The appended rows' cells into `out` (a row per column): the blocks' column by
+        column, then the rows held as dicts, row by row into one block (rows are far apart)."""
+        n, added, columns = self.n, self.added, self.columns
+        if not self._appended_blocks:
+            out[:, n:] = _cell_block(cast("list[dict[str, str]]", added), columns).T
+            return
+        for first, end, school, at, cells in self._appended_blocks:
+            for j, c in enumerate(columns):
+                out[j, n + first : n + end] = school if c == "school" else cells[:, at[c]]
+        dicts = [j for j, row in enumerate(added) if row is not None]
+        if dicts:
+            rows = cast("list[dict[str, str]]", [added[j] for j in dicts])
+            out[:, np.asarray(dicts, dtype=np.intp) + n] = _cell_block(rows, columns).T
 
 
 def _madvise_setter() -> Callable[[bool], bool] | None:
@@ -1415,6 +1483,12 @@ class _FrameCells:
         self.frame = frame
         self._lists: dict[str, list[str]] = {}
 
+    def array(self, key: str) -> np.ndarray | None:
+        """The frame's column as its object array (None for a column it does not have)."""
+        if key not in self.frame.columns:
+            return None
+        return cast(np.ndarray, self.frame[key].to_numpy())
+
     def column(self, key: str) -> list[str]:
         got = self._lists.get(key)
         if got is None:
@@ -1536,7 +1610,13 @@ _POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in
 
 def _logged_responses(log: _Table, logged: list[int]) -> list[dict[str, str]]:
     """The log rows at `logged` read back as responses: a dict of the response columns each
-    (`_POOL_CELLS`), built from the columns for the frame's unedited rows."""
+    (`_POOL_CELLS`), built from the columns for the frame's unedited rows (for a few rows, from
+    the rows' cells alone)."""
+    if len(logged) * 16 < log.n:
+        return [
+            dict(zip(RESPONSE_COLUMNS, cells, strict=True))
+            for cells in log._few_tuples(logged, _POOL_CELLS)
+        ]
     (rid, created, last, respondent, name, dob, stated, email, phone, destination, other, course,
      level, provider, start, duration, consent, issues) = (log.column(c) for c in _POOL_CELLS)  # fmt: skip
     n, edits = log.n, log.edits
@@ -1582,6 +1662,12 @@ def _pool(
     ordered by (last submitted, response id); each a new dict of the response columns. Also
     response id -> the log row each response taken from the log was read from, with that row's
     `_DERIVED` cells as read."""
+    if not logged:  # nothing logged (a first night's): the responses alone
+        times = list(map(itemgetter("last_submitted"), fresh))
+        by_time = dict(zip(times, fresh, strict=True))
+        distinct = set(map(itemgetter("response_id"), fresh))
+        if len(by_time) == len(distinct) == len(fresh):  # ids and times distinct: each kept,
+            return list(map(by_time.__getitem__, sorted(by_time))), {}  # ordered by time alone
     rows = _logged_responses(log, logged)
     ids = [row["response_id"] for row in rows]
     # A response id logged twice: the later row, as a loop over the rows would leave it.
@@ -1637,16 +1723,29 @@ def _log_responses(
     whole = len(names) - 1  # a response holding every column but the school
     # Rows appended for this school join the index after it (one school's ids are distinct).
     pending: dict[str, int] = {}
-    if _all_new_rows(log, responses, at, read_from, fuse, whole):
+    block = _all_new_block(log, responses, at, read_from, fuse, whole)
+    if block is not None:
         # Every response new, each holding every column but the school (a first night's):
-        # the loop's new rows below, appended at once.
+        # the loop's new rows below, appended at once as a block of their cells (the
+        # responses' dicts get the school and consent's cells as the loop's rows do).
+        others, block_cells = block
         for response in responses:
             response["school"] = school
             if response.get("consent") != "Y":
                 response["personal_email"] = response["telephone"] = ""
+        place = {k: j for j, k in enumerate(others)}
+        consent = place.get("consent")
+        blank = (
+            block_cells[:, consent] != "Y"
+            if consent is not None
+            else np.ones(len(block_cells), dtype=bool)
+        )
+        if blank.any():
+            block_cells[blank, place["personal_email"]] = ""
+            block_cells[blank, place["telephone"]] = ""
         start = len(log)
-        log.add_rows(responses)
-        ids = map(itemgetter("response_id"), responses)
+        log.add_block(school, others, block_cells)
+        ids = block_cells[:, place["response_id"]].tolist()
         pending = dict(zip(ids, range(start, len(log)), strict=True))
         counts["new"] += len(responses)
         at.update(pending)
@@ -1700,22 +1799,32 @@ def _log_responses(
     at.update(pending)
 
 
-def _all_new_rows(
+def _all_new_block(
     log: _Table,
     responses: list[dict[str, str]],
     at: Mapping[str, int],
     read_from: Mapping[str, object],
     fuse: bool,
     whole: int,
-) -> bool:
+) -> tuple[tuple[str, ...], np.ndarray] | None:
     """Whether `_log_responses` appends every response as its own row: none is logged yet (nor
-    read from the log), and each holds every column of the tab but the school."""
+    read from the log), and each holds every column of the tab but the school. If so, those
+    columns and the responses' cells in them (an object array, a row per response), else None.
+    (A response of `whole` cells holding each of the tab's `whole` other columns holds no other.)"""
     if read_from or not fuse or not whole:
-        return False
-    if not at.keys().isdisjoint(map(itemgetter("response_id"), responses)):
-        return False
-    names = log._names
-    return all(len(r) == whole and "school" not in r and r.keys() <= names for r in responses)
+        return None
+    if any(len(r) != whole for r in responses):
+        return None
+    others = tuple(dict.fromkeys(c for c in log.columns if c != "school"))
+    if len(others) != whole:
+        return None
+    try:
+        cells = _cell_block(responses, others)
+    except KeyError:  # a response without one of the tab's columns
+        return None
+    if responses and not at.keys().isdisjoint(cells[:, others.index("response_id")].tolist()):
+        return None
+    return others, cells
 
 
 # The log cells a response can change without a new submission: the match, entry, school and

@@ -30,7 +30,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -100,6 +100,14 @@ class Cells(Protocol):
     def column(self, key: str) -> list[str]: ...
 
 
+@runtime_checkable
+class ArrayCells(Cells, Protocol):
+    """Cells that also give a column as a one-dimensional object array of the same cells
+    (None for one they give only as a list)."""
+
+    def array(self, key: str) -> np.ndarray | None: ...
+
+
 def context(key: str, columns: Mapping[str, Sequence[str]]) -> bytes:
     """The run's context: the caller's key (rules, term dates) and each tab's columns in order."""
     text = json.dumps([VERSION, key, {k: list(v) for k, v in sorted(columns.items())}])
@@ -128,17 +136,28 @@ class Digests:
         keys: Iterable[str],
         rows: Mapping[str, Sequence[int]],
     ) -> None:
-        """Digest the rows at `rows[school]` of every column `keys` (fresh digests)."""
-        pickers: list[tuple[str, Callable[[list[str]], Sequence[str]]]] = []
+        """Digest the rows at `rows[school]` of every column `keys` (fresh digests).
+
+        Given cells that also hold their columns as arrays (`ArrayCells`), a school's rows that
+        run on are read from the array's slice (not the whole column made a list, then sliced)."""
+        pickers: list[tuple[str, Callable[[list[str]], Sequence[str]], slice | None]] = []
         for school, positions in rows.items():
             order = np.asarray(positions, dtype=np.int64)
             self.counts[school] = len(order)
             self.positions[school] = hashlib.blake2b(order.tobytes(), digest_size=16)
-            pickers.append((school, _picker(order)))
+            pickers.append((school, _picker(order), _run(order)))
+        arrays = cells.array if isinstance(cells, ArrayCells) else None
         for key in keys:
-            column = cells.column(key)
-            for school, pick in pickers:
-                self.columns[school, key] = self._hash(pick(column))
+            array = arrays(key) if arrays is not None else None
+            column: list[str] | None = None
+            for school, pick, run in pickers:
+                if array is not None and run is not None:
+                    texts: Sequence[str] = array[run].tolist()
+                else:
+                    if column is None:
+                        column = cells.column(key)
+                    texts = pick(column)
+                self.columns[school, key] = self._hash(texts)
 
     def rehash(self, school: str, key: str, texts: Sequence[str]) -> None:
         """Digest one column of one school's rows again from its cells (the same rows, cells
@@ -181,6 +200,13 @@ class Digests:
         for key in keys:
             h.update(self.columns[school, key].digest())
         return h.digest()
+
+
+def _run(order: np.ndarray) -> slice | None:
+    """The slice `_picker` takes for positions that run on (None for others, and for none)."""
+    if len(order) > 1 and bool((np.diff(order) == 1).all()):
+        return slice(int(order[0]), int(order[-1]) + 1)
+    return None
 
 
 def _picker(order: np.ndarray) -> Callable[[list[str]], Sequence[str]]:
