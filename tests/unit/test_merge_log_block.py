@@ -275,7 +275,8 @@ def test_few_rows_read_from_the_arrays_equal_cell_tuple(
             elif n and not table.is_written(i % n):
                 table.write_columns([i % n], ("created", "full_name"), [["c"], ["f"]])
     total = len(table)
-    positions = [p for p in picks if -total <= p < total]
+    # (A negative position counts from the end of the frame's rows as read, as a list's.)
+    positions = [p for p in picks if -n <= p < total]
     keys = (*merge._POOL_CELLS, "school", "nope")
     assert table._few_tuples(positions, keys) == [table.cell_tuple(i, keys) for i in positions]
     logged = [p for p in positions if p >= 0]
