@@ -1029,31 +1029,31 @@ class _Run:
                 winners = [won[k] for _, won in members]
                 # `_contact_values` (the row's personal email and telephone are blank) and
                 # `_entry_tuple`, at once for a submission without issues.
+                # (Each submission's cells read in one pass: many large dicts, far apart.)
                 cells: list[tuple[str, ...]]
                 if group == CONTACT:
+                    taken = list(map(_CONTACT_READ, winners))
                     cells = [
                         _NO_CONSENT
-                        if w["consent"] != "Y"
-                        else ("Y", "N", w["personal_email"], w["telephone"])
-                        if not w["issues"]
+                        if x[0] != "Y"
+                        else ("Y", "N", x[2], x[3])
+                        if not x[1]
                         else _contact_values(w, "", "")
-                        for w in winners
+                        for x, w in zip(taken, winners, strict=True)
                     ]
                 else:
+                    taken = list(map(_ENTRY_READ, winners))
                     cells = [
-                        (*_ENTRY_ANSWERS(w), "form", w["last_submitted"][:10])
-                        if not w["issues"]
-                        else _entry_tuple(w)
-                        for w in winners
+                        (*x[:6], "form", x[8][:10]) if not x[6] else _entry_tuple(w)
+                        for x, w in zip(taken, winners, strict=True)
                     ]
                 # `values_hash` of the cells and `_source_token` of the submission (a digest
                 # is never blank, so the entry is always "hash.source").
                 digests = map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
                 if not k:
                     first = winners
-                    tokens = list(
-                        map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE, first))))
-                    )
+                    read = map(_SEP.join, map(_SOURCE_READ, taken))
+                    tokens = list(map(_hexdigest, map(_hash3, map(str.encode, read))))
                     sources = tokens
                 else:  # most often the same submission wins every group of a pupil
                     sources = [
@@ -1064,25 +1064,39 @@ class _Run:
                 recorded[group] = list(map("{}.{}".format, digests, sources))
             # R formatted (`format_sync_hash`'s order of groups), each pupil's.
             order = [g for g in HASH_GROUPS if g in recorded]
-            labelled = [list(map(f"{g}=".__add__, recorded[g])) for g in order]
-            tails = list(map(" ".join, zip(*labelled, strict=True)))
-            now = []  # each row's `sync_hash` after
-            for j, (text, tail) in enumerate(zip(map(texts.__getitem__, rows), tails, strict=True)):
-                if not text:  # P | R, P parsed from the text: R alone for a blank text
-                    now.append(tail)
-                elif text.startswith("id=") and text.split() == [text]:
-                    # One `id` entry and no space: the text is its own format, and `id` is
-                    # `format_sync_hash`'s first group.
-                    now.append(f"{text} {tail}")
-                else:
-                    hashes = parse_sync_hash(text)
-                    hashes.update((g, recorded[g][j]) for g in order)
-                    now.append(format_sync_hash(hashes))
+            tail = " ".join(g.replace("{", "{{").replace("}", "}}") + "={}" for g in order)
+            tails = list(map(tail.format, *[recorded[g] for g in order]))
+            held = list(map(texts.__getitem__, rows))
+            if all(map(str.startswith, held, repeat("id="))) and not _SPACE.search("".join(held)):
+                # Every text one `id` entry and no space (a first night's): as below.
+                now = list(map("{} {}".format, held, tails))
+            else:
+                now = self._hash_texts(held, tails, order, recorded)
             # The cells in the order `_write_pupil` writes them: group by group, then the hash.
             keys = (*chain.from_iterable(HASH_GROUPS[g] for g in groups), "sync_hash")
             columns: list[Sequence[str]] = [c for cells in shown for c in zip(*cells, strict=True)]
             columns.append(now)
             dest.write_columns(rows, keys, columns)
+
+    @staticmethod
+    def _hash_texts(
+        held: list[str], tails: list[str], order: list[str], recorded: dict[str, list[str]]
+    ) -> list[str]:
+        """Each row's `sync_hash` after its groups' entries (`recorded`, formatted in `tails`
+        in `order`) are recorded in its text as read (`held`)."""
+        now = []
+        for j, (text, tail) in enumerate(zip(held, tails, strict=True)):
+            if not text:  # P | R, P parsed from the text: R alone for a blank text
+                now.append(tail)
+            elif text.startswith("id=") and text.split() == [text]:
+                # One `id` entry and no space: the text is its own format, and `id` is
+                # `format_sync_hash`'s first group.
+                now.append(f"{text} {tail}")
+            else:
+                hashes = parse_sync_hash(text)
+                hashes.update((g, recorded[g][j]) for g in order)
+                now.append(format_sync_hash(hashes))
+        return now
 
     def _index_for(self, school: str, fresh: list[dict[str, str]], logged: list[int]) -> PupilIndex:
         """`pupil_index` cut down to the rows these responses can match (`fresh`, and the log
@@ -1928,17 +1942,31 @@ _NO_CONSENT = ("N", "Y", "", "")
 _ENTRY_ANSWERS = itemgetter("destination", "destination_other", "provider", "course", "level",
                             "start_date")  # fmt: skip
 _SOURCE = "{0[response_id]}\x1f{0[last_submitted]}".format
+# What `_Run._write_blank` reads of a winning submission, per group: the contact group's
+# consent, issues, personal email and telephone, an entry's `_ENTRY_ANSWERS` and issues;
+# then the response id and last submitted (`_SOURCE_READ` of either, `_SOURCE`'s).
+_Read = Callable[[dict[str, str]], tuple[str, ...]]
+_CONTACT_READ: _Read = itemgetter("consent", "issues", "personal_email", "telephone", "response_id",
+                                  "last_submitted")  # fmt: skip
+_ENTRY_READ: _Read = itemgetter("destination", "destination_other", "provider", "course", "level",
+                                "start_date", "issues", "response_id", "last_submitted")  # fmt: skip
+_SOURCE_READ: Callable[[tuple[str, ...]], tuple[str, ...]] = itemgetter(-2, -1)
 _hash3 = partial(blake2b, digest_size=3)
 _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "consent": "N",
            "issues": "", "destination": "d", "destination_other": "o", "provider": "p",
-           "course": "c", "level": "l", "start_date": "s"}  # fmt: skip
+           "course": "c", "level": "l", "start_date": "s", "personal_email": "e",
+           "telephone": "t"}  # fmt: skip
 if (
     _contact_values(_SAMPLE, "", "") != _NO_CONSENT
     or _entry_tuple(_SAMPLE) != (*_ENTRY_ANSWERS(_SAMPLE), "form", "2026-07-01")
     or _source_token(_SAMPLE) != _hexdigest(_hash3(_SOURCE(_SAMPLE).encode()))
+    or _SEP.join(_SOURCE_READ(_CONTACT_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
+    or _SEP.join(_SOURCE_READ(_ENTRY_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
+    or _CONTACT_READ(_SAMPLE)[:4] != ("N", "", "e", "t")
+    or _ENTRY_READ(_SAMPLE)[:7] != (*_ENTRY_ANSWERS(_SAMPLE), "")
 ):
     raise RuntimeError(
-        "merge._contact_values, _entry_tuple or _source_token changed: update _write_blank"
+        "merge._contact_values, _entry_tuple, _source_token or what _write_blank reads changed"
     )
 
 
