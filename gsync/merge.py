@@ -37,6 +37,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from gsync import mergememo
+from gsync.deadlines import STAMP_RESOLVER, StampError
 from gsync.matching import PupilIndex, match_one
 from gsync.responses import RESPONSE_COLUMNS, Memo, normalise_rows, timestamp
 from gsync.template import (
@@ -726,6 +727,16 @@ class _Run:
         contact_wins: dict[tuple[str, str], dict[str, str]] = {}
         by_group: dict[str, dict[tuple[str, str], dict[str, str]]] = {}
         entry_group, parse_time = ENTRY_GROUP.get, _parse_time
+        # `entry_for` of a submission time as `_parse_time` reads it, from its text, when
+        # `entry_for` has that (a `deadlines.entry_resolver`) and every time is in
+        # `timestamp`'s form (a stamp: a first night's, normalised); StampError: no time.
+        for_stamp: Callable[[str, int], str | None] | None = getattr(
+            entry_for, STAMP_RESOLVER, None
+        )
+        if for_stamp is not None and not _all_stamped(
+            list(map(itemgetter("last_submitted"), responses))
+        ):
+            for_stamp = None
         # `match_one` settles a response whose school email's key holds one pupil-in-cohort
         # with that key's match (the usual case): those looked up at once.
         # (A key is never blank: a blank email, looked up as `match_one` does not, finds none.)
@@ -751,12 +762,21 @@ class _Run:
             # Its entry: where `entry_for` puts its submission time for the matched cohort, if
             # the merge writes that entry (or a years 1-3 check, given a Sustained tab).
             if status == "matched":
-                submitted = parse_time(r["last_submitted"])
-                if submitted is None or not year.isdigit():
-                    entry = ""
+                if for_stamp is not None and year.isdigit():
+                    cohort = int(year)
+                    try:
+                        got = for_stamp(r["last_submitted"], cohort)
+                    except StampError:  # `_parse_time` reads None
+                        entry = ""
+                    else:
+                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 else:
-                    got = entry_for(submitted, int(year))
-                    entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
+                    submitted = parse_time(r["last_submitted"])
+                    if submitted is None or not year.isdigit():
+                        entry = ""
+                    else:
+                        got = entry_for(submitted, int(year))
+                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 r["entry"] = entry
                 consent, destination = r["consent"], r["destination"]
                 if consent:
