@@ -519,6 +519,9 @@ def entry_resolver(
     # the answers by (school day's ordinal, leaving year).
     offsets: dict[int, int | None] = {}
     by_day: dict[tuple[int, int], str | None] = {}
+    # The answers by (a stamp's UTC day and hour, leaving year), for days read through their
+    # offset (`for_stamp`).
+    by_hour: dict[tuple[str, int], str | None] = {}
 
     def resolve_entry(submitted: dt.datetime, leaving_year: int) -> str | None:
         if type(leaving_year) is not int:
@@ -537,6 +540,26 @@ def entry_resolver(
                 return entry
         return resolve_day(school_day(submitted), leaving_year)
 
+    def for_stamp(stamp: str, leaving_year: int) -> str | None:
+        """`resolve_entry` of the moment `stamp` writes in `responses.timestamp`'s form (UTC,
+        "YYYY-MM-DDTHH:MM:SS.mmmZ", which the caller vouches for), read as the merge reads
+        it; `StampError` if it is no valid time. Its first 13 characters are its UTC day and
+        hour: on a day read through its offset the answer depends on those alone (above), so
+        it is kept per (day and hour, leaving year) (issue 7: a first night's ~80k
+        responses, each parsed to be resolved)."""
+        key = (stamp[:13], leaving_year)
+        if key in by_hour:
+            return by_hour[key]
+        try:
+            moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise StampError(stamp) from error
+        entry = resolve_entry(moment, leaving_year)
+        read_by_offset = moment.tzinfo is dt.UTC and offsets.get(moment.toordinal()) is not None
+        if type(leaving_year) is int and read_by_offset:
+            by_hour[key] = entry
+        return entry
+
     def resolve_day(day: dt.date, leaving_year: int) -> str | None:
         key = (day, leaving_year)
         if key in known:
@@ -549,7 +572,17 @@ def entry_resolver(
         known[key] = entry = _form_entry(rules, found)
         return entry
 
+    # The merge asks `for_stamp` when it has one (gsync.merge `_Run.merge`).
+    setattr(resolve_entry, STAMP_RESOLVER, for_stamp)
     return resolve_entry
+
+
+#: The attribute of an `entry_resolver` that resolves a stamped UTC time (`for_stamp`).
+STAMP_RESOLVER = "for_stamp"
+
+
+class StampError(ValueError):
+    """A stamp `entry_resolver`'s `for_stamp` cannot read as a time."""
 
 
 # --- completion and states -----------------------------------------------------------------------

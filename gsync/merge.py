@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import blake2b
-from itertools import chain
+from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter
 from typing import Any, cast
 
@@ -37,6 +37,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from gsync import mergememo
+from gsync.deadlines import STAMP_RESOLVER, StampError
 from gsync.matching import PupilIndex, match_one
 from gsync.responses import RESPONSE_COLUMNS, Memo, normalise_rows, timestamp
 from gsync.template import (
@@ -788,17 +789,37 @@ class _Run:
         responses, read_from = _pool(normalised, log, logged)
         has_sustained = sustained is not None
         wanted: list[dict[str, str]] = []  # exceptions this run would raise
-        # Per (upn, leaving_year), per group: the latest submission (ties broken by response
+        # Per group, per (upn, leaving_year): the latest submission (ties broken by response
         # id). `responses` come in `_pool`'s order, (last submitted, response id) ascending with
         # distinct ids, so each response is later than every one before it: the last one wins.
-        best: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+        contact_wins: dict[tuple[str, str], dict[str, str]] = {}
+        by_group: dict[str, dict[tuple[str, str], dict[str, str]]] = {}
         entry_group, parse_time = ENTRY_GROUP.get, _parse_time
-        for r in responses:
+        # `entry_for` of a submission time as `_parse_time` reads it, from its text, when
+        # `entry_for` has that (a `deadlines.entry_resolver`) and every time is in
+        # `timestamp`'s form (a stamp: a first night's, normalised); StampError: no time.
+        for_stamp: Callable[[str, int], str | None] | None = getattr(
+            entry_for, STAMP_RESOLVER, None
+        )
+        if for_stamp is not None and not _all_stamped(
+            list(map(itemgetter("last_submitted"), responses))
+        ):
+            for_stamp = None
+        # `match_one` settles a response whose school email's key holds one pupil-in-cohort
+        # with that key's match (the usual case): those looked up at once.
+        # (A key is never blank: a blank email, looked up as `match_one` does not, finds none.)
+        email_match: Iterator[Any] = map(
+            index.by_email.get, map(str.casefold, map(itemgetter("respondent_email"), responses))
+        )
+        for r, held in zip(responses, email_match, strict=True):
             stated = r["leaving_year"]
             issues = r["issues"]
-            upn, year, method, status, reason = match_one(
-                r["respondent_email"], r["full_name"], r["date_of_birth"], issues, stated, index
-            )
+            if type(held) is not tuple:
+                held = match_one(
+                    r["respondent_email"], r["full_name"], r["date_of_birth"], issues, stated,
+                    index,
+                )  # fmt: skip
+            upn, year, method, status, reason = held
             r["stated_leaving_year"] = stated
             r["upn"] = upn
             r["leaving_year"] = year
@@ -809,24 +830,33 @@ class _Run:
             # Its entry: where `entry_for` puts its submission time for the matched cohort, if
             # the merge writes that entry (or a years 1-3 check, given a Sustained tab).
             if status == "matched":
-                submitted = parse_time(r["last_submitted"])
-                if submitted is None or not year.isdigit():
-                    entry = ""
+                if for_stamp is not None and year.isdigit():
+                    cohort = int(year)
+                    try:
+                        got = for_stamp(r["last_submitted"], cohort)
+                    except StampError:  # `_parse_time` reads None
+                        entry = ""
+                    else:
+                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 else:
-                    got = entry_for(submitted, int(year))
-                    entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
+                    submitted = parse_time(r["last_submitted"])
+                    if submitted is None or not year.isdigit():
+                        entry = ""
+                    else:
+                        got = entry_for(submitted, int(year))
+                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 r["entry"] = entry
                 consent, destination = r["consent"], r["destination"]
-                if consent or (destination and entry):
-                    wins = best.get((upn, year))
+                if consent:
+                    contact_wins[upn, year] = r
+                if destination and entry:
+                    group = entry_group(entry)
+                    key = group if group is not None else f"s:{entry}"
+                    wins = by_group.get(key)
                     if wins is None:
-                        wins = best[upn, year] = {}
-                    if consent:
-                        wins[CONTACT] = r
-                    if destination and entry:
-                        group = entry_group(entry)
-                        wins[group if group is not None else f"s:{entry}"] = r
-                if destination and not entry:
+                        wins = by_group[key] = {}
+                    wins[upn, year] = r
+                elif destination:
                     if issues:
                         counts["invalid"] += 1
                         wanted.append(_exception(school, "invalid", r, "problems: " + issues))
@@ -840,6 +870,8 @@ class _Run:
             if issues:
                 counts["invalid"] += 1
                 wanted.append(_exception(school, "invalid", r, "problems: " + issues))
+        if contact_wins:
+            by_group[CONTACT] = contact_wins
 
         _log_responses(log, responses, school, counts, self.log_at, read_from)
         if counts["new"] or counts["updated"]:
@@ -847,96 +879,185 @@ class _Run:
                 f"{school}: Responses: {counts['new']} new, {counts['updated']} updated "
                 f"({counts['unchanged']} unchanged)"
             )
-
-        tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
-        pupil_at = self.pupil_at
-        # In the order of sorting the (upn, leaving_year, group) keys, which are distinct: the
-        # pupils in order, each pupil's groups in order (its Destinations groups before its
-        # Sustained checks, `_SUSTAINED_AFTER`).
-        # Sorted by leaving year, then stably by UPN: the pupils' (upn, leaving_year) order
-        # (the keys are distinct; two sorts on one text each beat one on pairs).
-        pupils = sorted(best, key=itemgetter(1))
-        pupils.sort(key=itemgetter(0))
-        # The pupils whose row is as read and whose groups written here are all blank in it:
-        # each such group is 'written' (`_write_pupil`), so their changes are known now and
-        # their cells are made together after the loop (`_write_blank`; their rows are
-        # distinct from every other pupil's here, and only their group cells are written).
-        filled = self._filled if len(pupils) >= _BATCH_AT_LEAST else None
-        blank: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]] = []
-        written = self.dest.is_written
-        for pupil in pupils:
-            row_no = pupil_at.get(pupil)
-            if row_no is None:
-                continue
-            wins = best[pupil]
-            groups = sorted(wins) if len(wins) > 1 else list(wins)
-            upn, year = pupil
-            if filled is not None and not written(row_no):
-                mine = (
-                    tuple(groups)
-                    if not groups[-1].startswith("s:")
-                    else tuple([g for g in groups if not g.startswith("s:")])
-                )
-                if mine and not any([filled[g][row_no] for g in mine]):
-                    won = tuple(map(wins.__getitem__, mine))
-                    blank.append((row_no, mine, won))
-                    counts["applied"] += len(mine)
-                    row_text = f"{school}: Destinations row {row_no + 2}: "
-                    changes += [
-                        f"{row_text}contact details from the form"
-                        if group == CONTACT
-                        else f"{row_text}{winner['entry']} entry from the form"
-                        for group, winner in zip(mine, won, strict=True)
-                    ]
-                    for group in groups[len(mine) :]:
-                        self._sustained_check(
-                            row_no, wins[group], school, pupil, group, counts, changes,
-                            conflicts, wanted,
-                        )  # fmt: skip
-                    continue
-            wants = []
-            for group in groups:
-                if group.startswith("s:"):
-                    break
-                winner = wins[group]
-                token = tokens.get(id(winner))
-                if token is None:
-                    token = tokens[id(winner)] = _source_token(winner)
-                wants.append((group, winner, token))
-            outcomes = self._write_pupil(row_no, wants) if wants else []
-            for (group, winner, _), outcome in zip(wants, outcomes, strict=True):
-                if outcome == "unchanged":
-                    continue
-                label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
-                if outcome == "written":
-                    counts["applied"] += 1
-                    changes.append(
-                        f"{school}: Destinations row {row_no + 2}: {label} from the form"
-                    )
-                elif outcome == "conflict":
-                    counts["conflicts"] += 1
-                    conflicts.add((upn, year, group))
-                    wanted.append(
-                        _exception(
-                            school,
-                            "conflict",
-                            winner,
-                            f"staff edited the {label}; the form's newer answer was not written",
-                            entry=winner["entry"] if group != CONTACT else "contact",
-                            extra=(group, winner["last_submitted"]),
-                        )
-                    )
-            for group in groups[len(wants) :]:
-                self._sustained_check(
-                    row_no, wins[group], school, pupil, group, counts, changes, conflicts, wanted
-                )
-        if blank:
-            self._write_blank(blank)
+        self._write_pupils(school, by_group, counts, changes, conflicts, wanted)
 
         _raise_exceptions(self.exc, wanted, school, responses, now, counts, changes, self.exc_at)
         if memos is not None:
             memos.conflicts[school] = conflicts
         return counts
+
+    def _write_pupils(
+        self,
+        school: str,
+        by_group: dict[str, dict[tuple[str, str], dict[str, str]]],
+        counts: dict[str, int],
+        changes: list[str],
+        conflicts: set[mergememo.Conflict],
+        wanted: list[dict[str, str]],
+    ) -> None:
+        """Each pupil's winning submissions (`by_group`: group -> (upn, leaving_year) -> the
+        submission) into their Destinations row and Sustained checks, pupil by pupil in the
+        order of sorting the (upn, leaving_year, group) keys, which are distinct: the pupils in
+        order, each pupil's groups in order (its Destinations groups before its Sustained
+        checks, `_SUSTAINED_AFTER`)."""
+        names = sorted(by_group)  # a pupil's groups in order: these, where it has them
+        held = [by_group[g] for g in names]
+        # Sorted by leaving year, then stably by UPN: the pupils' (upn, leaving_year) order
+        # (the keys are distinct; two sorts on one text each beat one on pairs).
+        pupils = sorted(set().union(*held), key=itemgetter(1))
+        pupils.sort(key=itemgetter(0))
+        n = len(pupils)
+        # Each pupil's groups: a tuple of flags over `names` (few distinct), and its row (-1:
+        # none, the pupil is skipped).
+        has = [list(map(d.__contains__, pupils)) for d in held]
+        shapes = list(zip(*has, strict=True)) if held else []
+        rows = list(map(self.pupil_at.get, pupils, repeat(-1)))
+        groups_of: dict[tuple[bool, ...], tuple[str, ...]] = {
+            shape: tuple(compress(names, shape)) for shape in set(shapes)
+        }
+        # The pupils whose row is as read and whose groups written here are all blank in it
+        # (`_write_pupil` of each such group is 'written', so their changes are known now and
+        # their cells are made together afterwards, `_write_blank`; their rows are distinct
+        # from every other pupil's here, and only their group cells are written): told apart
+        # at once for a school of many pupils.
+        at = np.array(rows, dtype=np.intp)
+        found = at >= 0
+        blank = np.zeros(n, dtype=bool)
+        checks = np.zeros(n, dtype=bool)  # a pupil with a Sustained check here
+        for name, flags in zip(names, has, strict=True):
+            if name.startswith("s:"):
+                checks |= np.array(flags, dtype=bool)
+        if n >= _BATCH_AT_LEAST and n and found.any():
+            row_at = np.where(found, at, 0)  # (a row of a pupil found: `found` masks the rest)
+            mine = np.zeros(n, dtype=bool)  # a pupil with a Destinations group here
+            filled = np.zeros(n, dtype=bool)  # one of them not blank in its row
+            for name, flags in zip(names, has, strict=True):
+                if not name.startswith("s:"):
+                    flag = np.array(flags, dtype=bool)
+                    mine |= flag
+                    filled |= flag & self._filled.array(name)[row_at]
+            written = np.fromiter(map(self.dest.is_written, rows), dtype=bool, count=n)
+            blank = found & ~written & mine & ~filled
+        # Their changes at once, in pupil order; `lines_before[k]`: of the first k of them.
+        picked = np.flatnonzero(blank).tolist()
+        # Per pupil's groups, its Destinations groups; and per those, their changes' labels.
+        mine_of = {
+            groups: tuple([g for g in groups if not g.startswith("s:")])
+            for groups in groups_of.values()
+        }
+        labels = {
+            mine: tuple(
+                "contact details from the form"
+                if g == CONTACT
+                else f"{_GROUP_ENTRY[g]} entry from the form"
+                for g in mine
+            )
+            for mine in mine_of.values()
+        }
+        blank_mine = [mine_of[groups_of[shapes[j]]] for j in picked]
+        heads = map(
+            "{}: Destinations row {}: ".format, repeat(school), [rows[j] + 2 for j in picked]
+        )
+        lines = [
+            h + label for h, mine_ in zip(heads, blank_mine, strict=True) for label in labels[mine_]
+        ]
+        lines_before = [0, *accumulate(map(len, blank_mine))]
+        counts["applied"] += len(lines)
+        # The others, and the blank pupils' Sustained checks, in pupil order between theirs.
+        others = np.flatnonzero(found & (~blank | checks)).tolist()
+        is_blank = blank.tolist()
+        done = 0  # the blank pupils' lines given so far
+        tokens: dict[int, str] = {}  # id(winner) -> its source token (a winner of two groups)
+        for j in others:
+            pupil, row_no, groups = pupils[j], rows[j], groups_of[shapes[j]]
+            if is_blank[j]:  # its lines, then its checks
+                upto = lines_before[bisect_left(picked, j) + 1]
+                changes += lines[done:upto]
+                done = upto
+                for group in groups[len(mine_of[groups]) :]:
+                    self._sustained_check(
+                        row_no, by_group[group][pupil], school, pupil, group, counts, changes,
+                        conflicts, wanted,
+                    )  # fmt: skip
+                continue
+            upto = lines_before[bisect_left(picked, j)]
+            changes += lines[done:upto]
+            done = upto
+            self._write_one(
+                school, pupil, row_no, groups, by_group, tokens, counts, changes, conflicts,
+                wanted,
+            )  # fmt: skip
+        changes += lines[done:]
+        if picked:
+            # Grouped by their groups, in the order each first comes (`_write_blank` writes
+            # them so), each group's winners looked up at once.
+            members: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+            for j, mine_ in zip(picked, blank_mine, strict=True):
+                got = members.get(mine_)
+                if got is None:
+                    members[mine_] = [pupils[j]]
+                else:
+                    got.append(pupils[j])
+            batch: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]] = []
+            pupil_at = self.pupil_at
+            for mine_, who in members.items():
+                won = zip(*[list(map(by_group[g].__getitem__, who)) for g in mine_], strict=True)
+                batch += zip(
+                    map(pupil_at.__getitem__, who), repeat(mine_, len(who)), won, strict=True
+                )
+            self._write_blank(batch)
+
+    def _write_one(
+        self,
+        school: str,
+        pupil: tuple[str, str],
+        row_no: int,
+        groups: tuple[str, ...],
+        by_group: dict[str, dict[tuple[str, str], dict[str, str]]],
+        tokens: dict[int, str],
+        counts: dict[str, int],
+        changes: list[str],
+        conflicts: set[mergememo.Conflict],
+        wanted: list[dict[str, str]],
+    ) -> None:
+        """One pupil's winning submissions of `groups` (in order) into its row at `row_no`
+        (`_write_pupil`) and its Sustained checks, with their changes, conflicts and counts."""
+        upn, year = pupil
+        wants = []
+        for group in groups:
+            if group.startswith("s:"):
+                break
+            winner = by_group[group][pupil]
+            token = tokens.get(id(winner))
+            if token is None:
+                token = tokens[id(winner)] = _source_token(winner)
+            wants.append((group, winner, token))
+        outcomes = self._write_pupil(row_no, wants) if wants else []
+        for (group, winner, _), outcome in zip(wants, outcomes, strict=True):
+            if outcome == "unchanged":
+                continue
+            label = "contact details" if group == CONTACT else f"{winner['entry']} entry"
+            if outcome == "written":
+                counts["applied"] += 1
+                changes.append(f"{school}: Destinations row {row_no + 2}: {label} from the form")
+            elif outcome == "conflict":
+                counts["conflicts"] += 1
+                conflicts.add((upn, year, group))
+                wanted.append(
+                    _exception(
+                        school,
+                        "conflict",
+                        winner,
+                        f"staff edited the {label}; the form's newer answer was not written",
+                        entry=winner["entry"] if group != CONTACT else "contact",
+                        extra=(group, winner["last_submitted"]),
+                    )
+                )
+        for group in groups[len(wants) :]:
+            self._sustained_check(
+                row_no, by_group[group][pupil], school, pupil, group, counts, changes, conflicts,
+                wanted,
+            )  # fmt: skip
 
     def _sustained_check(
         self,
@@ -996,31 +1117,31 @@ class _Run:
                 winners = [won[k] for _, won in members]
                 # `_contact_values` (the row's personal email and telephone are blank) and
                 # `_entry_tuple`, at once for a submission without issues.
+                # (Each submission's cells read in one pass: many large dicts, far apart.)
                 cells: list[tuple[str, ...]]
                 if group == CONTACT:
+                    taken = list(map(_CONTACT_READ, winners))
                     cells = [
                         _NO_CONSENT
-                        if w["consent"] != "Y"
-                        else ("Y", "N", w["personal_email"], w["telephone"])
-                        if not w["issues"]
+                        if x[0] != "Y"
+                        else ("Y", "N", x[2], x[3])
+                        if not x[1]
                         else _contact_values(w, "", "")
-                        for w in winners
+                        for x, w in zip(taken, winners, strict=True)
                     ]
                 else:
+                    taken = list(map(_ENTRY_READ, winners))
                     cells = [
-                        (*_ENTRY_ANSWERS(w), "form", w["last_submitted"][:10])
-                        if not w["issues"]
-                        else _entry_tuple(w)
-                        for w in winners
+                        (*x[:6], "form", x[8][:10]) if not x[6] else _entry_tuple(w)
+                        for x, w in zip(taken, winners, strict=True)
                     ]
                 # `values_hash` of the cells and `_source_token` of the submission (a digest
                 # is never blank, so the entry is always "hash.source").
                 digests = map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
                 if not k:
                     first = winners
-                    tokens = list(
-                        map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE, first))))
-                    )
+                    read = map(_SEP.join, map(_SOURCE_READ, taken))
+                    tokens = list(map(_hexdigest, map(_hash3, map(str.encode, read))))
                     sources = tokens
                 else:  # most often the same submission wins every group of a pupil
                     sources = [
@@ -1031,25 +1152,39 @@ class _Run:
                 recorded[group] = list(map("{}.{}".format, digests, sources))
             # R formatted (`format_sync_hash`'s order of groups), each pupil's.
             order = [g for g in HASH_GROUPS if g in recorded]
-            labelled = [list(map(f"{g}=".__add__, recorded[g])) for g in order]
-            tails = list(map(" ".join, zip(*labelled, strict=True)))
-            now = []  # each row's `sync_hash` after
-            for j, (text, tail) in enumerate(zip(map(texts.__getitem__, rows), tails, strict=True)):
-                if not text:  # P | R, P parsed from the text: R alone for a blank text
-                    now.append(tail)
-                elif text.startswith("id=") and text.split() == [text]:
-                    # One `id` entry and no space: the text is its own format, and `id` is
-                    # `format_sync_hash`'s first group.
-                    now.append(f"{text} {tail}")
-                else:
-                    hashes = parse_sync_hash(text)
-                    hashes.update((g, recorded[g][j]) for g in order)
-                    now.append(format_sync_hash(hashes))
+            tail = " ".join(g.replace("{", "{{").replace("}", "}}") + "={}" for g in order)
+            tails = list(map(tail.format, *[recorded[g] for g in order]))
+            held = list(map(texts.__getitem__, rows))
+            if all(map(str.startswith, held, repeat("id="))) and not _SPACE.search("".join(held)):
+                # Every text one `id` entry and no space (a first night's): as below.
+                now = list(map("{} {}".format, held, tails))
+            else:
+                now = self._hash_texts(held, tails, order, recorded)
             # The cells in the order `_write_pupil` writes them: group by group, then the hash.
             keys = (*chain.from_iterable(HASH_GROUPS[g] for g in groups), "sync_hash")
             columns: list[Sequence[str]] = [c for cells in shown for c in zip(*cells, strict=True)]
             columns.append(now)
             dest.write_columns(rows, keys, columns)
+
+    @staticmethod
+    def _hash_texts(
+        held: list[str], tails: list[str], order: list[str], recorded: dict[str, list[str]]
+    ) -> list[str]:
+        """Each row's `sync_hash` after its groups' entries (`recorded`, formatted in `tails`
+        in `order`) are recorded in its text as read (`held`)."""
+        now = []
+        for j, (text, tail) in enumerate(zip(held, tails, strict=True)):
+            if not text:  # P | R, P parsed from the text: R alone for a blank text
+                now.append(tail)
+            elif text.startswith("id=") and text.split() == [text]:
+                # One `id` entry and no space: the text is its own format, and `id` is
+                # `format_sync_hash`'s first group.
+                now.append(f"{text} {tail}")
+            else:
+                hashes = parse_sync_hash(text)
+                hashes.update((g, recorded[g][j]) for g in order)
+                now.append(format_sync_hash(hashes))
+        return now
 
     def _index_for(self, school: str, fresh: list[dict[str, str]], logged: list[int]) -> PupilIndex:
         """`pupil_index` cut down to the rows these responses can match (`fresh`, and the log
@@ -1238,15 +1373,23 @@ class _Filled(dict[str, list[bool]]):
     def __init__(self, table: _Table) -> None:
         super().__init__()
         self.table = table
+        self.arrays: dict[str, np.ndarray] = {}
 
     def __missing__(self, group: str) -> list[bool]:
-        arrays = self.table._arrays
-        flags = np.zeros(self.table.n, dtype=bool)
-        for key in HASH_GROUPS[group]:
-            array = arrays.get(key)
-            if array is not None:
-                flags |= array != ""
-        got = self[group] = flags.tolist()
+        got = self[group] = self.array(group).tolist()
+        return got
+
+    def array(self, group: str) -> np.ndarray:
+        """The group's flags as an array (made once)."""
+        got = self.arrays.get(group)
+        if got is None:
+            arrays = self.table._arrays
+            got = np.zeros(self.table.n, dtype=bool)
+            for key in HASH_GROUPS[group]:
+                array = arrays.get(key)
+                if array is not None:
+                    got |= array != ""
+            self.arrays[group] = got
         return got
 
 
@@ -1886,6 +2029,10 @@ _hexdigest = cast("Callable[[Any], str]", type(blake2b()).hexdigest)
 # `_Run._write_blank` puts a text holding one `id` entry first (checked here).
 if next(iter(HASH_GROUPS)) != IDENTITY or IDENTITY in (CONTACT, *ENTRY_GROUP.values()):
     raise RuntimeError("template.HASH_GROUPS changed its first group: update merge._write_blank")
+# An entry's group -> the entry (`_Run._write_pupils` labels a blank pupil's changes by it).
+_GROUP_ENTRY = {group: entry for entry, group in ENTRY_GROUP.items()}
+if len(_GROUP_ENTRY) != len(ENTRY_GROUP) or CONTACT in _GROUP_ENTRY:
+    raise RuntimeError("template.ENTRY_GROUP is not one group per entry: update _write_pupils")
 # A school's pupils from this many on have their blank groups written together (`_write_blank`).
 _BATCH_AT_LEAST = 64
 _CONTACT_KEYS = ("consent", "do_not_contact", "personal_email", "telephone")
@@ -1924,17 +2071,31 @@ _NO_CONSENT = ("N", "Y", "", "")
 _ENTRY_ANSWERS = itemgetter("destination", "destination_other", "provider", "course", "level",
                             "start_date")  # fmt: skip
 _SOURCE = "{0[response_id]}\x1f{0[last_submitted]}".format
+# What `_Run._write_blank` reads of a winning submission, per group: the contact group's
+# consent, issues, personal email and telephone, an entry's `_ENTRY_ANSWERS` and issues;
+# then the response id and last submitted (`_SOURCE_READ` of either, `_SOURCE`'s).
+_Read = Callable[[dict[str, str]], tuple[str, ...]]
+_CONTACT_READ: _Read = itemgetter("consent", "issues", "personal_email", "telephone", "response_id",
+                                  "last_submitted")  # fmt: skip
+_ENTRY_READ: _Read = itemgetter("destination", "destination_other", "provider", "course", "level",
+                                "start_date", "issues", "response_id", "last_submitted")  # fmt: skip
+_SOURCE_READ: Callable[[tuple[str, ...]], tuple[str, ...]] = itemgetter(-2, -1)
 _hash3 = partial(blake2b, digest_size=3)
 _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "consent": "N",
            "issues": "", "destination": "d", "destination_other": "o", "provider": "p",
-           "course": "c", "level": "l", "start_date": "s"}  # fmt: skip
+           "course": "c", "level": "l", "start_date": "s", "personal_email": "e",
+           "telephone": "t"}  # fmt: skip
 if (
     _contact_values(_SAMPLE, "", "") != _NO_CONSENT
     or _entry_tuple(_SAMPLE) != (*_ENTRY_ANSWERS(_SAMPLE), "form", "2026-07-01")
     or _source_token(_SAMPLE) != _hexdigest(_hash3(_SOURCE(_SAMPLE).encode()))
+    or _SEP.join(_SOURCE_READ(_CONTACT_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
+    or _SEP.join(_SOURCE_READ(_ENTRY_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
+    or _CONTACT_READ(_SAMPLE)[:4] != ("N", "", "e", "t")
+    or _ENTRY_READ(_SAMPLE)[:7] != (*_ENTRY_ANSWERS(_SAMPLE), "")
 ):
     raise RuntimeError(
-        "merge._contact_values, _entry_tuple or _source_token changed: update _write_blank"
+        "merge._contact_values, _entry_tuple, _source_token or what _write_blank reads changed"
     )
 
 
