@@ -132,8 +132,22 @@ def _keys(table: pd.DataFrame) -> list[CellKey]:
 
 
 def _text_ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Each text's rank among the distinct texts, and those texts, in sorted (`str`) order."""
-    codes, uniques = pd.factorize(np.array(texts, dtype=object), sort=True)
+    """Each text's rank among the distinct texts, and those texts, in sorted (`str`) order.
+
+    A table's key columns mostly hold runs of one text (a school's rows, a cohort's): where
+    there are fewer runs than half the rows, only each run's first text is ranked and its rank
+    repeated along the run (a run: texts each `==` the one before)."""
+    values = np.array(texts, dtype=object)
+    if len(values) > 1:
+        change = np.empty(len(values), dtype=bool)
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        heads = np.flatnonzero(change)
+        if len(heads) <= len(values) // 2:
+            codes, uniques = pd.factorize(values[heads], sort=True)
+            lengths = np.diff(np.append(heads, len(values)))
+            return np.repeat(codes.astype(np.int64), lengths), [str(u) for u in uniques]
+    codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
