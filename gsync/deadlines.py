@@ -732,6 +732,13 @@ def _distinct_texts(
         n = len(frame) if rows is None else len(rows)
         return np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
     values = frame[column].to_numpy(dtype=object)
+    if rows is not None and 0 < len(rows) < len(values):
+        picked = values[rows]
+        if _texts_only(picked):
+            # Every cell read is a str: its text is itself stripped whichever way the whole
+            # column is read (as text; or cell by cell, `_cell`), so the others are not looked
+            # at (issue 7: a pass over a 100k column for a few rows with a destination).
+            return _coded(frame, column, picked, True, None, True)
     plain = _texts_only(values)
     return _coded(frame, column, values, plain or _is_text(values), rows, plain)
 
@@ -767,6 +774,19 @@ def _filled(frame: pd.DataFrame, column: str) -> np.ndarray | None:
     if column not in frame.columns:
         return np.zeros(0, dtype=np.intp)
     values = frame[column].to_numpy(dtype=object)
+    try:
+        maybe = np.flatnonzero(values != "")
+    except (TypeError, ValueError):  # pd.NA is not True or False, nor is an array: as below
+        pass
+    else:
+        # Every cell but "" a str: the column is read as text, and only those cells need be
+        # (issue 7: no pass over a mostly blank 100k column to check it is text).
+        if not len(maybe):
+            return maybe
+        picked = values[maybe]
+        if _texts_only(picked):
+            codes, texts = _coded(frame, column, picked, True, None, True)
+            return maybe[(texts != "")[codes]]
     plain = _texts_only(values)
     if not plain and not _is_text(values):
         return None

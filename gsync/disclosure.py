@@ -132,8 +132,22 @@ def _keys(table: pd.DataFrame) -> list[CellKey]:
 
 
 def _text_ranks(texts: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Each text's rank among the distinct texts, and those texts, in sorted (`str`) order."""
-    codes, uniques = pd.factorize(np.array(texts, dtype=object), sort=True)
+    """Each text's rank among the distinct texts, and those texts, in sorted (`str`) order.
+
+    A table's key columns mostly hold runs of one text (a school's rows, a cohort's): where
+    there are fewer runs than half the rows, only each run's first text is ranked and its rank
+    repeated along the run (a run: texts each `==` the one before)."""
+    values = np.array(texts, dtype=object)
+    if len(values) > 1:
+        change = np.empty(len(values), dtype=bool)
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        heads = np.flatnonzero(change)
+        if len(heads) <= len(values) // 2:
+            codes, uniques = pd.factorize(values[heads], sort=True)
+            lengths = np.diff(np.append(heads, len(values)))
+            return np.repeat(codes.astype(np.int64), lengths), [str(u) for u in uniques]
+    codes, uniques = pd.factorize(values, sort=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
@@ -1276,12 +1290,83 @@ _MOSTLY_DISTINCT = 500
 _CHUNK = 4096
 
 
-def _column_norms(column: pd.Series, keep: set[str] | None = None) -> Collection[str]:
+# A mostly distinct column of ASCII texts is looked up this many cells at a time (`_ascii_kept`).
+_ASCII_CHUNK = 16384
+
+
+class _Sieve:
+    """What an ASCII text's length and first and last characters must be for it to be one of
+    some texts (a cheap test of every cell at once before the exact lookup of those that pass),
+    worked out when first asked (`tables`)."""
+
+    def __init__(self, texts: Collection[str]) -> None:
+        self._texts = texts
+        self._tables: tuple[int, np.ndarray] | None = None
+
+    def tables(self) -> tuple[int, np.ndarray]:
+        """`cap`: lengths from it on are none of the texts'; and whether some text has each
+        `_Sieve.mark` (several lengths share a mark: the lookup tells them apart)."""
+        if self._tables is None:
+            marks = [(len(t), ord(t[0]), ord(t[-1])) for t in self._texts if t and t.isascii()]
+            cap = max((m[0] for m in marks), default=0) + 1
+            seen = np.zeros(64 * 128 * 128, dtype=bool)
+            if marks:
+                a = np.array(marks, dtype=np.int64)
+                seen[self.mark(a[:, 0], a[:, 1], a[:, 2])] = True
+            self._tables = cap, seen
+        return self._tables
+
+    @staticmethod
+    def mark(length: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """A number below 64 * 128 * 128 of each length (mod 64) and first and last character
+        (ASCII codes)."""
+        return ((length & 63) << 14) | (first << 7) | last
+
+
+def _ascii_kept(cells: list[str], keep: set[str], sieve: _Sieve) -> set[str] | None:
+    """`keep.intersection(_normalised(cells))` for texts (`str`; TypeError at any other cell)
+    that are ASCII without whitespace and without the glue, None for others: each text's
+    `_norm` is then its `lower()`, a slice of the joined texts lowered at once, and only the
+    slices whose length and first and last characters some kept text has (`sieve`) are made
+    and looked up (issue 7: no new text for most cells)."""
+    joined = _GLUE.join(cells)
+    if not joined.isascii() or any(space in joined for space in _ASCII_SPACES):
+        return None
+    lowered = joined.lower()
+    codes = np.frombuffer(lowered.encode("ascii"), dtype=np.uint8)
+    glue = np.flatnonzero(codes == 0)
+    if len(glue) != len(cells) - 1:  # a text holds the glue itself
+        return None
+    starts = np.empty(len(cells), dtype=np.int64)
+    stops = np.empty(len(cells), dtype=np.int64)
+    starts[0], starts[1:] = 0, glue + 1
+    stops[:-1], stops[-1] = glue, len(codes)
+    lengths = stops - starts
+    full = lengths > 0
+    starts, stops = starts[full], stops[full]
+    cap, seen = sieve.tables()
+    length = lengths[full]
+    mark = _Sieve.mark(length, codes[starts].astype(np.int64), codes[stops - 1].astype(np.int64))
+    maybe = (length < cap) & seen[mark]
+    found = {
+        text
+        for a, z in zip(starts[maybe].tolist(), stops[maybe].tolist(), strict=True)
+        if (text := lowered[a:z]) in keep
+    }
+    if "" in keep and not full.all():
+        found.add("")
+    return found
+
+
+def _column_norms(
+    column: pd.Series, keep: set[str] | None = None, sieve: _Sieve | None = None
+) -> Collection[str]:
     """`_normalised` of the distinct texts of `column.dropna().astype(str)`, as a set; or, for
     a column of texts only that is mostly distinct, of every cell (the same texts, repeated).
     With `keep`, only those of its texts (a set): a mostly distinct column is then normalised
     `_CHUNK` cells at a time, each chunk's texts dropped once looked up (issue 7: 100k new texts
-    at once were fresh memory, each page of it faulted in)."""
+    at once were fresh memory, each page of it faulted in), or, where ASCII without whitespace,
+    `_ASCII_CHUNK` cells at a time by `_ascii_kept` (`sieve`: `_Sieve(keep)`, if already made)."""
     if column.dtype != object:
         found = set(_normalised(list(_distinct_texts(column))))
         return found if keep is None else found & keep
@@ -1290,9 +1375,17 @@ def _column_norms(column: pd.Series, keep: set[str] | None = None) -> Collection
         try:
             if keep is None:
                 return _normalised(cells)
+            if sieve is None:
+                sieve = _Sieve(keep)
             kept: set[str] = set()
-            for start in range(0, len(cells), _CHUNK):
-                kept |= keep.intersection(_normalised(cells[start : start + _CHUNK]))
+            for start in range(0, len(cells), _ASCII_CHUNK):
+                part = cells[start : start + _ASCII_CHUNK]
+                ascii_found = _ascii_kept(part, keep, sieve)
+                if ascii_found is not None:
+                    kept |= ascii_found
+                    continue
+                for at in range(0, len(part), _CHUNK):
+                    kept |= keep.intersection(_normalised(part[at : at + _CHUNK]))
             return kept
         except TypeError:  # not texts only (a missing cell, a number): as below
             pass
@@ -1383,8 +1476,9 @@ def _pupil_values(
         # them or the cells (what the lookups below intersect it with).
         inside = _substrings(cells, set(range(2, max(map(len, cells), default=0) + 1)))
         keep = inside | cells
+        sieve = _Sieve(keep)
         per_column = [
-            (col, kind, _column_norms(pupil_frame[col], keep)) for col, kind in kinds.items()
+            (col, kind, _column_norms(pupil_frame[col], keep, sieve)) for col, kind in kinds.items()
         ]
     else:  # only the lengths of the values looked for inside cells
         per_column = [(col, kind, _column_norms(pupil_frame[col])) for col, kind in kinds.items()]
