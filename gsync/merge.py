@@ -39,7 +39,14 @@ from pandas.api.types import infer_dtype
 from gsync import mergememo
 from gsync.deadlines import STAMP_RESOLVER, StampError
 from gsync.matching import PupilIndex, match_one
-from gsync.responses import RESPONSE_COLUMNS, Memo, normalise_rows, timestamp
+from gsync.responses import (
+    RESPONSE_COLUMNS,
+    STAMPED,
+    Memo,
+    all_stamped,
+    normalise_rows,
+    timestamp,
+)
 from gsync.template import (
     CONTACT,
     ENTRY_GROUP,
@@ -801,7 +808,7 @@ class _Run:
         for_stamp: Callable[[str, int], str | None] | None = getattr(
             entry_for, STAMP_RESOLVER, None
         )
-        if for_stamp is not None and not _all_stamped(
+        if for_stamp is not None and not all_stamped(
             list(map(itemgetter("last_submitted"), responses))
         ):
             for_stamp = None
@@ -1701,7 +1708,7 @@ def _not_yet_logged(
         return raw
     # Every logged time in `timestamp`'s form (a steady night's log): a response listed with its
     # logged id and time, both text, is the logged one, found with one lookup (no regex each).
-    stamped = _all_stamped(list(held.values()))
+    stamped = all_stamped(list(held.values()))
     out = []
     for r in raw:
         if stamped:
@@ -1710,43 +1717,14 @@ def _not_yet_logged(
                 continue  # as below: `when` is `last` (not blank), stamped and logged
         when = r.get("lastSubmittedTime") or r.get("createTime", "")
         logged_when = held.get(str(r.get("responseId", "")))
-        if when == logged_when and type(when) is str and _STAMPED.fullmatch(when):
+        if when == logged_when and type(when) is str and STAMPED.fullmatch(when):
             continue  # already `timestamp`'s form, so timestamp(when) == when: the logged one
         if logged_when != timestamp(when):
             out.append(r)
     return out
 
 
-def _all_stamped(times: list[str]) -> bool:
-    """Whether every text is in `timestamp`'s form (`_STAMPED`): read as one block of bytes,
-    position by position, when all are ASCII of its length."""
-    joined = "".join(times)
-    n = len(times)
-    if (
-        not joined.isascii()
-        or len(joined) != _STAMP_LEN * n
-        or set(map(len, times)) != {_STAMP_LEN}
-    ):
-        return all(_STAMPED.fullmatch(t) for t in times)
-    block = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(n, _STAMP_LEN)
-    digits = block[:, _STAMP_DIGITS]
-    return bool(
-        ((digits >= _ZERO) & (digits <= _ZERO + 9)).all()
-        and (block[:, 0] != _ZERO).all()
-        and (block[:, _STAMP_MARKS] == _STAMP_MARK_BYTES).all()
-    )
-
-
 _HELD_CELLS = ("response_id", "last_submitted")
-# Text `responses.timestamp` returns unchanged: its UTC form with milliseconds, year 1000 on
-# (it returns an unparsable time as is, and rewrites a parsable one to this form).
-_STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
-# `_STAMPED`'s text by position: its length, the digits' places and the marks between them.
-_STAMP_LEN = 24
-_STAMP_MARKS = [4, 7, 10, 13, 16, 19, 23]
-_STAMP_MARK_BYTES = np.frombuffer(b"--T::.Z", dtype=np.uint8)
-_STAMP_DIGITS = [j for j in range(_STAMP_LEN) if j not in _STAMP_MARKS]
-_ZERO = ord("0")
 # A logged response read back as a response: its stated leaving year is the form's answer.
 _POOL_CELLS = tuple("stated_leaving_year" if c == "leaving_year" else c for c in RESPONSE_COLUMNS)
 

@@ -559,12 +559,12 @@ _UTC_STAMP = re.compile(
 
 
 # Text already in that form, which `timestamp` returns as it is (whether or not it parses).
-_STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+STAMPED = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def timestamp(text: str) -> str:
     """An RFC 3339 time as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` (sorts as text); unparsable kept as is."""
-    if type(text) is str and _STAMPED.fullmatch(text):
+    if type(text) is str and STAMPED.fullmatch(text):
         return text  # the Forms API's usual form: what the steps below would give
     value = str(text or "").strip()
     if not value:
@@ -861,8 +861,8 @@ def _usual_rows(
     `trust`: each last-submitted time that is a str is taken to be of the Forms API's form (as
     it is), and checked for all of them at once at the end; if one is not, the responses are
     read again without that trust."""
-    stamp, stamped = timestamp, _STAMPED.fullmatch
-    trusted: list[str] = []  # the last-submitted times taken as `_STAMPED`
+    stamp, stamped = timestamp, STAMPED.fullmatch
+    trusted: list[str] = []  # the last-submitted times taken as `STAMPED`
     trusting = trusted.append
     str_types = _STR_TYPES
     dates, years, consents = memo.dates, memo.years, memo.consents
@@ -1015,18 +1015,18 @@ def _usual_rows(
             outs, telephones, emails, marked = [], [], [], []
     if outs:
         _finish(outs, telephones, emails, marked, latest, memo)
-    if trust and not _all_stamped(trusted):  # (then the rows are made again: rare)
+    if trust and not all_stamped(trusted):  # (then the rows are made again: rare)
         return _usual_rows(raw, slots, destination_options, memo, trust=False)
     return latest
 
 
-# Digits as "0", and `_STAMPED` so: its digits any ASCII digits, the first not "0".
+# Digits as "0", and `STAMPED` so: its digits any ASCII digits, the first not "0".
 _ZEROS = str.maketrans("123456789", "0" * 9)
 _STAMP_SHAPE = "0000-00-00T00:00:00.000Z"
 
 
-def _all_stamped(times: list[str]) -> bool:
-    """Whether each of `times` is of the `_STAMPED` form (each line of their join one time)."""
+def all_stamped(times: list[str]) -> bool:
+    """Whether each of `times` is of the `STAMPED` form (each line of their join one time)."""
     joined = "\n".join(times)  # (a time holding "\n" makes it longer)
     shapes = "\n".join([_STAMP_SHAPE] * len(times))
     return joined.translate(_ZEROS) == shapes and joined[:1] != "0" and "\n0" not in joined

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from gsync import merge
 from gsync.deadlines import STAMP_RESOLVER, StampError, entry_for_response, entry_resolver
+from gsync.responses import STAMPED
 from gsync.sample import DEFAULT_QUESTION_MAP
 from tests.unit._reference_merge2 import merge as ref
 from tests.unit.test_core_equivalence import NOW, TEMPLATE, _make_trust
@@ -89,7 +90,7 @@ def test_for_stamp_is_the_resolvers_answer(moments: list[dt.datetime], years: li
 def test_a_stamp_that_is_no_time(stamp: str) -> None:
     """The merge reads no time from it (`_parse_time`): `StampError`, never an answer."""
     assert _read(stamp) is None
-    assert merge._STAMPED.fullmatch(stamp)
+    assert STAMPED.fullmatch(stamp)
     with pytest.raises(StampError):
         _for_stamp(entry_resolver(RULES, TERMS))(stamp, 2025)
 

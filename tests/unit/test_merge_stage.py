@@ -1,7 +1,7 @@
 """Brief R5's shortcuts in the steady night's merge stage give what the plain code gives.
 
 `merge._not_yet_logged` finds a response listed with its logged id and time by one lookup when
-every logged time of the school is in `timestamp`'s form (`_all_stamped`, which reads the times
+every logged time of the school is in `timestamp`'s form (`responses.all_stamped`, which reads the times
 as one block of bytes); here both are checked against the plain rule of the frozen merge (a
 response is merged again unless the log holds its id with `timestamp` of its time) on logs and
 listings that break the shortcut's assumptions one by one.
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gsync import merge, mergememo
+from gsync import merge, mergememo, responses
 from gsync.template import load_template
 from tests.unit import test_merge_memo
 from tests.unit._reference_merge2 import responses as ref_responses
@@ -49,13 +49,13 @@ def _stamp(rng: random.Random) -> str:
 def test_all_stamped_equals_the_regex_on_near_misses() -> None:
     rng = random.Random(5)
     stamps = [_stamp(rng) for _ in range(40)]
-    assert merge._all_stamped(stamps)
-    assert merge._all_stamped([BASE])
+    assert responses.all_stamped(stamps)
+    assert responses.all_stamped([BASE])
     for text in NEAR:
         for at in (0, 17, 39):
             times = [*stamps[:at], text, *stamps[at:]]
             want = all(_REGEX.fullmatch(t) for t in times)
-            assert merge._all_stamped(times) == want, (repr(text), at)
+            assert responses.all_stamped(times) == want, (repr(text), at)
 
 
 _CHARS = "0123456789-T:.Z /z\n\u0661\x1f"
@@ -75,7 +75,7 @@ def test_all_stamped_equals_the_regex(seed: int, edits: list[tuple[int, int, str
         if i < len(times):
             text = times[i]
             times[i] = text[:at] + char + text[at + 1 :] if at < 24 else text + char
-    assert merge._all_stamped(times) == all(_REGEX.fullmatch(t) for t in times)
+    assert responses.all_stamped(times) == all(_REGEX.fullmatch(t) for t in times)
 
 
 def _plain(raw: list[dict[str, Any]], held: dict[str, str]) -> list[dict[str, Any]]:

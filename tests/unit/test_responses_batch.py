@@ -358,7 +358,7 @@ def test_a_str_subclass_takes_the_general_path() -> None:
 
 
 def test_all_stamped_is_the_stamped_form_of_each() -> None:
-    """`_all_stamped` (a translation of all the times at once) is `_STAMPED.fullmatch` of each."""
+    """`all_stamped` (a translation of all the times at once) is `_STAMPED.fullmatch` of each."""
     good = "2026-06-01T10:00:00.500Z"
     odd = [
         "0026-06-01T10:00:00.500Z",
@@ -375,12 +375,12 @@ def test_all_stamped_is_the_stamped_form_of_each() -> None:
         "",
         " " + good,
     ]
-    assert responses._all_stamped([]) and responses._all_stamped([good, good])
+    assert responses.all_stamped([]) and responses.all_stamped([good, good])
     for text in odd:
-        want = responses._STAMPED.fullmatch(text) is not None
+        want = responses.STAMPED.fullmatch(text) is not None
         for times in ([text], [good, text], [text, good, good]):
-            assert responses._all_stamped(times) == want, times
-    assert not responses._all_stamped([f"{good}\n{good}", ""])
+            assert responses.all_stamped(times) == want, times
+    assert not responses.all_stamped([f"{good}\n{good}", ""])
 
 
 def test_a_time_of_another_form_among_many_as_before() -> None:
