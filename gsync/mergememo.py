@@ -203,23 +203,21 @@ class Digests:
 
 
 def _run(order: np.ndarray) -> slice | None:
-    """The slice `_picker` takes for positions that run on (None for others, and for none)."""
-    if len(order) > 1 and bool((np.diff(order) == 1).all()):
+    """The slice of positions `order` when they run on (one position included), else None
+    (and for none)."""
+    if len(order) and bool((np.diff(order) == 1).all()):
         return slice(int(order[0]), int(order[-1]) + 1)
     return None
 
 
 def _picker(order: np.ndarray) -> Callable[[list[str]], Sequence[str]]:
     """A function giving a column's cells at `order`, in order (a slice when they run on)."""
-    positions = order.tolist()
-    if not positions:
+    run = _run(order)
+    if run is not None:
+        return lambda column: column[run]
+    if not len(order):
         return lambda column: []
-    first, last = positions[0], positions[-1]
-    if bool((np.diff(order) == 1).all()):
-        return lambda column: column[first : last + 1]
-    if len(positions) == 1:
-        return lambda column: [column[first]]
-    return itemgetter(*positions)
+    return itemgetter(*order.tolist())  # (two positions or more: one runs on)
 
 
 def fingerprint(ctx: bytes, parts: Iterable[bytes]) -> str:
