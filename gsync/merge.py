@@ -998,21 +998,20 @@ class _Run:
         if picked:
             # Grouped by their groups, in the order each first comes (`_write_blank` writes
             # them so), each group's winners looked up at once.
-            members: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+            members: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[int]]] = {}
             for j, mine_ in zip(picked, blank_mine, strict=True):
                 got = members.get(mine_)
                 if got is None:
-                    members[mine_] = [pupils[j]]
+                    members[mine_] = ([pupils[j]], [rows[j]])
                 else:
-                    got.append(pupils[j])
-            batch: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]] = []
-            pupil_at = self.pupil_at
-            for mine_, who in members.items():
-                won = zip(*[list(map(by_group[g].__getitem__, who)) for g in mine_], strict=True)
-                batch += zip(
-                    map(pupil_at.__getitem__, who), repeat(mine_, len(who)), won, strict=True
-                )
-            self._write_blank(batch)
+                    got[0].append(pupils[j])
+                    got[1].append(rows[j])
+            self._write_blank(
+                [
+                    (mine_, rows_, [list(map(by_group[g].__getitem__, who)) for g in mine_])
+                    for mine_, (who, rows_) in members.items()
+                ]
+            )
 
     def _write_one(
         self,
@@ -1099,33 +1098,33 @@ class _Run:
             )
 
     def _write_blank(
-        self, pupils: list[tuple[int, tuple[str, ...], tuple[dict[str, str], ...]]]
+        self, shapes: list[tuple[tuple[str, ...], list[int], list[list[dict[str, str]]]]]
     ) -> None:
-        """`_write_pupil` of pupils whose row is as read and whose groups (row, groups in
-        order, each group's winning submission) are all blank in it, made group by group: each
-        group is 'written' with the submission's cells, its hash recorded, and `sync_hash` the
-        row's text with those hashes recorded (`format_sync_hash(P | R)`)."""
+        """`_write_pupil` of pupils whose row is as read and whose groups are all blank in it,
+        made group by group: per shape, the groups (in order), the pupils' rows (distinct
+        across shapes) and per group the winning submissions in the rows' order. Each group is
+        'written' with the submission's cells, its hash recorded, and `sync_hash` the row's
+        text with those hashes recorded (`format_sync_hash(P | R)`)."""
         dest = self.dest
         texts = dest.column("sync_hash")
-        by_shape: dict[tuple[str, ...], list[tuple[int, tuple[dict[str, str], ...]]]] = {}
-        for row_no, groups, won in pupils:
-            got = by_shape.get(groups)
-            if got is None:
-                by_shape[groups] = [(row_no, won)]
-            else:
-                got.append((row_no, won))
-        for groups, members in by_shape.items():
-            rows = [row_no for row_no, _ in members]
-            shown: list[list[tuple[str, ...]]] = []  # per group, the pupils' cells
-            recorded: dict[str, list[str]] = {}  # per group, the pupils' entries (R)
+        for groups, rows, won in shapes:
+            n = len(rows)
+            if not n:
+                continue
+            # The cells in the order `_write_pupil` writes them: group by group (a column per
+            # cell), then the hash.
+            columns: list[Sequence[str]] = []
+            digests: dict[str, list[str]] = {}  # per group, the pupils' `values_hash`es
+            sources: dict[str, list[str]] = {}  # and their submissions' `_source_token`s
             first: list[dict[str, str]] = []  # the first group's winners
-            tokens: list[str] = []  # and their `_source_token`s
-            for k, group in enumerate(groups):
-                winners = [won[k] for _, won in members]
-                # `_contact_values` (the row's personal email and telephone are blank) and
-                # `_entry_tuple`, at once for a submission without issues.
+            tokens: list[str] = []  # and their tokens
+            for k, (group, winners) in enumerate(zip(groups, won, strict=True)):
+                # `_contact_values` (the row's personal email and telephone are blank), at
+                # once for a submission without issues, and `_entry_tuple`.
                 # (Each submission's cells read in one pass: many large dicts, far apart.)
-                cells: list[tuple[str, ...]]
+                taken: list[tuple[str, ...]]
+                shown: list[Sequence[str]]
+                cells: Iterable[tuple[str, ...]]
                 if group == CONTACT:
                     taken = list(map(_CONTACT_READ, winners))
                     cells = [
@@ -1136,40 +1135,50 @@ class _Run:
                         else _contact_values(w, "", "")
                         for x, w in zip(taken, winners, strict=True)
                     ]
+                    shown = list(zip(*cells, strict=True))
                 else:
+                    # `_entry_tuple` column by column: the answers, the start date blank where
+                    # the form's checks found it bad, "form", the day submitted.
                     taken = list(map(_ENTRY_READ, winners))
-                    cells = [
-                        (*x[:6], "form", x[8][:10]) if not x[6] else _entry_tuple(w)
-                        for x, w in zip(taken, winners, strict=True)
-                    ]
+                    read = list(zip(*taken, strict=True))
+                    starts: Sequence[str] = read[5]
+                    issues = read[6]
+                    if any(issues):
+                        starts = [
+                            "" if i and s and "bad_start_date" in i.split() else s
+                            for s, i in zip(starts, issues, strict=True)
+                        ]
+                    shown = [*read[:5], starts, ("form",) * n, list(map(_DAY, read[8]))]
+                    cells = zip(*shown, strict=True)
                 # `values_hash` of the cells and `_source_token` of the submission (a digest
                 # is never blank, so the entry is always "hash.source").
-                digests = map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
+                digests[group] = list(
+                    map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
+                )
                 if not k:
                     first = winners
-                    read = map(_SEP.join, map(_SOURCE_READ, taken))
-                    tokens = list(map(_hexdigest, map(_hash3, map(str.encode, read))))
-                    sources = tokens
+                    read_source = map(_SEP.join, map(_SOURCE_READ, taken))
+                    tokens = list(map(_hexdigest, map(_hash3, map(str.encode, read_source))))
+                    sources[group] = tokens
                 else:  # most often the same submission wins every group of a pupil
-                    sources = [
+                    sources[group] = [
                         t if w is w0 else _source_token(w)
                         for w, w0, t in zip(winners, first, tokens, strict=True)
                     ]
-                shown.append(cells)
-                recorded[group] = list(map("{}.{}".format, digests, sources))
-            # R formatted (`format_sync_hash`'s order of groups), each pupil's.
-            order = [g for g in HASH_GROUPS if g in recorded]
-            tail = " ".join(g.replace("{", "{{").replace("}", "}}") + "={}" for g in order)
-            tails = list(map(tail.format, *[recorded[g] for g in order]))
+                columns += shown
+            # R formatted (`format_sync_hash`'s order of groups), each pupil's: a group's
+            # entry "hash.source" formatted from its two parts.
+            order = [g for g in HASH_GROUPS if g in digests]
+            tail = " ".join(g.replace("{", "{{").replace("}", "}}") + "={}.{}" for g in order)
+            parts = [part for g in order for part in (digests[g], sources[g])]
             held = list(map(texts.__getitem__, rows))
             if all(map(str.startswith, held, repeat("id="))) and not _SPACE.search("".join(held)):
                 # Every text one `id` entry and no space (a first night's): as below.
-                now = list(map("{} {}".format, held, tails))
+                now = list(map(("{} " + tail).format, held, *parts))
             else:
-                now = self._hash_texts(held, tails, order, recorded)
-            # The cells in the order `_write_pupil` writes them: group by group, then the hash.
+                recorded = {g: list(map("{}.{}".format, digests[g], sources[g])) for g in order}
+                now = self._hash_texts(held, list(map(tail.format, *parts)), order, recorded)
             keys = (*chain.from_iterable(HASH_GROUPS[g] for g in groups), "sync_hash")
-            columns: list[Sequence[str]] = [c for cells in shown for c in zip(*cells, strict=True)]
             columns.append(now)
             dest.write_columns(rows, keys, columns)
 
@@ -2059,6 +2068,7 @@ _ENTRY_READ: _Read = itemgetter("destination", "destination_other", "provider", 
                                 "start_date", "issues", "response_id", "last_submitted")  # fmt: skip
 _SOURCE_READ: Callable[[tuple[str, ...]], tuple[str, ...]] = itemgetter(-2, -1)
 _hash3 = partial(blake2b, digest_size=3)
+_DAY: Callable[[str], str] = itemgetter(slice(None, 10))  # a submission time's day (`[:10]`)
 _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "consent": "N",
            "issues": "", "destination": "d", "destination_other": "o", "provider": "p",
            "course": "c", "level": "l", "start_date": "s", "personal_email": "e",

@@ -42,9 +42,9 @@ def _batch_from(at_least: int) -> Iterator[list[int]]:
     sizes: list[int] = []
     real_at, real_write = merge._BATCH_AT_LEAST, merge._Run._write_blank
 
-    def write(self: Any, pupils: Any) -> None:
-        sizes.append(sum(len(groups) for _, groups, _ in pupils))
-        real_write(self, pupils)
+    def write(self: Any, shapes: Any) -> None:
+        sizes.append(sum(len(groups) * len(rows) for groups, rows, _ in shapes))
+        real_write(self, shapes)
 
     merge._BATCH_AT_LEAST = at_least
     merge._Run._write_blank = write  # type: ignore[method-assign]
@@ -119,6 +119,29 @@ def test_a_first_night_takes_the_batch(seed: int) -> None:
     with _batch_from(merge._BATCH_AT_LEAST) as sizes:
         _both(trust.tabs, raw)
     assert sizes == []
+
+
+@pytest.mark.parametrize("seed", (3, 4))
+def test_bad_start_dates_in_the_batch(seed: int) -> None:
+    """A start date the form's checks found bad is blank in the batch's entries, as
+    `_entry_tuple` makes it (the batch builds the entries column by column)."""
+    trust = _make_trust(seed, sustained=seed % 2 == 1)
+    start_q = DEFAULT_QUESTION_MAP["start_date"]
+    raw: Night = []
+    for s in trust.samples:
+        responses = s.form_responses()
+        for k, r in enumerate(responses):
+            if k % 2 == 0:
+                answers = dict(r["answers"])
+                typed = ("soon", "31/02/2027", "", "2027-09-01")[k % 4]
+                answers[start_q] = {"textAnswers": {"answers": [{"value": typed}]}}
+                responses[k] = {**r, "answers": answers}
+        raw.append((s.school, responses))
+    with _batch_from(0) as sizes:
+        plan = _both(trust.tabs, raw)
+    assert sizes
+    assert plan.tabs["responses"]["issues"].str.contains("bad_start_date").any()
+    _batched_is_unbatched(trust.tabs, raw, 0)
 
 
 def _sustained_applied(plan: Any) -> int:
