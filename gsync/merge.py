@@ -2155,10 +2155,12 @@ def _raise_exceptions(
 ) -> None:
     """Append new exceptions, refresh held ones, mark resolved ones (`at`: exception id -> row,
     kept up to date)."""
-    wanted_ids = {w["exception_id"] for w in wanted}
-    seen_responses = {r["response_id"] for r in responses}
+    held_rows = exc.by_school().get(school, [])
+    if held_rows:  # (none on a first night: no sets made)
+        wanted_ids = {w["exception_id"] for w in wanted}
+        seen_responses = {r["response_id"] for r in responses}
     # Exceptions about a response that no longer has the problem: say so (rows are never deleted).
-    for i in exc.by_school().get(school, []):
+    for i in held_rows:
         if (
             exc.get(i, "kind") in ("unmatched", "ambiguous", "invalid", "no_entry")
             and exc.get(i, "response_id") in seen_responses
@@ -2166,6 +2168,13 @@ def _raise_exceptions(
         ):
             exc.update(i, {"reason": RESOLVED})
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if len(wanted) >= _EXCEPTIONS_BLOCK_AT_LEAST and _append_new_exceptions(
+        exc, wanted, school, stamp, at
+    ):
+        # Every one new (a first night's): appended at once, as the loop below appends them.
+        counts["exceptions"] += len(wanted)
+        changes += map(_NEW_EXCEPTION, repeat(school), wanted)
+        return
     for w in wanted:
         held = at.get(w["exception_id"])
         if held is None:
@@ -2174,3 +2183,45 @@ def _raise_exceptions(
             changes.append(f"{school}: Exceptions: new {w['kind']} ({w['exception_id']})")
         else:  # sync-owned cells only; status/note stay staff's
             exc.update(held, w)
+
+
+# `_raise_exceptions`' change for a new exception (`w` its dict).
+_NEW_EXCEPTION = "{0}: Exceptions: new {1[kind]} ({1[exception_id]})".format
+# A school's new exceptions from this many on are appended as one block (`_raise_exceptions`).
+_EXCEPTIONS_BLOCK_AT_LEAST = 64
+
+
+def _append_new_exceptions(
+    exc: _Table, wanted: list[dict[str, str]], school: str, stamp: str, at: dict[str, int]
+) -> bool:
+    """`_raise_exceptions`' appends of `wanted` as one block, when each is new (its id distinct
+    and not in `at`, which gets their rows) and the tab's columns are distinct; else False,
+    nothing done. Each row's cells are `exc.append`'s of `{**w, "first_seen": stamp, "status":
+    "open"}`: the columns the dict holds, the others blank (`w`'s school is `school`)."""
+    if not wanted:
+        return False
+    ids = [w["exception_id"] for w in wanted]
+    columns = exc.columns
+    held = wanted[0].keys()  # (`_exception`'s dicts: the same keys each)
+    if (
+        len(set(ids)) != len(ids)
+        or not at.keys().isdisjoint(ids)
+        or len(set(columns)) != len(columns)
+        or any(w["school"] != school or w.keys() != held for w in wanted)
+    ):
+        return False
+    keys = tuple(c for c in columns if c != "school")
+    cells = np.empty((len(wanted), len(keys)), dtype=object)
+    for j, key in enumerate(keys):
+        if key == "first_seen":
+            cells[:, j] = stamp
+        elif key == "status":
+            cells[:, j] = "open"
+        elif key in held:
+            cells[:, j] = list(map(itemgetter(key), wanted))
+        else:
+            cells[:, j] = ""
+    start = len(exc)
+    exc.add_block(school, keys, cells)
+    at.update(zip(ids, range(start, len(exc)), strict=True))
+    return True
