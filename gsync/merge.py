@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import blake2b
-from itertools import accumulate, chain, compress, repeat
-from operator import itemgetter
+from itertools import accumulate, chain, compress, cycle, repeat
+from operator import is_, itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -1116,49 +1116,57 @@ class _Run:
             columns: list[Sequence[str]] = []
             digests: dict[str, list[str]] = {}  # per group, the pupils' `values_hash`es
             sources: dict[str, list[str]] = {}  # and their submissions' `_source_token`s
-            first: list[dict[str, str]] = []  # the first group's winners
-            tokens: list[str] = []  # and their tokens
+            # What each group's winners give, column by column (`_READ` order): read once when
+            # one submission wins every group of each pupil (the usual case), else per group.
+            # (Each submission's cells read in one pass: many large dicts, far apart.)
+            if all(map(is_, chain.from_iterable(won[1:]), cycle(won[0]))):
+                shared = list(zip(*map(_READ, won[0]), strict=True))
+                read = [shared] * len(groups)
+            else:
+                read = [list(zip(*map(_READ, winners), strict=True)) for winners in won]
+            first: list[dict[str, str]] = won[0]  # the first group's winners
+            # and their `_source_token`s (`_SOURCE`'s text: the response id and last submitted)
+            rids, lasts = read[0][_READ_AT["response_id"]], read[0][_READ_AT["last_submitted"]]
+            tokens = list(map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE2, rids, lasts)))))
             for k, (group, winners) in enumerate(zip(groups, won, strict=True)):
-                # `_contact_values` (the row's personal email and telephone are blank), at
-                # once for a submission without issues, and `_entry_tuple`.
-                # (Each submission's cells read in one pass: many large dicts, far apart.)
-                taken: list[tuple[str, ...]]
+                cols = read[k]
+                issues = cols[_READ_AT["issues"]]
                 shown: list[Sequence[str]]
                 cells: Iterable[tuple[str, ...]]
                 if group == CONTACT:
-                    taken = list(map(_CONTACT_READ, winners))
+                    # `_contact_values` (the row's personal email and telephone are blank), at
+                    # once for a submission without issues.
                     cells = [
                         _NO_CONSENT
-                        if x[0] != "Y"
-                        else ("Y", "N", x[2], x[3])
-                        if not x[1]
+                        if c != "Y"
+                        else ("Y", "N", e, t)
+                        if not i
                         else _contact_values(w, "", "")
-                        for x, w in zip(taken, winners, strict=True)
-                    ]
+                        for c, i, e, t, w in zip(
+                            *(cols[_READ_AT[key]] for key in _CONTACT_ANSWERS), winners,
+                            strict=True,
+                        )
+                    ]  # fmt: skip
                     shown = list(zip(*cells, strict=True))
                 else:
                     # `_entry_tuple` column by column: the answers, the start date blank where
                     # the form's checks found it bad, "form", the day submitted.
-                    taken = list(map(_ENTRY_READ, winners))
-                    read = list(zip(*taken, strict=True))
-                    starts: Sequence[str] = read[5]
-                    issues = read[6]
+                    answers = [cols[_READ_AT[key]] for key in _ENTRY_KEYS]
+                    starts: Sequence[str] = answers[5]
                     if any(issues):
                         starts = [
                             "" if i and s and "bad_start_date" in i.split() else s
                             for s, i in zip(starts, issues, strict=True)
                         ]
-                    shown = [*read[:5], starts, ("form",) * n, list(map(_DAY, read[8]))]
+                    lasts = cols[_READ_AT["last_submitted"]]
+                    shown = [*answers[:5], starts, ("form",) * n, list(map(_DAY, lasts))]
                     cells = zip(*shown, strict=True)
                 # `values_hash` of the cells and `_source_token` of the submission (a digest
                 # is never blank, so the entry is always "hash.source").
                 digests[group] = list(
                     map(_hexdigest, map(_hash4, map(str.encode, map(_SEP.join, cells))))
                 )
-                if not k:
-                    first = winners
-                    read_source = map(_SEP.join, map(_SOURCE_READ, taken))
-                    tokens = list(map(_hexdigest, map(_hash3, map(str.encode, read_source))))
+                if not k or read[k] is read[0]:
                     sources[group] = tokens
                 else:  # most often the same submission wins every group of a pupil
                     sources[group] = [
@@ -2058,15 +2066,16 @@ _NO_CONSENT = ("N", "Y", "", "")
 _ENTRY_ANSWERS = itemgetter("destination", "destination_other", "provider", "course", "level",
                             "start_date")  # fmt: skip
 _SOURCE = "{0[response_id]}\x1f{0[last_submitted]}".format
-# What `_Run._write_blank` reads of a winning submission, per group: the contact group's
-# consent, issues, personal email and telephone, an entry's `_ENTRY_ANSWERS` and issues;
-# then the response id and last submitted (`_SOURCE_READ` of either, `_SOURCE`'s).
-_Read = Callable[[dict[str, str]], tuple[str, ...]]
-_CONTACT_READ: _Read = itemgetter("consent", "issues", "personal_email", "telephone", "response_id",
-                                  "last_submitted")  # fmt: skip
-_ENTRY_READ: _Read = itemgetter("destination", "destination_other", "provider", "course", "level",
-                                "start_date", "issues", "response_id", "last_submitted")  # fmt: skip
-_SOURCE_READ: Callable[[tuple[str, ...]], tuple[str, ...]] = itemgetter(-2, -1)
+_SOURCE2 = "{}\x1f{}".format  # `_SOURCE`'s text of the response id and last submitted
+# What `_Run._write_blank` reads of a winning submission (`_READ`, a cell's place in it
+# `_READ_AT`): the contact group's consent, issues, personal email and telephone
+# (`_CONTACT_ANSWERS`), an entry's answers (`_ENTRY_ANSWERS`), then the response id and
+# last submitted (`_SOURCE`'s).
+_CONTACT_ANSWERS = ("consent", "issues", "personal_email", "telephone")
+_ENTRY_KEYS = ("destination", "destination_other", "provider", "course", "level", "start_date")
+_READ_KEYS = (*_CONTACT_ANSWERS, *_ENTRY_KEYS, "response_id", "last_submitted")
+_READ: Callable[[dict[str, str]], tuple[str, ...]] = itemgetter(*_READ_KEYS)
+_READ_AT = {key: j for j, key in enumerate(_READ_KEYS)}
 _hash3 = partial(blake2b, digest_size=3)
 _DAY: Callable[[str], str] = itemgetter(slice(None, 10))  # a submission time's day (`[:10]`)
 _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "consent": "N",
@@ -2076,11 +2085,10 @@ _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "c
 if (
     _contact_values(_SAMPLE, "", "") != _NO_CONSENT
     or _entry_tuple(_SAMPLE) != (*_ENTRY_ANSWERS(_SAMPLE), "form", "2026-07-01")
+    or _ENTRY_ANSWERS(_SAMPLE) != itemgetter(*_ENTRY_KEYS)(_SAMPLE)
     or _source_token(_SAMPLE) != _hexdigest(_hash3(_SOURCE(_SAMPLE).encode()))
-    or _SEP.join(_SOURCE_READ(_CONTACT_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
-    or _SEP.join(_SOURCE_READ(_ENTRY_READ(_SAMPLE))) != _SOURCE(_SAMPLE)
-    or _CONTACT_READ(_SAMPLE)[:4] != ("N", "", "e", "t")
-    or _ENTRY_READ(_SAMPLE)[:7] != (*_ENTRY_ANSWERS(_SAMPLE), "")
+    or _SOURCE2(_SAMPLE["response_id"], _SAMPLE["last_submitted"]) != _SOURCE(_SAMPLE)
+    or len(_READ_AT) != len(_READ_KEYS)
 ):
     raise RuntimeError(
         "merge._contact_values, _entry_tuple, _source_token or what _write_blank reads changed"
