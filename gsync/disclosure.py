@@ -1390,17 +1390,39 @@ def _column_norms(
             kept: set[str] = set()
             for start in range(0, len(cells), _ASCII_CHUNK):
                 part = cells[start : start + _ASCII_CHUNK]
-                ascii_found = _ascii_kept(part, keep, sieve)
-                if ascii_found is not None:
-                    kept |= ascii_found
-                    continue
-                for at in range(0, len(part), _CHUNK):
-                    kept |= keep.intersection(_normalised(part[at : at + _CHUNK]))
+                try:
+                    kept |= _kept_of(part, keep, sieve)
+                except TypeError:
+                    # A chunk with missing cells (the round tabs' rows stacked under the
+                    # pupils': issue 7, each column then read whole as distinct texts, ~0.5 s
+                    # a night): its texts alone, as `dropna` leaves them, when every other
+                    # cell is missing; else (a number, say) the column as below.
+                    texts = [c for c in part if type(c) is str]
+                    if not all(_missing(c) for c in part if type(c) is not str):
+                        raise
+                    kept |= _kept_of(texts, keep, sieve)
             return kept
-        except TypeError:  # not texts only (a missing cell, a number): as below
+        except TypeError:  # not texts and missing cells only (a number, say): as below
             pass
     found = set(_normalised(list(_distinct_texts(column, cells))))
     return found if keep is None else found & keep
+
+
+def _kept_of(texts: list[str], keep: set[str], sieve: _Sieve) -> set[str]:
+    """`keep.intersection(_normalised(texts))` (`_column_norms`' chunk of `_ASCII_CHUNK` cells):
+    by `_ascii_kept`, or `_CHUNK` texts at a time; TypeError at a cell that is no `str`."""
+    found = _ascii_kept(texts, keep, sieve)
+    if found is not None:
+        return found
+    kept: set[str] = set()
+    for at in range(0, len(texts), _CHUNK):
+        kept |= keep.intersection(_normalised(texts[at : at + _CHUNK]))
+    return kept
+
+
+def _missing(cell: object) -> bool:
+    """Whether `dropna` drops this cell of an object column (None, NaN, pd.NA, NaT, ...)."""
+    return bool(pd.api.types.is_scalar(cell) and pd.isna(cell))
 
 
 def _distinct_texts(column: pd.Series, cells: list[Any] | None = None) -> set[str]:
@@ -1419,6 +1441,10 @@ def _distinct_texts(column: pd.Series, cells: list[Any] | None = None) -> set[st
         else:
             if set(map(type, distinct)) <= {str}:  # texts only (no missing cells)
                 return distinct
+            # Texts and missing cells (round rows stacked under the pupils': issue 7, each
+            # column dropped and converted whole, ~0.25 s a night): `dropna` leaves the texts.
+            if all(_missing(c) for c in distinct if type(c) is not str):
+                return {c for c in distinct if type(c) is str}
     return set(column.dropna().astype(str).tolist())
 
 
