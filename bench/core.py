@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+from bench.core_scale import fresh_caches
 from bench.trust import NOW
 from gsync import sync as sync_mod
 from gsync.config import Config
@@ -83,12 +84,14 @@ def run_core(rec: Recorded, config: Config, *, memory: bool = True) -> CoreResul
     """Replay the nightly job's compute: CPU and wall time in one pass, peak memory in another
     (tracemalloc slows Python down, so it never runs during the timed pass)."""
     with _replaying(rec, config) as plans:
+        fresh_caches()  # as the nightly job starts, whatever ran before in this process
         gc.collect()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         report = sync_mod.run_sync(None, config, now=NOW)  # type: ignore[arg-type]
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         peak = 0.0
         if memory:
+            fresh_caches()
             gc.collect()
             tracemalloc.start()
             try:

@@ -18,7 +18,15 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from bench.core_scale import SCHOOLS, Trust, build, run_night, sheet_snapshot, with_written_tabs
+from bench.core_scale import (
+    SCHOOLS,
+    Trust,
+    build,
+    fresh_caches,
+    run_night,
+    sheet_snapshot,
+    with_written_tabs,
+)
 from gsync.batchgc import collector_paused
 from gsync.sheetio import Snapshot
 
@@ -44,6 +52,7 @@ def night_inputs(trust: Trust, night: str) -> tuple[Snapshot, dict[str, list[dic
 def profile_night(trust: Trust, night: str, interval: float) -> Profiler:
     """pyinstrument's session of one `run_night` (as `run_sync` runs it: collector paused)."""
     snapshot, raw = night_inputs(trust, night)
+    fresh_caches()  # as a fresh process (the steady night's inputs ran the first night)
     gc.collect()
     profiler = Profiler(interval=interval)
     with collector_paused():

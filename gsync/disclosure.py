@@ -706,6 +706,13 @@ _PINNED_MEMO: dict[tuple[tuple[int, ...], bytes, bytes], list[int]] = {}
 _PINNED_MEMO_SIZE = 256
 
 
+def forget() -> None:
+    """Drop every answer this module remembers (`_LAST`, `_PINNED_MEMO`): the state of a fresh
+    process, as each nightly run starts (the benchmark measures its nights so)."""
+    _LAST.clear()
+    _PINNED_MEMO.clear()
+
+
 def _pinned_remembered(a: np.ndarray) -> list[int]:
     """`_pinned_columns(a)`, remembered for the last few hundred matrices (keyed by content): the
     dense form, which the tests compare with the frozen copies (the sync passes `Entries`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import core_scale
+from gsync import disclosure, responses, risk
 from gsync.sheetio import CellBlock, WritePlan
 
 
@@ -41,3 +42,21 @@ def test_the_next_night_reads_the_risk_rows_the_first_night_wrote(tmp_path: Path
     charts = [r for r in plan.items if isinstance(r, dict) and "addChart" in r]
     assert charts and sum(after.charts.values()) == len(charts)
     assert not [r for r in steady.items if isinstance(r, dict) and "addChart" in r]
+
+
+def test_each_measured_night_starts_with_a_fresh_process_caches(tmp_path: Path) -> None:
+    """A night run in this process warms the disclosure check's memos and gsync's functools
+    caches; `fresh_caches` empties them all, as a nightly job's own process starts."""
+    trust = core_scale.build(300, tmp_path, schools=2)
+    core_scale.run_night(trust, trust.snapshot, trust.raw)
+    cached = [
+        f
+        for m in (disclosure, responses, risk)
+        for f in vars(m).values()
+        if callable(getattr(f, "cache_info", None))
+    ]
+    assert disclosure._LAST and disclosure._PINNED_MEMO
+    assert cached and any(f.cache_info().currsize for f in cached)
+    core_scale.fresh_caches()
+    assert not disclosure._LAST and not disclosure._PINNED_MEMO
+    assert all(f.cache_info().currsize == 0 for f in cached)
