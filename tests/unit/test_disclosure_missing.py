@@ -30,17 +30,19 @@ def _want(cells: list[Any], keep: set[str]) -> set[str]:
     return {ref._norm(v) for v in pd.Series(cells, dtype=object).dropna().astype(str)} & keep
 
 
+def _cells(others: list[Any], min_size: int = 0) -> st.SearchStrategy[list[Any]]:
+    """Columns of texts made of `PIECES`, missing cells and some of `others`."""
+    cell = st.one_of(
+        st.lists(st.sampled_from(PIECES), max_size=3).map("".join),
+        st.sampled_from(MISSING),
+        st.sampled_from(others),
+    )
+    return st.lists(cell, min_size=min_size, max_size=30)
+
+
 @settings(max_examples=500, deadline=None)
 @given(
-    cells=st.lists(
-        st.one_of(
-            st.lists(st.sampled_from(PIECES), max_size=3).map("".join),
-            st.sampled_from(MISSING),
-            st.sampled_from(OTHERS),
-        ),
-        min_size=1,
-        max_size=30,
-    ),
+    cells=_cells(OTHERS, min_size=1),
     others=st.booleans(),
     keep=st.sets(st.sampled_from(KEPT)),
     chunk=st.integers(1, 7),
@@ -99,14 +101,7 @@ def test_checker_identical_with_round_rows_stacked(
 
 @settings(max_examples=500, deadline=None)
 @given(
-    cells=st.lists(
-        st.one_of(
-            st.lists(st.sampled_from(PIECES), max_size=3).map("".join),
-            st.sampled_from(MISSING),
-            st.sampled_from(OTHERS[:3]),
-        ),
-        max_size=30,
-    ),
+    cells=_cells(OTHERS[:3]),
     others=st.booleans(),
 )
 def test_distinct_texts_with_missing_cells(cells: list[Any], others: bool) -> None:

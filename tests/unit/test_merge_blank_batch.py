@@ -27,6 +27,7 @@ from gsync.sample import DEFAULT_QUESTION_MAP
 from tests.unit import test_merge_first_night as first_night
 from tests.unit.test_core_equivalence import NOW, TEMPLATE, _entry_for, _make_trust
 from tests.unit.test_merge_equivalence import _both, _same_plan
+from tests.unit.test_merge_fast import bad_start_dates_night
 from tests.unit.test_merge_first_night import DEST as FIRST_DEST
 from tests.unit.test_merge_first_night import TYPED, Night, _night
 from tests.unit.test_merge_steady import DEST, RAW, _change_dest
@@ -126,17 +127,7 @@ def test_bad_start_dates_in_the_batch(seed: int) -> None:
     """A start date the form's checks found bad is blank in the batch's entries, as
     `_entry_tuple` makes it (the batch builds the entries column by column)."""
     trust = _make_trust(seed, sustained=seed % 2 == 1)
-    start_q = DEFAULT_QUESTION_MAP["start_date"]
-    raw: Night = []
-    for s in trust.samples:
-        responses = s.form_responses()
-        for k, r in enumerate(responses):
-            if k % 2 == 0:
-                answers = dict(r["answers"])
-                typed = ("soon", "31/02/2027", "", "2027-09-01")[k % 4]
-                answers[start_q] = {"textAnswers": {"answers": [{"value": typed}]}}
-                responses[k] = {**r, "answers": answers}
-        raw.append((s.school, responses))
+    raw = bad_start_dates_night(trust)
     with _batch_from(0) as sizes:
         plan = _both(trust.tabs, raw)
     assert sizes
