@@ -837,21 +837,17 @@ class _Run:
             # Its entry: where `entry_for` puts its submission time for the matched cohort, if
             # the merge writes that entry (or a years 1-3 check, given a Sustained tab).
             if status == "matched":
+                got: str | None = None  # (no time or no cohort: no entry)
                 if for_stamp is not None and year.isdigit():
-                    cohort = int(year)
                     try:
-                        got = for_stamp(r["last_submitted"], cohort)
+                        got = for_stamp(r["last_submitted"], int(year))
                     except StampError:  # `_parse_time` reads None
-                        entry = ""
-                    else:
-                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
+                        got = None
                 else:
                     submitted = parse_time(r["last_submitted"])
-                    if submitted is None or not year.isdigit():
-                        entry = ""
-                    else:
+                    if submitted is not None and year.isdigit():
                         got = entry_for(submitted, int(year))
-                        entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
+                entry = str(got) if got in ENTRY_GROUP or (has_sustained and got) else ""
                 r["entry"] = entry
                 consent, destination = r["consent"], r["destination"]
                 if consent:
@@ -1127,7 +1123,7 @@ class _Run:
             first: list[dict[str, str]] = won[0]  # the first group's winners
             # and their `_source_token`s (`_SOURCE`'s text: the response id and last submitted)
             rids, lasts = read[0][_READ_AT["response_id"]], read[0][_READ_AT["last_submitted"]]
-            tokens = list(map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE2, rids, lasts)))))
+            tokens = list(map(_hexdigest, map(_hash3, map(str.encode, map(_SOURCE, rids, lasts)))))
             for k, (group, winners) in enumerate(zip(groups, won, strict=True)):
                 cols = read[k]
                 issues = cols[_READ_AT["issues"]]
@@ -2060,17 +2056,14 @@ def _source_token(r: dict[str, str]) -> str:
     ).hexdigest()
 
 
-# `_Run._write_blank`'s `_contact_values` without consent, `_entry_tuple`'s answers, and
-# `_source_token`'s text (checked here).
+# `_Run._write_blank`'s `_contact_values` without consent, and `_source_token`'s text of the
+# response id and last submitted (checked here).
 _NO_CONSENT = ("N", "Y", "", "")
-_ENTRY_ANSWERS = itemgetter("destination", "destination_other", "provider", "course", "level",
-                            "start_date")  # fmt: skip
-_SOURCE = "{0[response_id]}\x1f{0[last_submitted]}".format
-_SOURCE2 = "{}\x1f{}".format  # `_SOURCE`'s text of the response id and last submitted
+_SOURCE = "{}\x1f{}".format
 # What `_Run._write_blank` reads of a winning submission (`_READ`, a cell's place in it
 # `_READ_AT`): the contact group's consent, issues, personal email and telephone
-# (`_CONTACT_ANSWERS`), an entry's answers (`_ENTRY_ANSWERS`), then the response id and
-# last submitted (`_SOURCE`'s).
+# (`_CONTACT_ANSWERS`), an entry's answers (`_ENTRY_KEYS`, `_entry_tuple`'s), then the
+# response id and last submitted (`_SOURCE`'s).
 _CONTACT_ANSWERS = ("consent", "issues", "personal_email", "telephone")
 _ENTRY_KEYS = ("destination", "destination_other", "provider", "course", "level", "start_date")
 _READ_KEYS = (*_CONTACT_ANSWERS, *_ENTRY_KEYS, "response_id", "last_submitted")
@@ -2084,10 +2077,9 @@ _SAMPLE = {"response_id": "r1", "last_submitted": "2026-07-01T10:00:00.000Z", "c
            "telephone": "t"}  # fmt: skip
 if (
     _contact_values(_SAMPLE, "", "") != _NO_CONSENT
-    or _entry_tuple(_SAMPLE) != (*_ENTRY_ANSWERS(_SAMPLE), "form", "2026-07-01")
-    or _ENTRY_ANSWERS(_SAMPLE) != itemgetter(*_ENTRY_KEYS)(_SAMPLE)
-    or _source_token(_SAMPLE) != _hexdigest(_hash3(_SOURCE(_SAMPLE).encode()))
-    or _SOURCE2(_SAMPLE["response_id"], _SAMPLE["last_submitted"]) != _SOURCE(_SAMPLE)
+    or _entry_tuple(_SAMPLE) != (*itemgetter(*_ENTRY_KEYS)(_SAMPLE), "form", "2026-07-01")
+    or _source_token(_SAMPLE)
+    != _hexdigest(_hash3(_SOURCE(_SAMPLE["response_id"], _SAMPLE["last_submitted"]).encode()))
     or len(_READ_AT) != len(_READ_KEYS)
 ):
     raise RuntimeError(
